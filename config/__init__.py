@@ -1,0 +1,15 @@
+"""Settings and the declared shape of every SharePoint list."""
+
+from config.settings import Settings, SettingsError, load_settings
+from config.schema import ColumnSpec, ColumnType, ListSpec, Owner, load_list_specs
+
+__all__ = [
+    "ColumnSpec",
+    "ColumnType",
+    "ListSpec",
+    "Owner",
+    "Settings",
+    "SettingsError",
+    "load_list_specs",
+    "load_settings",
+]

@@ -1,0 +1,193 @@
+"""One pydantic-settings model for the whole product, read once by each entry point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+from urllib.parse import urlparse
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ENV_PREFIX = "DX_"
+
+PUBLIC_AUTHORITY_HOSTS = frozenset({"login.microsoftonline.com"})
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; `str()` is one line naming the setting."""
+
+    exit_code = 2
+
+
+def _split_ids(value: object) -> object:
+    # Admin group ids arrive as "id1,id2" (or whitespace separated) from env files.
+    if isinstance(value, str):
+        return [part for part in value.replace(",", " ").split() if part]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every knob of the product; environment variables are `DX_` + the upper-case field name."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # Where things live.
+    data_dir: Path = Field(Path("./var"), description="State, the SQLite store and sample data.")
+    sources_dir: Path | None = Field(None, description="Exports to sync; default DATA_DIR/sources.")
+    store: Literal["sqlite", "memory", "sharepoint"] = Field(
+        "sqlite", description="Where the lists live."
+    )
+
+    # Microsoft Graph (app-only).
+    tenant_id: str | None = Field(None, description="Entra ID tenant (directory) id.")
+    client_id: str | None = Field(None, description="App registration (client) id for Graph.")
+    client_secret: SecretStr | None = Field(None, description="Client secret (prefer a certificate).")
+    client_secret_file: Path | None = Field(None, description="File holding the client secret.")
+    client_certificate_path: Path | None = Field(None, description="PEM with key and certificate.")
+    client_certificate_password: SecretStr | None = Field(None, description="Password of the PEM.")
+    use_managed_identity: bool = Field(False, description="Use the managed identity of the host.")
+    managed_identity_client_id: str | None = Field(None, description="User-assigned identity id.")
+    site_id: str | None = Field(None, description="SharePoint site id (host,siteCollectionId,webId).")
+    site_url: str | None = Field(None, description="SharePoint site URL, resolved to an id.")
+    graph_endpoint: str = Field("https://graph.microsoft.com", description="Graph root (sovereign clouds).")
+    authority_host: str = Field("https://login.microsoftonline.com", description="Entra ID authority.")
+    ca_bundle: Path | None = Field(None, description="Extra CA bundle for TLS-inspecting proxies.")
+    https_proxy: str | None = Field(None, description="Proxy for Graph and token calls.")
+    organisation: str = Field("CityHall", description="Organisation name in the Graph User-Agent.")
+
+    # Bot Framework.
+    bot_app_id: str | None = Field(None, description="Bot app id; when set, requests must be signed.")
+    bot_app_password: SecretStr | None = Field(None, description="Bot app secret.")
+    bot_tenant_id: str | None = Field(None, description="Tenant of a single-tenant bot.")
+    bot_host: str = Field("127.0.0.1", description="Address the bot server binds to.")
+    bot_port: int = Field(3978, ge=1, le=65535, description="Port the bot server listens on.")
+
+    # Who may run admin actions (Entra ID group object ids).
+    admin_group_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Entra ID group ids of DX division admins."
+    )
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+
+    _split_admin_ids = field_validator("admin_group_ids", mode="before")(_split_ids)
+
+    @field_validator("graph_endpoint", "authority_host")
+    @classmethod
+    def _https_root(cls, value: str) -> str:
+        parsed = urlparse(value)
+        if parsed.scheme not in {"https", "http"} or not parsed.netloc:
+            raise ValueError("must be an absolute URL such as https://graph.microsoft.com")
+        return value.rstrip("/")
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def resolved_sources_dir(self) -> Path:
+        """Where exports are dropped: DX_SOURCES_DIR, else DATA_DIR/sources."""
+        return self.sources_dir or self.data_dir / "sources"
+
+    @property
+    def sqlite_path(self) -> Path:
+        """The embedded store's database file."""
+        return self.data_dir / "lists.sqlite3"
+
+    @property
+    def authority_is_public_cloud(self) -> bool:
+        """Instance discovery only works against the public cloud's authority."""
+        return urlparse(self.authority_host).hostname in PUBLIC_AUTHORITY_HOSTS
+
+    def client_secret_value(self) -> str | None:
+        """The Graph client secret from DX_CLIENT_SECRET or the file DX_CLIENT_SECRET_FILE names."""
+        if self.client_secret is not None:
+            return self.client_secret.get_secret_value()
+        if self.client_secret_file is not None:
+            return self.client_secret_file.read_text(encoding="utf-8").strip()
+        return None
+
+    def check_consistency(self) -> None:
+        """Cross-setting rules that a single field cannot express."""
+        if self.client_secret_file is not None and not self.client_secret_file.is_file():
+            raise SettingsError(
+                f"DX_CLIENT_SECRET_FILE: file not found: {self.client_secret_file}"
+            )
+        if self.client_certificate_path is not None and not self.client_certificate_path.is_file():
+            raise SettingsError(
+                f"DX_CLIENT_CERTIFICATE_PATH: file not found: {self.client_certificate_path}"
+            )
+        if self.ca_bundle is not None and not self.ca_bundle.is_file():
+            raise SettingsError(f"DX_CA_BUNDLE: file not found: {self.ca_bundle}")
+        if self.bot_app_id and self.bot_app_password is None:
+            raise SettingsError("DX_BOT_APP_PASSWORD: required when DX_BOT_APP_ID is set")
+        if self.store == "sharepoint":
+            for name in ("tenant_id", "client_id"):
+                if not getattr(self, name):
+                    raise SettingsError(f"DX_{name.upper()}: required when DX_STORE=sharepoint")
+            if not (self.site_id or self.site_url):
+                raise SettingsError("DX_SITE_ID: required (or DX_SITE_URL) when DX_STORE=sharepoint")
+            credentials = [
+                self.client_secret is not None or self.client_secret_file is not None,
+                self.client_certificate_path is not None,
+                self.use_managed_identity,
+            ]
+            if not any(credentials):
+                raise SettingsError(
+                    "DX_CLIENT_CERTIFICATE_PATH: a credential is required when DX_STORE=sharepoint "
+                    "(or DX_CLIENT_SECRET / DX_CLIENT_SECRET_FILE / DX_USE_MANAGED_IDENTITY=true)"
+                )
+
+
+def _describe(error: dict, secret_fields: set[str]) -> str:
+    """One line for one pydantic error, naming the environment variable, never echoing secrets."""
+    field = str(error["loc"][0]) if error["loc"] else "?"
+    env_name = ENV_PREFIX + field.upper()
+    message = error["msg"].removeprefix("Value error, ")
+    if field in secret_fields or "input" not in error:
+        return f"{env_name}: {message}"
+    value = error["input"]
+    shown = value if isinstance(value, str) and len(value) <= 80 else str(value)[:80]
+    return f"{env_name}: {message} (got {shown!r})"
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment and `.env`; raise SettingsError with one line per problem."""
+    secret_fields = {
+        name for name, info in Settings.model_fields.items() if "SecretStr" in repr(info.annotation)
+    }
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError("\n".join(_describe(e, secret_fields) for e in exc.errors())) from None
+    settings.check_consistency()
+    return settings
+
+
+def environment_names() -> list[str]:
+    """Every DX_ variable the product reads, for docs and `--help`."""
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def redacted(settings: Settings) -> dict[str, object]:
+    """Settings as a dict safe to print or log: secrets replaced by a marker."""
+    out: dict[str, object] = {}
+    for name in Settings.model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = "********"
+        elif isinstance(value, Path):
+            value = str(value)
+        out[ENV_PREFIX + name.upper()] = value
+    return out
+
+
+__all__ = ["Settings", "SettingsError", "load_settings", "environment_names", "redacted"]
+

@@ -1,0 +1,136 @@
+"""Write rules every local store shares, so that memory and SQLite behave exactly alike.
+
+The SharePoint store gets the same behaviour from the service itself; the contract suite checks
+all of them against one another.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Mapping
+
+from config.schema import ColumnSpec, ListSpec
+from liststore.errors import PermanentError
+from liststore.model import Item, Outcome, SchemaReport, Upsert, WriteResult
+
+
+def merge_upsert(
+    spec: ListSpec, existing: Item | None, row: Upsert
+) -> tuple[dict[str, Any] | None, WriteResult | None]:
+    """The fields to store for `row`, or a failed/conflict result explaining why not."""
+    if existing is not None and row.if_match is not None and row.if_match != existing.etag:
+        return None, WriteResult(row.key, Outcome.CONFLICT, existing.item_id, existing.etag,
+                                 "the item changed since it was read")
+    if existing is None and row.if_match is not None:
+        return None, WriteResult(row.key, Outcome.CONFLICT, error="the item no longer exists")
+    incoming = dict(row.fields)
+    if incoming.get(spec.key, row.key) != row.key:
+        return None, WriteResult(row.key, Outcome.FAILED,
+                                 error=f"{spec.key} in fields differs from the key {row.key!r}")
+    incoming[spec.key] = row.key
+    try:
+        clean = spec.coerce(incoming, creating=existing is None)
+    except ValueError as exc:
+        return None, WriteResult(row.key, Outcome.FAILED, error=str(exc))
+    if existing is None:
+        return clean, None
+    merged = dict(existing.fields)
+    merged.update(clean)
+    return merged, None
+
+
+def check_queryable(spec: ListSpec, column: str) -> ColumnSpec:
+    """The column to filter on; refuse non-indexed ones as SharePoint does on large lists."""
+    try:
+        col = spec.column(column)
+    except KeyError as exc:
+        raise PermanentError(exc.args[0]) from None
+    if not col.indexed:
+        raise PermanentError(
+            f"{spec.name}.{column} is not indexed; filtering on it fails on lists over 5,000 items"
+        )
+    return col
+
+
+def query_value(column: ColumnSpec, value: Any) -> Any:
+    """The canonical value to compare a filter against."""
+    try:
+        return column.coerce(value)
+    except ValueError as exc:
+        raise PermanentError(f"{column.name}: {exc}") from None
+
+
+def compare_schema(
+    declared: ListSpec, existing: Mapping[str, ColumnSpec]
+) -> tuple[list[ColumnSpec], list[ColumnSpec], list[str]]:
+    """Columns to add, indexes to add and plain-words drift between a declaration and a list."""
+    to_add: list[ColumnSpec] = []
+    to_index: list[ColumnSpec] = []
+    drift: list[str] = []
+    for column in declared.columns:
+        have = existing.get(column.name)
+        if have is None:
+            to_add.append(column)
+            continue
+        if have.type != column.type:
+            drift.append(
+                f"{declared.name}.{column.name}: declared as {column.type} but the list has "
+                f"{have.type}; left as it is (change it by hand after moving the data)"
+            )
+        if column.indexed and not have.indexed:
+            to_index.append(column)
+        if column.type == "choice" and have.type == "choice":
+            missing = [c for c in column.choices if c not in have.choices]
+            if missing:
+                drift.append(f"{declared.name}.{column.name}: choices missing: {', '.join(missing)}")
+    for name in existing:
+        if name not in declared.column_names:
+            drift.append(f"{declared.name}.{name}: present in the list but not declared; kept")
+    return to_add, to_index, drift
+
+
+def schema_report(
+    declared: ListSpec, created: bool, added: list[ColumnSpec], indexed: list[ColumnSpec],
+    drift: list[str],
+) -> SchemaReport:
+    """The report `ensure_list` returns."""
+    return SchemaReport(
+        list_name=declared.name,
+        created=created,
+        added_columns=tuple(c.name for c in added) if not created else (),
+        added_indexes=tuple(c.name for c in indexed),
+        drift=tuple(drift),
+    )
+
+
+def effective_spec(
+    declared: ListSpec, existing: Mapping[str, ColumnSpec] | None
+) -> ListSpec:
+    """The shape a list has after provisioning: existing columns win, new ones are added.
+
+    A column whose type drifted keeps the type the list really has, so writes are validated
+    against what the list will accept, not against what we wish it were.
+    """
+    if not existing:
+        return declared
+    columns: list[ColumnSpec] = []
+    for column in declared.columns:
+        have = existing.get(column.name)
+        if have is None:
+            columns.append(column)
+        else:
+            columns.append(replace(have, indexed=have.indexed or column.indexed,
+                                   display=column.display, owner=column.owner))
+    columns.extend(c for name, c in existing.items() if name not in declared.column_names)
+    return replace(declared, columns=tuple(columns))
+
+
+def parse_change_token(token: str | None, current: int) -> int | None:
+    """A local store's change token as a version, or None when it cannot be honoured."""
+    if token is None:
+        return None
+    try:
+        since = int(token)
+    except ValueError:
+        return None
+    return since if 0 <= since <= current else None
