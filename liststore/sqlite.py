@@ -130,11 +130,12 @@ class SqliteListStore:
         item_id, key, fields, version, modified = row
         return Item(key, json.loads(fields), str(item_id), f'"{item_id},{version}"', modified)
 
-    def _next_version(self) -> int:
-        (value,) = self._db.execute(
-            "UPDATE counters SET value = value + 1 WHERE name = 'version' RETURNING value"
-        ).fetchone()
+    def _current_version(self) -> int:
+        (value,) = self._db.execute("SELECT value FROM counters WHERE name = 'version'").fetchone()
         return value
+
+    def _save_version(self, value: int) -> None:
+        self._db.execute("UPDATE counters SET value = ? WHERE name = 'version'", (value,))
 
     # ---- schema --------------------------------------------------------------------------
 
@@ -174,12 +175,12 @@ class SqliteListStore:
         return schema_report(spec, created, added, indexed, drift)
 
     def _create_index(self, list_name: str, column: ColumnSpec) -> None:
-        # An expression index per indexed column, so filters stay fast at 40,000+ items. Not a
-        # partial index: SQLite cannot use one when the list name is a bound parameter.
-        # Names are validated ASCII identifiers (config.schema), so quoting them here is safe.
+        # A partial expression index per indexed column, so filters stay fast at 40,000+ items
+        # and a write to one list never computes the index entries of the others. Names are
+        # validated ASCII identifiers (config.schema), so inlining them here is safe.
         self._db.execute(
             f'CREATE INDEX IF NOT EXISTS "{_index_name(list_name, column.name)}" '
-            f"ON items (list, json_extract(fields, '$.{column.name}'))"
+            f"ON items (json_extract(fields, '$.{column.name}')) WHERE list = '{list_name}'"
         )
 
     # ---- reads ---------------------------------------------------------------------------
@@ -201,16 +202,19 @@ class SqliteListStore:
         return await self._run(self._query, list_name, column, value)
 
     def _query(self, list_name: str, column: str, value: Any) -> list[Item]:
-        col = check_queryable(self._spec(list_name), column)
+        spec = self._spec(list_name)  # raises unless list_name is a provisioned identifier
+        col = check_queryable(spec, column)
         wanted = query_value(col, value)
         if wanted is None:
-            sql_filter, params = f"json_extract(fields, '$.{column}') IS NULL", ()
+            sql_filter, params = f"json_extract(fields, '$.{col.name}') IS NULL", ()
         else:
-            sql_filter, params = f"json_extract(fields, '$.{column}') = ?", (wanted,)
+            sql_filter, params = f"json_extract(fields, '$.{col.name}') = ?", (wanted,)
+        # The list name is a literal, not a parameter: SQLite only uses a partial index when
+        # it can see at prepare time that the query implies the index's WHERE clause.
         rows = self._db.execute(
             "SELECT id, key, fields, version, modified FROM items "
-            f"WHERE list = ? AND {sql_filter} ORDER BY id",
-            (list_name, *params),
+            f"WHERE list = '{spec.name}' AND {sql_filter} ORDER BY id",
+            params,
         ).fetchall()
         return [self._item(r) for r in rows]
 
@@ -261,6 +265,8 @@ class SqliteListStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            # Inside BEGIN IMMEDIATE no other writer can move the counter: allocate locally.
+            version = self._current_version()
             results = []
             for row in rows:
                 found = db.execute(
@@ -272,7 +278,7 @@ class SqliteListStore:
                 if failure is not None:
                     results.append(failure)
                     continue
-                version = self._next_version()
+                version += 1
                 body = json.dumps(fields, ensure_ascii=False, sort_keys=True)
                 now = self._clock()
                 if existing is None:
@@ -290,6 +296,7 @@ class SqliteListStore:
                     )
                     outcome = Outcome.UPDATED
                 results.append(WriteResult(row.key, outcome, str(item_id), f'"{item_id},{version}"'))
+            self._save_version(version)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -308,6 +315,7 @@ class SqliteListStore:
         db = self._db
         db.execute("BEGIN IMMEDIATE")
         try:
+            version = self._current_version()
             results = []
             for key in keys:
                 found = db.execute(
@@ -316,11 +324,13 @@ class SqliteListStore:
                 if found is None:
                     results.append(WriteResult(key, Outcome.NOT_FOUND))
                     continue
+                version += 1
                 db.execute(
                     "INSERT INTO tombstones (list, key, item_id, version) VALUES (?, ?, ?, ?)",
-                    (list_name, key, found[0], self._next_version()),
+                    (list_name, key, found[0], version),
                 )
                 results.append(WriteResult(key, Outcome.DELETED, str(found[0])))
+            self._save_version(version)
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -339,7 +349,7 @@ class SqliteListStore:
         # One read transaction: the items and the new token come from the same snapshot.
         db.execute("BEGIN")
         try:
-            (current,) = db.execute("SELECT value FROM counters WHERE name = 'version'").fetchone()
+            current = self._current_version()
             since = parse_change_token(token, current)
             if since is None:
                 rows = db.execute(

@@ -46,9 +46,9 @@ async def test_wal_mode_and_indexes_exist(tmp_path: Path, spec: ListSpec) -> Non
         assert {"ix_Things_Code", "ix_Things_Group", "ix_Things_State"} <= indexes
         assert "ix_Things_Free" not in indexes
         plan = " ".join(str(r) for r in conn.execute(
-            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE list = ? "
-            "AND json_extract(fields, '$.Group') = ?", ("Things", "g")))
-        assert "ix_Things_Group" in plan
+            "EXPLAIN QUERY PLAN SELECT id FROM items WHERE list = 'Things' "
+            "AND json_extract(fields, '$.Group') = ?", ("g",)))
+        assert "ix_Things_Group" in plan, plan
     finally:
         conn.close()
 

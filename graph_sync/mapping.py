@@ -1,0 +1,92 @@
+"""The sync configuration: which export feeds which list, and how its columns are spelled."""
+
+from __future__ import annotations
+
+import tomllib
+from importlib import resources as pkg_resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from graph_sync.normalize import fold
+from graph_sync.sources.tabular import ENCODINGS
+
+
+class ResourceMapping(BaseModel):
+    """One export → one list."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    list: str
+    file: str
+    encoding: str = "auto"
+    missing: Literal["deactivate", "delete", "keep"] = "keep"
+    deactivate: dict[str, Any] = Field(default_factory=dict)
+    columns: dict[str, list[str]]
+    values: dict[str, dict[str, str]] = Field(default_factory=dict)
+    # Spellings folded once; canonical_value runs for every cell of every export.
+    _folded_values: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, _context: Any) -> None:
+        self._folded_values = {
+            name: {fold(k): v for k, v in spellings.items()} for name, spellings in self.values.items()
+        }
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "ResourceMapping":
+        if self.encoding not in ENCODINGS:
+            raise ValueError(f"{self.name}: encoding must be one of {', '.join(ENCODINGS)}")
+        if self.missing == "deactivate" and not self.deactivate:
+            raise ValueError(f"{self.name}: missing = 'deactivate' needs `deactivate` fields")
+        return self
+
+    def header_for(self, field: str, header: tuple[str, ...]) -> str | None:
+        """The header in this export that carries `field`, if any."""
+        present = {fold(h): h for h in header}
+        for spelling in self.columns.get(field, []):
+            if fold(spelling) in present:
+                return present[fold(spelling)]
+        return None
+
+    def canonical_value(self, field: str, raw: str) -> str:
+        """The list's spelling of a value (e.g. 修了済 → 修了); unknown spellings pass through."""
+        spellings = self._folded_values.get(field)
+        if not spellings:
+            return raw
+        return spellings.get(fold(raw), raw)
+
+
+class SyncSettings(BaseModel):
+    """Run-wide sync settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_removal_share: float = Field(0.05, ge=0, le=1)
+    first_cohort_fiscal_year: int = 2021
+
+
+class SyncConfig(BaseModel):
+    """The whole of `config/sync.toml`."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    settings: SyncSettings = SyncSettings()
+    resources: list[ResourceMapping]
+
+    def resource(self, name: str) -> ResourceMapping:
+        """The resource called `name`; KeyError lists the known names."""
+        for r in self.resources:
+            if r.name == name:
+                return r
+        raise KeyError(f"unknown resource {name!r}; known: {', '.join(r.name for r in self.resources)}")
+
+
+def load_sync_config(path: Path | None = None) -> SyncConfig:
+    """`config/sync.toml`, or the file at `path`."""
+    if path is None:
+        raw = pkg_resources.files("config").joinpath("sync.toml").read_text("utf-8")
+    else:
+        raw = path.read_text("utf-8")
+    return SyncConfig.model_validate(tomllib.loads(raw))

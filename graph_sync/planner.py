@@ -1,0 +1,116 @@
+"""The pure sync planner: source records + target snapshot → the writes that make them equal.
+
+No I/O, no clock, no await: table tests cover it, and a plan can be shown before it is applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping
+
+Missing = Literal["deactivate", "delete", "keep"]
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """A key the list does not have yet."""
+
+    key: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """Only the columns whose values differ; every needless write fires Power Automate."""
+
+    key: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Deactivate:
+    """A key gone from the source, marked inactive rather than deleted."""
+
+    key: str
+    fields: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """A key gone from the source, deleted (only with `missing = "delete"`)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class SyncPlan:
+    """Every write a run will make to one list, and what it leaves alone."""
+
+    list_name: str
+    creates: tuple[Create, ...]
+    updates: tuple[Update, ...]
+    deactivations: tuple[Deactivate, ...]
+    deletes: tuple[Delete, ...]
+    unchanged: int
+    target_size: int
+
+    @property
+    def writes(self) -> int:
+        """How many items the plan writes."""
+        return len(self.creates) + len(self.updates) + len(self.deactivations) + len(self.deletes)
+
+    @property
+    def removals(self) -> int:
+        """Items the plan deactivates or deletes."""
+        return len(self.deactivations) + len(self.deletes)
+
+    def removal_share(self) -> float:
+        """Share of the list this plan would deactivate or delete."""
+        return self.removals / self.target_size if self.target_size else 0.0
+
+
+def plan(
+    list_name: str,
+    source: Mapping[str, Mapping[str, Any]],
+    target: Mapping[str, Mapping[str, Any]],
+    *,
+    owned: frozenset[str],
+    missing: Missing = "keep",
+    deactivate: Mapping[str, Any] | None = None,
+) -> SyncPlan:
+    """The writes that make `target` agree with `source` on the `owned` columns.
+
+    Both sides hold canonical list values. Columns outside `owned` (the DX division's) are
+    neither compared nor written. Keys only in the target follow `missing`.
+    """
+    creates: list[Create] = []
+    updates: list[Update] = []
+    unchanged = 0
+    for key, fields in source.items():
+        wanted = {c: v for c, v in fields.items() if c in owned}
+        have = target.get(key)
+        if have is None:
+            creates.append(Create(key, wanted))
+            continue
+        diff = {c: v for c, v in wanted.items() if have.get(c) != v}
+        if diff:
+            updates.append(Update(key, diff))
+        else:
+            unchanged += 1
+    deactivations: list[Deactivate] = []
+    deletes: list[Delete] = []
+    for key in target.keys() - source.keys():
+        if missing == "delete":
+            deletes.append(Delete(key))
+        elif missing == "deactivate":
+            patch = {c: v for c, v in (deactivate or {}).items() if target[key].get(c) != v}
+            if patch:
+                deactivations.append(Deactivate(key, patch))
+            else:
+                unchanged += 1
+        else:
+            unchanged += 1
+    deactivations.sort(key=lambda d: d.key)
+    deletes.sort(key=lambda d: d.key)
+    return SyncPlan(list_name, tuple(creates), tuple(updates), tuple(deactivations),
+                    tuple(deletes), unchanged, len(target))

@@ -1,0 +1,363 @@
+"""Resources: each export's row model and how a valid row becomes a list item.
+
+Rows are validated with pydantic at this edge; what leaves is a plain `{key: fields}` mapping
+in the list's canonical values, ready for the pure planner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Annotated, Any, Callable, Literal, Mapping
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
+
+from config.schema import ListSpec
+from graph_sync import normalize
+from graph_sync.mapping import ResourceMapping
+from graph_sync.sources.tabular import SourceFileError, Table
+from graph_sync.wareki import parse_date, parse_fiscal_year
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """A row that was skipped, and why, in words the DX division can act on."""
+
+    file: str
+    line: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line} [{self.column}] {self.reason}"
+
+
+@dataclass(slots=True)
+class Extracted:
+    """The valid records of one export, by key, and the rows that were skipped."""
+
+    resource: str
+    list_name: str
+    records: dict[str, dict[str, Any]] = field(default_factory=dict)
+    errors: list[RowError] = field(default_factory=list)
+    rows_read: int = 0
+
+
+# ---- field types ---------------------------------------------------------------------------
+
+
+def _blank_to_none(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _date(value: object) -> object:
+    if isinstance(value, str):
+        return parse_date(value)
+    return value
+
+
+def _fiscal_year(value: object) -> object:
+    if isinstance(value, str):
+        return parse_fiscal_year(value)
+    return value
+
+
+def _bool_word(value: object) -> object:
+    if isinstance(value, str):
+        word = normalize.fold(value).lower()
+        if word in {"true", "1", "yes", "はい", "○", "◯"}:
+            return True
+        if word in {"false", "0", "no", "いいえ", "×", "-"}:
+            return False
+        raise ValueError("はい／いいえ で指定してください / expected yes or no")
+    return value
+
+
+def _percent(value: object) -> object:
+    if isinstance(value, str):
+        return normalize.fold(value).rstrip("%％").strip() or None
+    return value
+
+
+StaffNumber = Annotated[str, AfterValidator(normalize.staff_number)]
+Code = Annotated[str, AfterValidator(normalize.code)]
+Text = Annotated[str, AfterValidator(normalize.fold)]
+Name = Annotated[str, AfterValidator(normalize.fold_name)]
+Kana = Annotated[str, AfterValidator(normalize.fold_kana)]
+OptionalText = Annotated[str | None, BeforeValidator(_blank_to_none)]
+OptionalDate = Annotated[date | None, BeforeValidator(_date), BeforeValidator(_blank_to_none)]
+OptionalYear = Annotated[int | None, BeforeValidator(_fiscal_year), BeforeValidator(_blank_to_none)]
+Email = Annotated[str, AfterValidator(lambda v: _check_email(normalize.fold(v).lower()))]
+
+
+def _check_email(value: str) -> str:
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or " " in value:
+        raise ValueError("メールアドレスの形式ではありません / not an e-mail address")
+    return value
+
+
+class _Row(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class StaffRow(_Row):
+    """A row of the HR staff export."""
+
+    staff_number: StaffNumber
+    name: Name
+    name_kana: Annotated[Kana | None, BeforeValidator(_blank_to_none)] = None
+    bureau: Text
+    section: Text
+    job_title: OptionalText = None
+    email: Annotated[Email | None, BeforeValidator(_blank_to_none)] = None
+    employment_status: Literal["在職", "休職", "退職"] = "在職"
+
+
+class CourseRow(_Row):
+    """A row of the LMS course catalogue."""
+
+    course_code: Code
+    course_name: Text
+    program: Literal["一般職員研修", "リーダー育成研修"]
+    stage: OptionalText = None
+    hours: Annotated[float | None, BeforeValidator(_blank_to_none)] = None
+    required: Annotated[bool, BeforeValidator(_bool_word)] = False
+    first_fiscal_year: OptionalYear = None
+    last_fiscal_year: OptionalYear = None
+
+
+class CompletionRow(_Row):
+    """A row of the LMS completion export."""
+
+    staff_number: StaffNumber
+    course_code: Code
+    course_name: OptionalText = None
+    status: Literal["未受講", "受講中", "修了"]
+    progress: Annotated[int | None, BeforeValidator(_percent)] = None
+    completed_on: OptionalDate = None
+
+
+class LeaderRow(_Row):
+    """A row of the leader roster."""
+
+    staff_number: StaffNumber
+    name: Annotated[Name | None, BeforeValidator(_blank_to_none)] = None
+    cohort: Annotated[str | None, BeforeValidator(_blank_to_none)] = None
+    tier: Literal["DX推進リーダー", "DXアドバイザー", "デジタル行政推進リーダー"]
+    certified_on: OptionalDate = None
+    roster_status: Literal["在籍", "異動", "退任"] = "在籍"
+
+
+# ---- transforms ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Context:
+    """What transforms may look up: the staff export (by staff number) and programme facts."""
+
+    staff: Mapping[str, StaffRow]
+    first_cohort_fiscal_year: int
+
+
+class TransformError(ValueError):
+    """A valid row that still cannot become an item; `column` names the field at fault."""
+
+    def __init__(self, column: str, reason: str) -> None:
+        super().__init__(reason)
+        self.column = column
+
+
+def fiscal_year_of(day: date) -> int:
+    """The fiscal year (April–March) a date falls in."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def _staff_fields(row: StaffRow, ctx: Context) -> tuple[str, dict[str, Any]]:
+    return row.staff_number, {
+        "Title": row.name,
+        "NameKana": row.name_kana,
+        "Bureau": row.bureau,
+        "Section": row.section,
+        "JobTitle": row.job_title,
+        "Email": row.email,
+        "EmploymentStatus": row.employment_status,
+        "IsActive": row.employment_status != "退職",
+    }
+
+
+def _course_fields(row: CourseRow, ctx: Context) -> tuple[str, dict[str, Any]]:
+    return row.course_code, {
+        "Title": row.course_name,
+        "Program": row.program,
+        "Stage": row.stage,
+        "Hours": row.hours,
+        "IsRequired": row.required,
+        "FirstFiscalYear": row.first_fiscal_year,
+        "LastFiscalYear": row.last_fiscal_year,
+    }
+
+
+def _known_staff(number: str, ctx: Context) -> StaffRow:
+    person = ctx.staff.get(number)
+    if person is None:
+        raise TransformError(
+            "staff_number", f"職員番号 {number} は職員データにありません / unknown staff number"
+        )
+    return person
+
+
+def _completion_fields(row: CompletionRow, ctx: Context) -> tuple[str, dict[str, Any]]:
+    person = _known_staff(row.staff_number, ctx)
+    if row.status == "修了":
+        progress = 100
+    elif row.status == "未受講":
+        progress = 0
+    else:
+        progress = row.progress
+    if progress is not None and not 0 <= progress <= 100:
+        raise TransformError("progress", "進捗率は 0〜100 です / progress must be 0 to 100")
+    completed_on = row.completed_on if row.status == "修了" else None
+    return f"{row.staff_number}_{row.course_code}", {
+        "Title": f"{person.name} / {row.course_name or row.course_code}",
+        "StaffNumber": row.staff_number,
+        "CourseCode": row.course_code,
+        "Bureau": person.bureau,
+        "Section": person.section,
+        "Status": row.status,
+        "ProgressPercent": progress,
+        "CompletedOn": completed_on,
+        "FiscalYear": fiscal_year_of(completed_on) if completed_on else None,
+    }
+
+
+def _cohort(value: str | None, ctx: Context) -> tuple[int | None, int | None]:
+    """(cohort number, cohort fiscal year) from 第3期, 3, 2023, 令和5年度 …"""
+    if value is None:
+        return None, None
+    folded = normalize.fold(value).removeprefix("第").removesuffix("期生").removesuffix("期")
+    if folded.isdigit() and len(folded) <= 2:
+        number = int(folded)
+        return number, ctx.first_cohort_fiscal_year + number - 1
+    try:
+        year = parse_fiscal_year(value)
+    except ValueError:
+        raise TransformError("cohort", f"期 {value!r} が読めません / cannot read the cohort") from None
+    return year - ctx.first_cohort_fiscal_year + 1, year
+
+
+def _leader_fields(row: LeaderRow, ctx: Context) -> tuple[str, dict[str, Any]]:
+    person = _known_staff(row.staff_number, ctx)
+    number, year = _cohort(row.cohort, ctx)
+    return row.staff_number, {
+        "Title": person.name,
+        "Tier": row.tier,
+        "Cohort": number,
+        "CohortFiscalYear": year,
+        "CertifiedOn": row.certified_on,
+        "RosterStatus": row.roster_status,
+        "Bureau": person.bureau,
+        "Section": person.section,
+        "Email": person.email,
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceDef:
+    """The code side of a resource: its row model and its transform."""
+
+    model: type[_Row]
+    to_fields: Callable[[Any, Context], tuple[str, dict[str, Any]]]
+
+
+RESOURCES: dict[str, ResourceDef] = {
+    "staff": ResourceDef(StaffRow, _staff_fields),
+    "courses": ResourceDef(CourseRow, _course_fields),
+    "completions": ResourceDef(CompletionRow, _completion_fields),
+    "leaders": ResourceDef(LeaderRow, _leader_fields),
+}
+
+
+# ---- extraction ----------------------------------------------------------------------------
+
+
+def _pydantic_reason(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if "/" in message:  # our own validators already speak both languages
+        return message
+    if error["type"] == "missing":
+        return "値がありません / value is missing"
+    return f"値が正しくありません / {message}"
+
+
+def validate_rows(
+    table: Table, mapping: ResourceMapping, model: type[_Row]
+) -> tuple[list[tuple[int, _Row]], list[RowError]]:
+    """Each row as `model`, or a RowError naming the file, line and header at fault."""
+    headers: dict[str, str] = {}
+    for name, info in model.model_fields.items():
+        header = mapping.header_for(name, table.header)
+        if header is not None:
+            headers[name] = header
+        elif info.is_required():
+            spellings = "／".join(mapping.columns.get(name, [name]))
+            raise SourceFileError(
+                f"{table.path.name}: 見出し「{spellings}」がありません / required column missing"
+            )
+    rows: list[tuple[int, _Row]] = []
+    errors: list[RowError] = []
+    for line, record in table.rows:
+        raw = {name: mapping.canonical_value(name, record.get(h, "").strip())
+               for name, h in headers.items()}
+        try:
+            rows.append((line, model.model_validate(raw)))
+        except ValidationError as exc:
+            for err in exc.errors():
+                name = str(err["loc"][0]) if err["loc"] else "?"
+                errors.append(RowError(table.path.name, line, headers.get(name, name),
+                                       _pydantic_reason(err)))
+    return rows, errors
+
+
+def extract(
+    table: Table, mapping: ResourceMapping, spec: ListSpec, ctx: Context
+) -> Extracted:
+    """Valid records of `table` by key in the list's canonical values; bad rows reported."""
+    definition = RESOURCES[mapping.name]
+    out = Extracted(mapping.name, mapping.list, rows_read=len(table))
+    rows, out.errors = validate_rows(table, mapping, definition.model)
+    first_line: dict[str, int] = {}
+    for line, row in rows:
+        try:
+            key, fields = definition.to_fields(row, ctx)
+            fields[spec.key] = key
+            clean = spec.coerce(fields, creating=True)
+        except TransformError as exc:
+            header = mapping.header_for(exc.column, table.header) or exc.column
+            out.errors.append(RowError(table.path.name, line, header, str(exc)))
+            continue
+        except ValueError as exc:
+            out.errors.append(RowError(table.path.name, line, "-", f"値が正しくありません / {exc}"))
+            continue
+        if key in first_line:
+            out.errors.append(RowError(
+                table.path.name, line, spec.column(spec.key).display,
+                f"キー {key} が {first_line[key]} 行目と重複しています / duplicate key, first at line "
+                f"{first_line[key]}",
+            ))
+            continue
+        first_line[key] = line
+        out.records[key] = clean
+    return out
+
+
+def staff_index(table: Table, mapping: ResourceMapping) -> dict[str, StaffRow]:
+    """Valid staff rows by staff number, for the transforms of other resources."""
+    rows, _ = validate_rows(table, mapping, StaffRow)
+    index: dict[str, StaffRow] = {}
+    for _, row in rows:
+        assert isinstance(row, StaffRow)
+        index.setdefault(row.staff_number, row)
+    return index
