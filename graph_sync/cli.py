@@ -1,0 +1,309 @@
+"""`dx-sync`: generate the sample city, provision the lists, plan and run the sync."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from config.runtime import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_STOPPED,
+    EXIT_USAGE,
+    configure_logging,
+    fail,
+    settings_or_exit,
+)
+from config.schema import ListSpec, load_list_specs
+from config.settings import Settings, SettingsError
+from graph_sync.engine import RunReport, prepare, run_once
+from graph_sync.mapping import load_sync_config
+from graph_sync.sample.generate import (
+    DEFAULT_SEED,
+    DEFAULT_STAFF,
+    FAQ_FILE,
+    SAMPLE_FILES,
+    SampleSummary,
+    generate,
+)
+from liststore import ListStore, SchemaReport, StoreError, open_store
+
+logger = logging.getLogger(__name__)
+
+EPILOG = """\
+exit codes:
+  0  success
+  1  some rows or items failed, or a source file could not be read (details printed)
+  2  bad arguments or settings (one line names the setting)
+  3  safety stop: a run would have removed too much of a list (use --force if intended)
+
+settings come from DX_* environment variables or .env; see README.
+"""
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
+def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
+    out = Path(args.out) if args.out else settings.resolved_sources_dir
+    try:
+        summary = generate(out, seed=args.seed, staff=args.staff, encoding=args.encoding)
+    except ValueError as exc:
+        fail(str(exc))
+    _print_sample(summary)
+    return EXIT_OK
+
+
+def _print_sample(s: SampleSummary) -> None:
+    print(f"サンプル市のデータを作成しました / sample city written to {s.out_dir}")
+    print(f"  職員 {s.staff} 人（{s.bureaus} 部局・{s.sections} 課）, 研修コース {s.courses}, "
+          f"受講記録 {s.completions}, リーダー名簿 {s.leaders}, FAQ {s.faq} 件 "
+          f"[{s.encoding}; FAQ は utf-8-sig]")
+
+
+async def _provision(store: ListStore, specs: dict[str, ListSpec]) -> list[SchemaReport]:
+    return [await store.ensure_list(spec) for spec in specs.values()]
+
+
+def _describe_schema(report: SchemaReport) -> str:
+    if report.created:
+        what = "作成 / created"
+    elif report.changed:
+        parts = []
+        if report.added_columns:
+            parts.append("列を追加 / added columns: " + ", ".join(report.added_columns))
+        if report.added_indexes:
+            parts.append("インデックスを追加 / indexed: " + ", ".join(report.added_indexes))
+        what = "; ".join(parts)
+    else:
+        what = "変更なし / up to date"
+    return f"  {report.list_name}: {what}"
+
+
+async def cmd_provision(args: argparse.Namespace, settings: Settings) -> int:
+    specs = load_list_specs()
+    async with open_store(settings) as store:
+        reports = await _provision(store, specs)
+    if args.json:
+        print(json.dumps([_schema_json(r) for r in reports], ensure_ascii=False, indent=2))
+    else:
+        print(f"リストを準備しました / lists provisioned ({settings.store})")
+        for r in reports:
+            print(_describe_schema(r))
+            for d in r.drift:
+                print(f"    注意 / drift: {d}")
+    return EXIT_OK
+
+
+def _schema_json(r: SchemaReport) -> dict[str, Any]:
+    return {"list": r.list_name, "created": r.created, "added_columns": list(r.added_columns),
+            "added_indexes": list(r.added_indexes), "drift": list(r.drift)}
+
+
+async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
+    specs = load_list_specs()
+    config = load_sync_config()
+    async with open_store(settings) as store:
+        plans = await prepare(store, config, specs, settings.resolved_sources_dir,
+                              only=args.job, force=args.force)
+    out: dict[str, Any] = {}
+    errors = 0
+    for p in plans:
+        if p.error or p.plan is None or p.extracted is None:
+            out[p.mapping.name] = {"error": p.error}
+            errors += 1
+            continue
+        pl = p.plan
+        errors += len(p.extracted.errors)
+        out[pl.list_name] = {
+            "create": len(pl.creates), "update": len(pl.updates),
+            "deactivate": len(pl.deactivations), "delete": len(pl.deletes),
+            "unchanged": pl.unchanged, "skipped_rows": len(p.extracted.errors),
+            "stopped": p.stopped,
+            "examples": {
+                "create": [c.key for c in pl.creates[:3]],
+                "update": [{"key": u.key, "fields": sorted(u.fields)} for u in pl.updates[:3]],
+                "deactivate": [d.key for d in pl.deactivations[:3]],
+                "delete": [d.key for d in pl.deletes[:3]],
+            },
+            "row_errors": [str(e) for e in p.extracted.errors[:5]],
+        }
+    if args.json:
+        print(json.dumps(out, ensure_ascii=False, indent=2))
+    else:
+        for name, info in out.items():
+            if "error" in info:
+                print(f"{name}: 読み込めません / unreadable: {info['error']}")
+                continue
+            print(f"{name}: 作成 {info['create']} / 更新 {info['update']} / 無効化 {info['deactivate']}"
+                  f" / 削除 {info['delete']} / 変更なし {info['unchanged']}"
+                  f" / スキップ行 {info['skipped_rows']}")
+            for e in info["row_errors"]:
+                print(f"    {e}")
+            if info["stopped"]:
+                print(f"    {info['stopped']}")
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+class _ProgressLine:
+    """A one-line progress indicator on a terminal; silent otherwise (logs carry the news)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, list_name: str, done: int, total: int) -> None:
+        if not self.enabled or not total:
+            return
+        width = 30
+        filled = width * done // total
+        sys.stderr.write(f"\r  {list_name:<18} [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+
+def _print_run(report: RunReport, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        return
+    t = report.totals()
+    print(f"同期が終わりました / sync finished in {report.seconds:.1f}s: 作成 {t['created']}, "
+          f"更新 {t['updated']}, 無効化 {t['deactivated']}, 削除 {t['deleted']}, "
+          f"変更なし {t['unchanged']}, 失敗 {t['failed']}")
+    for name, r in report.lists.items():
+        print(f"  {name}: created={r.created} updated={r.updated} deactivated={r.deactivated} "
+              f"deleted={r.deleted} unchanged={r.unchanged} failed={r.failed}")
+        for f in r.failures[:5]:
+            print(f"    {f}")
+    for e in report.row_errors[:20]:
+        print(f"  スキップ / skipped: {e}")
+    if len(report.row_errors) > 20:
+        print(f"  … ほか {len(report.row_errors) - 20} 行 / more rows (see --json)")
+    for e in report.file_errors:
+        print(f"  読み込めません / unreadable: {e}")
+    for s in report.stops:
+        print(f"  {s}")
+
+
+def _exit_code(report: RunReport) -> int:
+    if report.stops:
+        return EXIT_STOPPED
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    specs = load_list_specs()
+    config = load_sync_config()
+    async with open_store(settings) as store:
+        report = await run_once(
+            store, config, specs, settings.resolved_sources_dir, only=args.job, force=args.force,
+            progress=_ProgressLine(sys.stderr.isatty() and not args.json),
+        )
+    _print_run(report, args.json)
+    return _exit_code(report)
+
+
+async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    """What `make run` does before serving the bot: data in place, lists ready, one sync."""
+    from bot.faq.importer import FAQ_LIST, FaqFileError, import_entries, read_faq_file
+
+    sources = settings.resolved_sources_dir
+    if all((sources / name).exists() for name in SAMPLE_FILES):
+        print(f"サンプルデータは作成済みです / sample data already in {sources}")
+    else:
+        _print_sample(generate(sources, seed=args.seed, staff=args.staff))
+    specs = load_list_specs()
+    config = load_sync_config()
+    async with open_store(settings) as store:
+        for r in await _provision(store, specs):
+            print(_describe_schema(r))
+        if await store.count(FAQ_LIST) == 0:
+            try:
+                entries, errors = read_faq_file(sources / FAQ_FILE)
+            except FaqFileError as exc:
+                fail(str(exc), EXIT_FAILED)
+            written, _ = await import_entries(store, entries, replace=False)
+            print(f"FAQ を {sum(w.ok for w in written)} 件登録しました / FAQ entries loaded"
+                  + (f"（{len(errors)} 行スキップ）" if errors else ""))
+        report = await run_once(store, config, specs, sources,
+                                progress=_ProgressLine(sys.stderr.isatty()))
+    _print_run(report, as_json=False)
+    return _exit_code(report)
+
+
+# ---- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dx-sync",
+        description="DXコミュニティのリストを同期します / sync the DX community's lists.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, help_: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help_, description=help_, epilog=EPILOG,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    p = add("sample", "サンプル市のエクスポートを作成 / write the sample city's CSV exports")
+    p.add_argument("--out", help="output folder (default: DX_SOURCES_DIR)")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    p.add_argument("--staff", type=int, default=DEFAULT_STAFF, help=f"head count (default {DEFAULT_STAFF})")
+    p.add_argument("--encoding", choices=("cp932", "utf-8", "utf-8-sig"), default="cp932",
+                   help="encoding of the HR and LMS exports (default cp932, as Excel saves them)")
+
+    p = add("provision", "リストと列・インデックスを作成 / create missing lists, columns and indexes")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
+    for name, help_ in (("plan", "変更内容の確認（書き込みなし）/ show what a run would change"),
+                        ("run", "同期を実行 / sync the exports into the lists")):
+        p = add(name, help_)
+        p.add_argument("--job", help="only this resource of config/sync.toml (staff, courses, "
+                                     "completions, leaders)")
+        p.add_argument("--force", action="store_true",
+                       help="write even when more than the allowed share of a list would be removed")
+        p.add_argument("--json", action="store_true", help="print one JSON document")
+
+    p = add("demo", "サンプル作成・準備・同期を一度に / sample (if missing) + provision + run")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
+    p.add_argument("--staff", type=int, default=DEFAULT_STAFF, help=argparse.SUPPRESS)
+    return parser
+
+
+COMMANDS = {"sample": cmd_sample, "provision": cmd_provision, "plan": cmd_plan, "run": cmd_run,
+            "demo": cmd_demo}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `dx-sync` console script."""
+    args = build_parser().parse_args(argv)
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    if args.command == "plan" or args.command == "run":
+        try:
+            load_sync_config().resource(args.job) if args.job else None
+        except KeyError as exc:
+            fail(str(exc.args[0]))
+    handler = COMMANDS[args.command]
+    try:
+        result = handler(args, settings)
+        code = asyncio.run(result) if asyncio.iscoroutine(result) else result
+    except SettingsError as exc:
+        fail(str(exc), EXIT_USAGE)
+    except StoreError as exc:
+        fail(str(exc), EXIT_FAILED)
+    except KeyboardInterrupt:
+        print("中断しました / interrupted", file=sys.stderr)
+        return 130
+    return int(code)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
