@@ -6,22 +6,20 @@ import re
 import unicodedata
 
 
-def _is_compat_ideograph(ch: str) -> bool:
-    # NFKC maps these to other code points; in a person's name that changes the name itself.
-    cp = ord(ch)
-    return 0xF900 <= cp <= 0xFAFF or 0x2F800 <= cp <= 0x2FA1F
-
-
 def fold(text: str) -> str:
     """NFKC (full-width ASCII to half, half-width kana to full) and collapsed spaces."""
     return " ".join(unicodedata.normalize("NFKC", text).split())
 
 
+_COMPAT_IDEOGRAPHS = re.compile("([\uf900-\ufaff\U0002f800-\U0002fa1f])")
+
+
 def fold_name(text: str) -> str:
     """A person's name: like `fold`, but kanji stay exactly as the HR system spells them."""
-    out = "".join(ch if _is_compat_ideograph(ch) else unicodedata.normalize("NFKC", ch) for ch in text)
-    # Half-width katakana plus a separate voicing mark only composes across characters.
-    out = unicodedata.normalize("NFC", out)
+    # Even NFC maps compatibility ideographs, so normalise only the runs between them. Whole
+    # runs (not single characters) so that ﾀﾞ composes into ダ.
+    parts = _COMPAT_IDEOGRAPHS.split(text)
+    out = "".join(p if i % 2 else unicodedata.normalize("NFKC", p) for i, p in enumerate(parts))
     return " ".join(out.split())
 
 

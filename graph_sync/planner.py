@@ -69,6 +69,13 @@ class SyncPlan:
         return self.removals / self.target_size if self.target_size else 0.0
 
 
+def _same(have: Any, want: Any) -> bool:
+    """Equal as list values: 4 == 4.0 (Graph may return either), but True is not 1."""
+    if isinstance(have, bool) or isinstance(want, bool):
+        return type(have) is type(want) and have == want
+    return have == want
+
+
 def plan(
     list_name: str,
     source: Mapping[str, Mapping[str, Any]],
@@ -80,8 +87,9 @@ def plan(
 ) -> SyncPlan:
     """The writes that make `target` agree with `source` on the `owned` columns.
 
-    Both sides hold canonical list values. Columns outside `owned` (the DX division's) are
-    neither compared nor written. Keys only in the target follow `missing`.
+    Both sides hold canonical list values; an absent column equals null, as SharePoint omits
+    empty fields from responses. Columns outside `owned` (the DX division's) are neither
+    compared nor written. Keys only in the target follow `missing`.
     """
     creates: list[Create] = []
     updates: list[Update] = []
@@ -92,7 +100,7 @@ def plan(
         if have is None:
             creates.append(Create(key, wanted))
             continue
-        diff = {c: v for c, v in wanted.items() if have.get(c) != v}
+        diff = {c: v for c, v in wanted.items() if not _same(have.get(c), v)}
         if diff:
             updates.append(Update(key, diff))
         else:
@@ -103,7 +111,7 @@ def plan(
         if missing == "delete":
             deletes.append(Delete(key))
         elif missing == "deactivate":
-            patch = {c: v for c, v in (deactivate or {}).items() if target[key].get(c) != v}
+            patch = {c: v for c, v in (deactivate or {}).items() if not _same(target[key].get(c), v)}
             if patch:
                 deactivations.append(Deactivate(key, patch))
             else:

@@ -19,7 +19,7 @@ _WAREKI_DATE = re.compile(
     r"(?P<era>令和|平成|昭和|[RHS])\s*(?P<year>元|\d{1,2})\s*[年.\-/]\s*(?P<month>\d{1,2})\s*"
     r"[月.\-/]\s*(?P<day>\d{1,2})\s*日?"
 )
-_WAREKI_YEAR = re.compile(r"(?P<era>令和|平成|昭和|[RHS])\s*(?P<year>元|\d{1,2})\s*年度?")
+_WAREKI_YEAR = re.compile(r"(?P<era>令和|平成|昭和|[RHS])\s*(?P<year>元|\d{1,2})\s*(?:年度?)?")
 _WESTERN_DATE = re.compile(r"(?P<year>\d{4})\s*[年/\-.]\s*(?P<month>\d{1,2})\s*[月/\-.]\s*(?P<day>\d{1,2})\s*日?")
 
 

@@ -1,0 +1,198 @@
+"""The sync run end to end: sample exports → validate → plan → apply, on a real SQLite store."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import AsyncIterator
+
+import pytest
+
+from config.schema import ListSpec, load_list_specs
+from graph_sync.engine import run_once
+from graph_sync.mapping import SyncConfig, load_sync_config
+from graph_sync.sample.generate import generate
+from liststore import ListStore, SqliteListStore, Upsert
+
+
+@pytest.fixture
+def specs() -> dict[str, ListSpec]:
+    return load_list_specs()
+
+
+@pytest.fixture
+def config() -> SyncConfig:
+    return load_sync_config()
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> Path:
+    out = tmp_path / "sources"
+    generate(out, staff=400, seed=11)
+    return out
+
+
+@pytest.fixture
+async def store(tmp_path: Path, specs: dict[str, ListSpec]) -> AsyncIterator[ListStore]:
+    s = await SqliteListStore.open(tmp_path / "lists.sqlite3")
+    for spec in specs.values():
+        await s.ensure_list(spec)
+    yield s
+    await s.close()
+
+
+def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
+    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
+    return rows[0], rows[1:]
+
+
+def write_rows(path: Path, header: list[str], rows: list[list[str]], encoding: str = "cp932") -> None:
+    buf = io.StringIO(newline="")
+    csv.writer(buf, lineterminator="\r\n").writerows([header, *rows])
+    path.write_bytes(buf.getvalue().encode(encoding))
+
+
+async def tokens(store: ListStore, names: list[str]) -> dict[str, str]:
+    return {n: (await store.changes(n, None)).token for n in names}
+
+
+async def test_first_run_loads_everything_and_second_run_writes_nothing(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    first = await run_once(store, config, specs, sources)
+    assert first.ok, first.as_dict()
+    _, completions = read_rows(sources / "completions.csv")
+    _, leaders = read_rows(sources / "leaders.csv")
+    assert first.lists["Staff"].created == 400
+    assert first.lists["CourseCompletions"].created == len(completions)
+    assert first.lists["LeaderRoster"].created == len(leaders)
+    assert await store.count("CourseCompletions") == len(completions)
+
+    before = await tokens(store, list(first.lists))
+    second = await run_once(store, config, specs, sources)
+    t = second.totals()
+    assert t["created"] == t["updated"] == t["deactivated"] == t["deleted"] == t["failed"] == 0
+    assert t["unchanged"] == sum(first.totals()[k] for k in ("created",))
+    # Nothing was written at all: every change token is where it was.
+    assert await tokens(store, list(first.lists)) == before
+
+
+async def test_values_arrive_normalised(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    await run_once(store, config, specs, sources)
+    header, rows = read_rows(sources / "completions.csv")
+    wareki = next(r for r in rows if "令和" in r[5])
+    item = await store.get("CourseCompletions", f"{wareki[0]}_{wareki[1]}")
+    assert item is not None and item.fields["Status"] == "修了"
+    assert item.fields["CompletedOn"][:4].isdigit() and item.fields["ProgressPercent"] == 100
+    person = await store.get("Staff", wareki[0])
+    assert person is not None and "\u3000" not in person.fields["Title"]
+    assert item.fields["Bureau"] == person.fields["Bureau"]
+    roster = await store.query("LeaderRoster", "Cohort", 1)
+    assert len(roster) == 20 and all(r.fields["CohortFiscalYear"] == 2021 for r in roster)
+
+
+async def test_only_changed_rows_are_written(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    await run_once(store, config, specs, sources)
+    header, rows = read_rows(sources / "completions.csv")
+    changed = 0
+    for r in rows:
+        if r[3] == "未受講" and changed < len(rows) // 100:
+            r[3], r[4], r[5] = "修了", "100", "令和8年6月1日"
+            changed += 1
+    write_rows(sources / "completions.csv", header, rows)
+    report = await run_once(store, config, specs, sources)
+    assert report.lists["CourseCompletions"].updated == changed
+    assert report.totals()["updated"] == changed and report.totals()["created"] == 0
+
+
+async def test_bad_rows_are_reported_and_the_rest_syncs(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    header, rows = read_rows(sources / "completions.csv")
+    rows[0][0] = "ABC"          # line 2: not a staff number
+    rows[1][3] = "たぶん修了"     # line 3: unknown status
+    rows[2][5] = "2025/02/30"   # line 4: no such day
+    rows[3][0] = "999999"       # line 5: nobody has this number
+    rows[5] = list(rows[4])     # line 7: duplicate of line 6
+    write_rows(sources / "completions.csv", header, rows)
+    report = await run_once(store, config, specs, sources)
+    errors = {(e.line, e.column): e.reason for e in report.row_errors}
+    assert set(errors) == {(2, "職員番号"), (3, "受講状況"), (4, "修了日"), (5, "職員番号"), (7, "受講キー")}
+    assert "職員番号" in errors[(2, "職員番号")] and "staff number" in errors[(2, "職員番号")]
+    assert "unknown staff number" in errors[(5, "職員番号")]
+    assert "duplicate" in errors[(7, "受講キー")]
+    assert all(e.file == "completions.csv" for e in report.row_errors)
+    assert not report.ok and report.totals()["failed"] == 5
+    assert report.lists["CourseCompletions"].created == len(rows) - 5
+
+
+async def test_a_truncated_export_never_wipes_a_list(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    await run_once(store, config, specs, sources)
+    header, rows = read_rows(sources / "staff.csv")
+    write_rows(sources / "staff.csv", header, rows[:200])
+    stopped = await run_once(store, config, specs, sources, only="staff")
+    assert stopped.stops and "Staff" in stopped.stops[0] and "--force" in stopped.stops[0]
+    assert "Staff" not in stopped.lists
+    assert len(await store.query("Staff", "IsActive", True)) >= 390
+    forced = await run_once(store, config, specs, sources, only="staff", force=True)
+    assert forced.lists["Staff"].deactivated == 200 - sum(
+        1 for r in rows[200:] if r[7] == "退職")
+    assert await store.count("Staff") == 400  # deactivated, not deleted
+
+
+async def test_a_leaver_is_deactivated_and_hand_edits_survive(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    await run_once(store, config, specs, sources)
+    header, rows = read_rows(sources / "staff.csv")
+    leaver = next(r for r in rows if r[7] == "在職")
+    keeper = next(r for r in rows if r[7] == "在職" and r is not leaver)
+    await store.upsert("Staff", [Upsert(keeper[0], {"Notes": "DX相談デスク担当"})])
+    write_rows(sources / "staff.csv", header, [r for r in rows if r is not leaver], "utf-8-sig")
+    report = await run_once(store, config, specs, sources, only="staff")
+    assert report.lists["Staff"].deactivated == 1
+    gone = await store.get("Staff", leaver[0])
+    assert gone is not None and gone.fields["IsActive"] is False
+    assert gone.fields["EmploymentStatus"] == "退職"
+    kept = await store.get("Staff", keeper[0])
+    assert kept is not None and kept.fields["Notes"] == "DX相談デスク担当"
+
+
+async def test_a_missing_export_is_reported_without_stopping_the_others(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    (sources / "leaders.csv").unlink()
+    report = await run_once(store, config, specs, sources)
+    assert any("leaders.csv" in e and "not found" in e for e in report.file_errors)
+    assert report.lists["Staff"].created == 400 and "LeaderRoster" not in report.lists
+    assert not report.ok
+
+
+async def test_another_citys_header_spellings_fit_through_config(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    header, rows = read_rows(sources / "staff.csv")
+    renamed = ["職員ID" if h == "職員番号" else "フリガナ" if h == "氏名カナ" else h for h in header]
+    for r in rows:
+        r[7] = {"在職": "在職中", "休職": "育休"}.get(r[7], r[7])
+    write_rows(sources / "staff.csv", renamed, rows, "utf-8")
+    report = await run_once(store, config, specs, sources, only="staff")
+    assert report.ok and report.lists["Staff"].created == 400
+    on_leave = await store.query("Staff", "EmploymentStatus", "休職")
+    assert on_leave and all(i.fields["IsActive"] for i in on_leave)
+
+
+async def test_a_missing_required_header_is_a_file_error(
+    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+) -> None:
+    header, rows = read_rows(sources / "courses.csv")
+    write_rows(sources / "courses.csv", ["code" if h == "研修コード" else h for h in header], rows)
+    report = await run_once(store, config, specs, sources, only="courses")
+    assert report.file_errors and "研修コード" in report.file_errors[0]
