@@ -1,0 +1,10 @@
+"""Run every benchmark: `python -m benchmarks` (or `make bench`)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from benchmarks import local_sync_bench
+
+if __name__ == "__main__":
+    asyncio.run(local_sync_bench.main())

@@ -1,0 +1,130 @@
+"""The console scripts as a person runs them: help, exit codes, and the demo path end to end."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+DX_SYNC = str(BIN / "dx-sync")
+DX_BOT = str(BIN / "dx-bot")
+
+
+def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")}
+    full_env.update(env or {})
+    return subprocess.run(args, env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.parametrize("args", [
+    [DX_SYNC, "--help"], [DX_SYNC, "sample", "--help"], [DX_SYNC, "provision", "--help"],
+    [DX_SYNC, "plan", "--help"], [DX_SYNC, "run", "--help"], [DX_SYNC, "demo", "--help"],
+    [DX_BOT, "--help"], [DX_BOT, "serve", "--help"],
+])
+def test_help_everywhere_documents_exit_codes(args: list[str]) -> None:
+    result = run(args)
+    assert result.returncode == 0, result.stderr
+    assert "exit codes:" in result.stdout and "DX_" in result.stdout
+
+
+@pytest.mark.parametrize(("env", "setting"), [
+    ({"DX_BOT_PORT": "abc"}, "DX_BOT_PORT"),
+    ({"DX_STORE": "excel"}, "DX_STORE"),
+    ({"DX_STORE": "sharepoint"}, "DX_TENANT_ID"),
+])
+@pytest.mark.parametrize("tool", [DX_SYNC, DX_BOT])
+def test_a_bad_setting_is_one_line_and_exit_2(tool: str, env: dict[str, str], setting: str,
+                                              tmp_path: Path) -> None:
+    secret = "do-not-print-this-secret"
+    args = [tool, "provision"] if tool == DX_SYNC else [tool, "serve"]
+    result = run(args, {**env, "DX_DATA_DIR": str(tmp_path), "DX_CLIENT_SECRET": secret})
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and setting in lines[0], result.stderr
+    assert "Traceback" not in result.stderr and secret not in result.stderr + result.stdout
+
+
+def test_unknown_job_is_a_usage_error(tmp_path: Path) -> None:
+    result = run([DX_SYNC, "run", "--job", "payroll"], {"DX_DATA_DIR": str(tmp_path)})
+    assert result.returncode == 2 and "payroll" in result.stderr and "staff" in result.stderr
+
+
+def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:
+    env = {"DX_DATA_DIR": str(tmp_path)}
+    sample = run([DX_SYNC, "sample", "--staff", "400", "--seed", "3"], env)
+    assert sample.returncode == 0, sample.stderr
+    assert "400" in sample.stdout and (tmp_path / "sources" / "staff.csv").exists()
+
+    unprovisioned = run([DX_SYNC, "run"], env)
+    assert unprovisioned.returncode == 1 and "dx-sync provision" in unprovisioned.stderr
+
+    provision = run([DX_SYNC, "provision", "--json"], env)
+    assert provision.returncode == 0, provision.stderr
+    assert {r["list"] for r in json.loads(provision.stdout)} >= {"Staff", "FAQ", "Proposals"}
+    again = json.loads(run([DX_SYNC, "provision", "--json"], env).stdout)
+    assert not any(r["created"] or r["added_columns"] for r in again)
+
+    planned = run([DX_SYNC, "plan", "--json"], env)
+    assert planned.returncode == 0, planned.stderr
+    assert json.loads(planned.stdout)["Staff"]["create"] == 400
+
+    first = run([DX_SYNC, "run", "--json"], env)
+    assert first.returncode == 0, first.stderr
+    report = json.loads(first.stdout)
+    assert set(report["totals"]) == {"created", "updated", "deactivated", "deleted", "unchanged", "failed"}
+    assert report["totals"]["created"] > 8000 and report["totals"]["failed"] == 0
+    assert report["lists"]["Staff"]["created"] == 400
+
+    second = json.loads(run([DX_SYNC, "run", "--json"], env).stdout)
+    assert second["totals"]["created"] == second["totals"]["updated"] == 0
+
+    staff = tmp_path / "sources" / "staff.csv"
+    staff.write_bytes(b"\r\n".join(staff.read_bytes().split(b"\r\n")[:101]) + b"\r\n")
+    stopped = run([DX_SYNC, "run", "--job", "staff"], env)
+    assert stopped.returncode == 3, stopped.stdout + stopped.stderr
+    assert "--force" in stopped.stdout
+
+
+def test_demo_then_serve_answers_healthz_with_the_sample_city(tmp_path: Path) -> None:
+    env = {"DX_DATA_DIR": str(tmp_path), "DX_BOT_PORT": str(free_port())}
+    demo = run([DX_SYNC, "demo"], env, timeout=300)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "FAQ を 45 件登録しました" in demo.stdout
+    rerun = run([DX_SYNC, "demo"], env, timeout=300)
+    assert rerun.returncode == 0 and "作成済み" in rerun.stdout and "FAQ を" not in rerun.stdout
+
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")} | env
+    server = subprocess.Popen([DX_BOT, "serve"], env=full_env, stderr=subprocess.PIPE, text=True)
+    try:
+        url = f"http://127.0.0.1:{env['DX_BOT_PORT']}/healthz"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url, timeout=2) as response:
+                    health = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health["status"] == "ok" and health["store"] == "sqlite"
+        assert health["lists"]["Staff"] == 2000 and health["lists"]["FAQ"] == 45
+        assert health["lists"]["CourseCompletions"] > 40000
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    assert "LOCAL MODE" in err
