@@ -61,6 +61,9 @@ class Settings(BaseSettings):
     ca_bundle: Path | None = Field(None, description="Extra CA bundle for TLS-inspecting proxies.")
     https_proxy: str | None = Field(None, description="Proxy for Graph and token calls.")
     organisation: str = Field("CityHall", description="Organisation name in the Graph User-Agent.")
+    graph_ru_per_minute: int = Field(
+        2500, ge=60, description="SharePoint resource units a minute this app may spend."
+    )
 
     # Bot Framework.
     bot_app_id: str | None = Field(None, description="Bot app id; when set, requests must be signed.")

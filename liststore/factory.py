@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
-from config.settings import Settings, SettingsError
+from config.settings import Settings
 from liststore.memory import MemoryListStore
 from liststore.protocol import ListStore
 from liststore.sqlite import SqliteListStore
@@ -20,8 +20,10 @@ async def open_store(settings: Settings) -> AsyncIterator[ListStore]:
     elif settings.store == "memory":
         store = MemoryListStore()
     else:
-        # The Graph-backed store is the next piece of work; until it lands, say so plainly.
-        raise SettingsError("DX_STORE: 'sharepoint' is not available in this version yet; use sqlite")
+        # Imported here: the SDK is heavy, and local runs never need it.
+        from graph_sync.graph.store import SharePointListStore
+
+        store = await SharePointListStore.open(settings)
     try:
         yield store
     finally:

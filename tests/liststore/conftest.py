@@ -2,35 +2,48 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import AsyncIterator, Awaitable, Callable
 
 import pytest
 
 from config.schema import ColumnSpec, ColumnType, ListSpec, Owner
+from config.settings import Settings
 from liststore import ListStore, MemoryListStore, SqliteListStore
+from tests.fakes.graph_fake import serve_graph_fake
 
-StoreFactory = Callable[[Path], Awaitable[ListStore]]
+StoreFactory = Callable[[Path, AsyncExitStack], Awaitable[ListStore]]
 
 
-async def _memory(_: Path) -> ListStore:
+async def _memory(_: Path, __: AsyncExitStack) -> ListStore:
     return MemoryListStore()
 
 
-async def _sqlite(tmp: Path) -> ListStore:
+async def _sqlite(tmp: Path, _: AsyncExitStack) -> ListStore:
     return await SqliteListStore.open(tmp / "lists.sqlite3")
 
 
-FACTORIES: dict[str, StoreFactory] = {"memory": _memory, "sqlite": _sqlite}
+async def _sharepoint(tmp: Path, stack: AsyncExitStack) -> ListStore:
+    """The real msgraph-sdk and azure-identity against the Graph fake on 127.0.0.1."""
+    from graph_sync.graph.store import SharePointListStore
+
+    running = await stack.enter_async_context(serve_graph_fake(tmp / "tls"))
+    env = {k.removeprefix("DX_").lower(): v for k, v in running.env().items()}
+    return await SharePointListStore.open(Settings(**env, data_dir=tmp))  # type: ignore[arg-type]
+
+
+FACTORIES: dict[str, StoreFactory] = {"memory": _memory, "sqlite": _sqlite, "sharepoint": _sharepoint}
 
 
 @pytest.fixture(params=sorted(FACTORIES))
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ListStore]:
-    s = await FACTORIES[request.param](tmp_path)
-    try:
-        yield s
-    finally:
-        await s.close()
+    async with AsyncExitStack() as stack:
+        s = await FACTORIES[request.param](tmp_path, stack)
+        try:
+            yield s
+        finally:
+            await s.close()
 
 
 def col(name: str, type_: str = "text", **kw: object) -> ColumnSpec:
