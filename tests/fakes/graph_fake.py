@@ -104,10 +104,10 @@ class Knobs:
 class _Bucket:
     """The tenant's resource-unit budget for this app, refilled continuously."""
 
-    def __init__(self, per_minute: float) -> None:
-        self.capacity = per_minute
-        self.rate = per_minute / 60.0
-        self.tokens = per_minute
+    def __init__(self, per_window: float, window: float = 60.0) -> None:
+        self.capacity = per_window
+        self.rate = per_window / window
+        self.tokens = per_window
         self.stamp = time.monotonic()
 
     def _refill(self) -> None:
@@ -157,9 +157,11 @@ class GraphFake:
 
     # ---- knobs and counters ----------------------------------------------------------------
 
-    def set_budget(self, ru_per_minute: float | None) -> None:
-        self.knobs.ru_per_minute = ru_per_minute
-        self._bucket = _Bucket(ru_per_minute) if ru_per_minute else None
+    def set_budget(self, ru: float | None, window: float = 60.0) -> None:
+        """Allow `ru` resource units per `window` seconds (SharePoint's window is a minute;
+        tests shrink it so a throttling storm takes seconds)."""
+        self.knobs.ru_per_minute = ru * 60.0 / window if ru else None
+        self._bucket = _Bucket(ru, window) if ru else None
 
     @property
     def graph_root(self) -> str:
