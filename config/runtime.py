@@ -40,3 +40,6 @@ def configure_logging(level: str) -> None:
     # The SDKs are chatty at INFO (every HTTP request); their warnings still show.
     for noisy in ("azure", "httpx", "msal", "botbuilder", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # A failed token request is reported by our own error line (tenant, client id, what to
+    # check); azure-identity's warning would say it twice, with the raw response body.
+    logging.getLogger("azure.identity").setLevel(logging.ERROR)
