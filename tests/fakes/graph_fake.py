@@ -151,6 +151,7 @@ class GraphFake:
         self.tokens: set[str] = set()
         self.delta_tokens: dict[str, tuple[str, int]] = {}  # token -> (list id, version)
         self.counters: Counter[str] = Counter()
+        self.certificates: list[Any] = []  # public keys accepted for client assertions
         self.user_agents: Counter[str] = Counter()
         self._bucket: _Bucket | None = None
         self.base_url = ""
@@ -186,7 +187,12 @@ class GraphFake:
                                       f"'{form.get('client_id')}' was not found in the directory.",
                                       "error_codes": [700016]}, status=400)
         assertion = form.get("client_assertion")
-        if form.get("client_secret") != self.client_secret and not assertion:
+        if assertion is not None and not self._assertion_ok(str(assertion), str(request.url)):
+            return web.json_response({"error": "invalid_client", "error_description":
+                                      "AADSTS700027: The certificate with identifier used to sign "
+                                      "the client assertion is not registered on application.",
+                                      "error_codes": [700027]}, status=401)
+        if assertion is None and form.get("client_secret") != self.client_secret:
             return web.json_response({"error": "invalid_client", "error_description":
                                       "AADSTS7000215: Invalid client secret provided. Ensure the "
                                       "secret being sent in the request is the client secret "
@@ -196,6 +202,18 @@ class GraphFake:
         self.tokens.add(access)
         return web.json_response({"token_type": "Bearer", "expires_in": 3599,
                                   "ext_expires_in": 3599, "access_token": access})
+
+    def _assertion_ok(self, assertion: str, audience: str) -> bool:
+        """A client assertion signed by a registered certificate, for this client and endpoint."""
+        import jwt
+
+        for key in self.certificates:
+            try:
+                claims = jwt.decode(assertion, key, algorithms=["RS256", "PS256"], audience=audience)
+            except jwt.PyJWTError:
+                continue
+            return claims.get("iss") == claims.get("sub") == self.client_id
+        return False
 
     async def openid(self, request: web.Request) -> web.Response:
         tenant = request.match_info["tenant"]

@@ -232,3 +232,67 @@ async def test_a_missing_site_grant_says_which_permission_and_how(
     message = str(info.value)
     assert "Sites.Selected" in message and "POST /sites/{site-id}/permissions" in message
     assert "403" in message
+
+
+def _client_certificate(folder: Path) -> tuple[Path, Any]:
+    """A self-signed RSA certificate and key in one PEM, as an app registration would hold."""
+    import datetime as dt
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "dx-community-app")])
+    now = dt.datetime.now(dt.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
+            .not_valid_after(now + dt.timedelta(days=1)).sign(key, hashes.SHA256()))
+    path = folder / "app.pem"
+    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                       serialization.NoEncryption())
+                     + cert.public_bytes(serialization.Encoding.PEM))
+    return path, key.public_key()
+
+
+async def test_certificate_credential(graph: RunningFake, tmp_path: Path) -> None:
+    pem, public_key = _client_certificate(tmp_path)
+    graph.fake.certificates.append(public_key)
+    s = await SharePointListStore.open(settings_for(graph, tmp_path, client_secret=None,
+                                                    client_certificate_path=pem))
+    assert s.site_id == graph.fake.site_id
+    await s.close()
+    (tmp_path / "other").mkdir()
+    other, _ = _client_certificate(tmp_path / "other")  # a certificate the app never registered
+    with pytest.raises(AuthError, match="AADSTS700027"):
+        await SharePointListStore.open(settings_for(graph, tmp_path, client_secret=None,
+                                                    client_certificate_path=other))
+
+
+async def test_proxy_carries_both_token_and_graph_calls(graph: RunningFake, tmp_path: Path) -> None:
+    from tests.fakes.proxy import serve_connect_proxy
+
+    async with serve_connect_proxy() as proxy:
+        s = await SharePointListStore.open(settings_for(
+            graph, tmp_path, https_proxy=f"http://127.0.0.1:{proxy.port}"))
+        try:
+            await s.ensure_list(load_list_specs()["FAQ"])
+        finally:
+            await s.close()
+    target = graph.base_url.removeprefix("https://")
+    assert proxy.tunnels[target] >= 2 and graph.fake.counters["token_requests"] >= 1
+
+    # The token request on its own goes through the proxy too.
+    import aiohttp
+
+    from graph_sync.graph.client import build_credential, graph_scope, ssl_context
+
+    async with serve_connect_proxy() as proxy:
+        settings = settings_for(graph, tmp_path, https_proxy=f"http://127.0.0.1:{proxy.port}")
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ssl_context(settings))) as session:
+            credential = build_credential(settings, session)
+            token = await credential.get_token(graph_scope(settings))
+            await credential.close()
+        assert token.token in graph.fake.tokens
+        assert proxy.tunnels == {target: 1}
