@@ -10,6 +10,7 @@ column (409) and becomes an update of the item that exists.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
@@ -29,6 +30,10 @@ from liststore.rules import check_queryable, compare_schema, effective_spec, que
 logger = logging.getLogger(__name__)
 
 DELTA_PAGE = 1000
+# Our own writes keep the key index current, and a stale entry is caught anyway (a create meets
+# the unique key: 409; an update meets a deleted item: 404). So one delta call every few
+# minutes catches other people's edits without costing a request per write call.
+INDEX_MAX_AGE = 300.0
 
 
 @dataclass
@@ -41,6 +46,7 @@ class _ListState:
     by_id: dict[str, str] = field(default_factory=dict)
     index_token: str | None = None
     index_loaded: bool = False
+    index_refreshed: float = float("-inf")
 
     def remember(self, key: str, item_id: str, etag: str) -> None:
         self.index[key] = (item_id, etag)
@@ -295,6 +301,11 @@ class SharePointListStore:
                 return entries, _delta_token(body.get("@odata.deltaLink", "")), full
         return entries, None, full
 
+    async def _fresh_index(self, state: _ListState) -> None:
+        """The key index, refreshed when it is older than INDEX_MAX_AGE."""
+        if time.monotonic() - state.index_refreshed > INDEX_MAX_AGE:
+            await self._refresh_index(state)
+
     async def _refresh_index(self, state: _ListState) -> None:
         """Bring the key index up to date with one delta call (a full listing the first time)."""
         entries, token, full = await self._delta(
@@ -311,13 +322,14 @@ class SharePointListStore:
                 state.remember(str(key), item_id, str(raw.get("eTag") or ""))
         state.index_token = token
         state.index_loaded = True
+        state.index_refreshed = time.monotonic()
 
     # ---- writes ----------------------------------------------------------------------------
 
     async def upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
         """Create or update by key through $batch; results in the order of `rows`."""
         state = await self._state(list_name)
-        await self._refresh_index(state)
+        await self._fresh_index(state)
         results: dict[int, WriteResult] = {}
         subs: dict[str, tuple[int, SubRequest, Upsert]] = {}
         for n, row in enumerate(rows):
@@ -408,7 +420,7 @@ class SharePointListStore:
     async def delete(self, list_name: str, keys: Sequence[str]) -> list[WriteResult]:
         """Delete by key; a key not in the list (or already gone) is NOT_FOUND."""
         state = await self._state(list_name)
-        await self._refresh_index(state)
+        await self._fresh_index(state)
         results: dict[int, WriteResult] = {}
         subs: dict[str, tuple[int, str, str]] = {}
         requests = []

@@ -85,6 +85,7 @@ class FakeList:
     columns: dict[str, dict[str, Any]]
     items: dict[int, FakeItem] = field(default_factory=dict)
     tombstones: list[tuple[int, int]] = field(default_factory=list)  # (version, item id)
+    unique: dict[str, dict[Any, int]] = field(default_factory=dict)  # column -> value -> item id
     ids: Any = field(default_factory=lambda: itertools.count(1))
 
 
@@ -497,15 +498,25 @@ class GraphFake:
         merged = {**(item.fields if item else {}), **clean}
         for name, col in lst.columns.items():
             if col.get("enforceUniqueValues") and merged.get(name) is not None:
-                clash = any(other.fields.get(name) == merged[name] for other in lst.items.values()
-                            if item is None or other.id != item.id)
-                if clash:
+                owner = lst.unique.get(name, {}).get(merged[name])
+                if owner is not None and (item is None or owner != item.id):
                     return _error(409, "nameAlreadyExists",
                                   "The list item could not be added or updated because duplicate "
                                   f"values were found in the following field(s) in the list: [{name}].")
         if item is None and merged.get("Title") is None:
             return _error(400, "invalidRequest", "Field 'Title' is required")
         return None if not clean and item else (0, {}, {k: v for k, v in merged.items() if v is not None})
+
+    @staticmethod
+    def _index_unique(lst: FakeList, item: FakeItem, old: dict[str, Any] | None) -> None:
+        for name, col in lst.columns.items():
+            if not col.get("enforceUniqueValues"):
+                continue
+            values = lst.unique.setdefault(name, {})
+            if old is not None and values.get(old.get(name)) == item.id:
+                del values[old[name]]
+            if item.fields.get(name) is not None:
+                values[item.fields[name]] = item.id
 
     def _item_json(self, lst: FakeList, item: FakeItem, select: list[str] | None) -> dict[str, Any]:
         fields = {k: v for k, v in item.fields.items() if select is None or k in select}
@@ -592,6 +603,7 @@ class GraphFake:
         fields = result[2] if result else {}
         item = FakeItem(next(lst.ids), fields, next(self.sequence))
         lst.items[item.id] = item
+        self._index_unique(lst, item, None)
         return 201, {}, self._item_json(lst, item, None)
 
     def _patch_fields(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
@@ -609,7 +621,9 @@ class GraphFake:
         if result is not None and result[0] != 0:
             return result
         if result is not None:
+            old = dict(item.fields)
             item.fields = result[2]
+            self._index_unique(lst, item, old)
         item.version = next(self.sequence)
         item.ui_version += 1
         item.modified = _now()
@@ -622,6 +636,9 @@ class GraphFake:
         item = lst.items.pop(int(p["item"]), None)
         if item is None:
             return _error(404, "itemNotFound", "The resource could not be found.")
+        for name, values in lst.unique.items():
+            if values.get(item.fields.get(name)) == item.id:
+                del values[item.fields[name]]
         lst.tombstones.append((next(self.sequence), item.id))
         return 204, {}, None
 

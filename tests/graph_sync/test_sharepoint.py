@@ -296,3 +296,29 @@ async def test_proxy_carries_both_token_and_graph_calls(graph: RunningFake, tmp_
             await credential.close()
         assert token.token in graph.fake.tokens
         assert proxy.tunnels == {target: 1}
+
+
+async def test_edits_made_by_hand_in_sharepoint_do_not_break_writes(
+    graph: RunningFake, store: SharePointListStore
+) -> None:
+    await store.upsert("CourseCompletions", [completion(1), completion(2)])
+    lst = graph.fake.list_by_name("CourseCompletions")
+    # Someone deletes item 1 in the SharePoint UI, and adds item 3 with our key format by hand.
+    gone = next(i for i in lst.items.values() if i.fields["CompletionKey"] == "000001_E-SEC")
+    graph.fake.dispatch("DELETE", f"/sites/{graph.fake.site_id}/lists/{lst.id}/items/{gone.id}", "", {}, None)
+    graph.fake.dispatch("POST", f"/sites/{graph.fake.site_id}/lists/{lst.id}/items", "", {},
+                        {"fields": {"Title": "手入力", "CompletionKey": "000003_E-SEC",
+                                    "StaffNumber": "000003", "CourseCode": "E-SEC", "Status": "受講中"}})
+    results = await store.upsert("CourseCompletions", [
+        Upsert("000001_E-SEC", {"Status": "受講中"}),  # our index still has it: PATCH meets 404
+        completion(3),                                  # unknown to us: POST meets 409
+    ])
+    assert results[0].outcome is Outcome.FAILED and "required" in (results[0].error or "")
+    assert results[1].ok
+    keys = sorted(i.fields["CompletionKey"] for i in lst.items.values())
+    assert keys == ["000002_E-SEC", "000003_E-SEC"]
+    (three,) = [i for i in lst.items.values() if i.fields["CompletionKey"] == "000003_E-SEC"]
+    assert three.fields["Status"] == "修了" and three.fields["Title"].startswith("職員3")
+    # With every column, the deleted item is simply created again.
+    (again,) = await store.upsert("CourseCompletions", [completion(1)])
+    assert again.outcome is Outcome.CREATED and len(lst.items) == 3
