@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import local_sync_bench
+from benchmarks import graph_bench, local_sync_bench
 
 if __name__ == "__main__":
     asyncio.run(local_sync_bench.main())
+    asyncio.run(graph_bench.main())
