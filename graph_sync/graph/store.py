@@ -12,12 +12,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, AsyncIterator, Mapping, Sequence
+from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ColumnType, ListSpec, load_list_specs
 from config.settings import Settings
 from graph_sync.graph.client import GraphConnection, connect
+from graph_sync.graph.keyindex import KeyIndexFile
 from graph_sync.graph.columns import column_definition, column_from_graph, from_graph, to_graph
 from graph_sync.graph.pacing import Pacer
 from graph_sync.graph.retry import classify, error_message
@@ -47,17 +48,36 @@ class _ListState:
     index_token: str | None = None
     index_loaded: bool = False
     index_refreshed: float = float("-inf")
+    dirty: set[str] = field(default_factory=set)  # item ids to save to the key-index file
 
     def remember(self, key: str, item_id: str, etag: str) -> None:
         self.index[key] = (item_id, etag)
         self.by_id[item_id] = key
+        self.dirty.add(item_id)
 
     def forget_id(self, item_id: str) -> str | None:
         """Drop a deleted item from the index; its key, when it was ever seen."""
         key = self.by_id.get(item_id)
         if key is not None and self.index.get(key, ("",))[0] == item_id:
             del self.index[key]
+            self.dirty.add(item_id)
         return key
+
+    def forget_key(self, key: str) -> None:
+        """The item behind `key` is gone (found out by a 404 or a failed lookup)."""
+        known = self.index.get(key)
+        if known is not None:
+            self.forget_id(known[0])
+
+    def rows(self, ids: Iterable[str]) -> list[tuple[str, str, str, bool]]:
+        """(item id, key, etag, live) rows for the key-index file."""
+        out = []
+        for item_id in ids:
+            key = self.by_id[item_id]
+            known = self.index.get(key)
+            live = known is not None and known[0] == item_id
+            out.append((item_id, key, known[1] if live and known else "", live))
+        return out
 
 
 def _odata_literal(value: Any) -> str:
@@ -78,12 +98,13 @@ class SharePointListStore:
     """Lists in one SharePoint site, through msgraph-sdk's client and our $batch."""
 
     def __init__(self, connection: GraphConnection, transport: GraphTransport, site_id: str,
-                 declared: Mapping[str, ListSpec]) -> None:
+                 declared: Mapping[str, ListSpec], index_file: KeyIndexFile | None = None) -> None:
         self.connection = connection
         self.transport = transport
         self.site_id = site_id
         self._declared = dict(declared)
         self._lists: dict[str, _ListState] = {}
+        self._index_file = index_file
 
     # ---- opening ---------------------------------------------------------------------------
 
@@ -98,7 +119,8 @@ class SharePointListStore:
         except BaseException:
             await connection.close()
             raise
-        return cls(connection, transport, site_id, load_list_specs())
+        index_file = KeyIndexFile(settings.data_dir / "graph-index.sqlite3")
+        return cls(connection, transport, site_id, load_list_specs(), index_file)
 
     @staticmethod
     async def _resolve_site(connection: GraphConnection, transport: GraphTransport,
@@ -152,8 +174,27 @@ class SharePointListStore:
             raise NotProvisionedError(name)
         columns = self._declared_columns(declared, await self._columns(found["id"]))
         state = _ListState(str(found["id"]), effective_spec(declared, columns))
+        self._load_index(state)
         self._lists[name] = state
         return state
+
+    def _load_index(self, state: _ListState) -> None:
+        if self._index_file is None:
+            return
+        saved = self._index_file.load(self.site_id, state.list_id)
+        if saved.token:
+            state.index, state.by_id, state.index_token = saved.live, saved.by_id, saved.token
+            state.index_loaded = True
+
+    def _save_index(self, state: _ListState, *, replace: bool = False) -> None:
+        if self._index_file is None:
+            state.dirty.clear()
+            return
+        ids = list(state.by_id) if replace else list(state.dirty)
+        if ids or replace or state.index_token:
+            self._index_file.save(self.site_id, state.list_id, state.index_token, state.rows(ids),
+                                  replace=replace)
+        state.dirty.clear()
 
     @staticmethod
     def _declared_columns(spec: ListSpec, raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -216,6 +257,7 @@ class SharePointListStore:
             await self._set_title(list_id, spec, title["id"])
         merged = {**existing, **{c.name: c for c in added}}
         state = _ListState(list_id, effective_spec(spec, merged))
+        self._load_index(state)
         self._lists[spec.name] = state
         return schema_report(spec, False, added, indexed, drift)
 
@@ -323,6 +365,7 @@ class SharePointListStore:
         state.index_token = token
         state.index_loaded = True
         state.index_refreshed = time.monotonic()
+        self._save_index(state, replace=full)
 
     # ---- writes ----------------------------------------------------------------------------
 
@@ -352,6 +395,7 @@ class SharePointListStore:
             # or someone else's write): look the item up and update it instead.
             for n, row in retry_as_update:
                 results[n] = await self._resolve_and_update(state, row)
+        self._save_index(state)
         return [results[n] for n in range(len(rows))]
 
     def _prepare(self, state: _ListState, n: int, row: Upsert) -> SubRequest | WriteResult:
@@ -390,7 +434,7 @@ class SharePointListStore:
         if answer.status == 409 and sub.method == "POST":
             return None
         if answer.status == 404 and sub.method == "PATCH" and row.if_match is None:
-            state.index.pop(row.key, None)  # deleted behind our back: create it again
+            state.forget_key(row.key)  # deleted behind our back: create it again
             return None
         if answer.status == 412:
             return WriteResult(row.key, Outcome.CONFLICT, error="the item changed since it was read")
@@ -405,7 +449,7 @@ class SharePointListStore:
         """
         was_create = row.key not in state.index
         if not await self._filtered(state, state.spec.key, row.key):
-            state.index.pop(row.key, None)
+            state.forget_key(row.key)
         prepared = self._prepare(state, 0, row)
         if isinstance(prepared, WriteResult):
             return prepared
@@ -445,6 +489,7 @@ class SharePointListStore:
                 err = answer and classify(answer.status, answer.headers, answer.body,
                                           f"{list_name} {key}")
                 results[n] = WriteResult(key, Outcome.FAILED, error=str(err or "no response from Graph"))
+        self._save_index(state)
         return [results[n] for n in range(len(keys))]
 
     # ---- change feed -----------------------------------------------------------------------
@@ -471,12 +516,15 @@ class SharePointListStore:
                 items.append(item)
                 state.remember(item.key, item.item_id, item.etag)
         present = {i.key for i in items}
+        self._save_index(state)
         return ChangeSet(tuple(items), tuple(k for k in deleted if k not in present),
                          next_token or "", full=full)
 
     async def close(self) -> None:
-        """Close the HTTP clients and the credential."""
+        """Close the HTTP clients, the credential and the key-index file."""
         await self.connection.close()
+        if self._index_file is not None:
+            self._index_file.close()
 
 
 def _site_error(exc: StoreError, settings: Settings) -> StoreError:

@@ -659,6 +659,8 @@ class GraphFake:
             since = known[1]
         skip = int(q.get("$skiptoken", "0") or 0)
         top = min(int(q.get("$top", 200)), 1000)
+        if not skip:
+            self.counters["delta_incremental" if since else "delta_full"] += 1
         now = next(self.sequence)  # a fresh point in the sequence marks this enumeration
         changed: list[dict[str, Any]] = [
             self._item_json(lst, i, self._select(q)) for i in sorted(lst.items.values(), key=lambda i: i.version)

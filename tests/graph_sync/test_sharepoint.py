@@ -322,3 +322,25 @@ async def test_edits_made_by_hand_in_sharepoint_do_not_break_writes(
     # With every column, the deleted item is simply created again.
     (again,) = await store.upsert("CourseCompletions", [completion(1)])
     assert again.outcome is Outcome.CREATED and len(lst.items) == 3
+
+
+async def test_the_key_index_survives_a_restart_without_relisting(graph: RunningFake, tmp_path: Path) -> None:
+    settings = settings_for(graph, tmp_path, graph_ru_per_minute=100000)
+    first = await SharePointListStore.open(settings)
+    await first.ensure_list(load_list_specs()["CourseCompletions"])
+    await first.upsert("CourseCompletions", [completion(n) for n in range(50)])
+    await first.close()
+    assert (tmp_path / "graph-index.sqlite3").exists()
+
+    before = graph.fake.counters.copy()
+    second = await SharePointListStore.open(settings)
+    try:
+        results = await second.upsert("CourseCompletions", [completion(n, ProgressPercent=100)
+                                                            for n in range(50)])
+        assert [r.outcome for r in results] == [Outcome.UPDATED] * 50
+        # One incremental delta call from the saved token, not a re-listing of the list.
+        assert graph.fake.counters["delta_full"] == before["delta_full"]
+        assert graph.fake.counters["delta_incremental"] - before["delta_incremental"] == 1
+        assert graph.fake.counters["POST _post_item"] == before["POST _post_item"]
+    finally:
+        await second.close()
