@@ -153,6 +153,7 @@ class GraphFake:
         self.delta_tokens: dict[str, tuple[str, int]] = {}  # token -> (list id, version)
         self.counters: Counter[str] = Counter()
         self.certificates: list[Any] = []  # public keys accepted for client assertions
+        self.identity_header = secrets.token_hex(8)
         self.user_agents: Counter[str] = Counter()
         self._bucket: _Bucket | None = None
         self.base_url = ""
@@ -203,6 +204,16 @@ class GraphFake:
         self.tokens.add(access)
         return web.json_response({"token_type": "Bearer", "expires_in": 3599,
                                   "ext_expires_in": 3599, "access_token": access})
+
+    async def managed_identity(self, request: web.Request) -> web.Response:
+        """App Service's managed identity endpoint (IDENTITY_ENDPOINT + IDENTITY_HEADER)."""
+        self.counters["msi_requests"] += 1
+        if request.headers.get("X-IDENTITY-HEADER") != self.identity_header:
+            return web.json_response({"error": "invalid_request"}, status=400)
+        access = "fake-msi." + secrets.token_urlsafe(24)
+        self.tokens.add(access)
+        return web.json_response({"access_token": access, "expires_on": str(int(time.time()) + 3600),
+                                  "resource": request.query.get("resource", ""), "token_type": "Bearer"})
 
     def _assertion_ok(self, assertion: str, audience: str) -> bool:
         """A client assertion signed by a registered certificate, for this client and endpoint."""
@@ -711,6 +722,7 @@ async def serve_graph_fake(folder: Path, fake: GraphFake | None = None) -> Async
     app = web.Application(client_max_size=16 * 1024 * 1024)
     app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.token)
     app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", fake.openid)
+    app.router.add_get("/msi/token", fake.managed_identity)
     app.router.add_route("*", "/v1.0/{tail:.*}", fake.graph)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()

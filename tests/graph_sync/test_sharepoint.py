@@ -344,3 +344,27 @@ async def test_the_key_index_survives_a_restart_without_relisting(graph: Running
         assert graph.fake.counters["POST _post_item"] == before["POST _post_item"]
     finally:
         await second.close()
+
+
+async def test_a_permanent_refusal_is_reported_with_the_items_key(
+    graph: RunningFake, store: SharePointListStore
+) -> None:
+    # A column removed from SharePoint by hand, before provisioning puts it back.
+    del graph.fake.list_by_name("CourseCompletions").columns["ProgressPercent"]
+    results = await store.upsert("CourseCompletions", [completion(1, ProgressPercent=50), completion(2)])
+    assert results[1].outcome is Outcome.CREATED
+    assert results[0].outcome is Outcome.FAILED
+    assert "000001_E-SEC" in (results[0].error or "") and "ProgressPercent" in (results[0].error or "")
+
+
+async def test_managed_identity(graph: RunningFake, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # App Service publishes its identity endpoint in these variables; here it is the fake.
+    monkeypatch.setenv("IDENTITY_ENDPOINT", f"{graph.base_url}/msi/token")
+    monkeypatch.setenv("IDENTITY_HEADER", graph.fake.identity_header)
+    s = await SharePointListStore.open(settings_for(graph, tmp_path, client_secret=None,
+                                                    use_managed_identity=True))
+    try:
+        await s.ensure_list(load_list_specs()["KPI"])
+    finally:
+        await s.close()
+    assert graph.fake.counters["msi_requests"] >= 1 and graph.fake.counters["token_requests"] == 0
