@@ -12,9 +12,10 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Sequence, TypeVar
+from typing import Any, AsyncIterator, Callable, Iterator, Sequence, TypeVar
 
 from config.schema import ColumnSpec, ListSpec, spec_from_dict, spec_to_dict
 from liststore.errors import NotProvisionedError, PermanentError, TransientError
@@ -130,6 +131,27 @@ class SqliteListStore:
         item_id, key, fields, version, modified = row
         return Item(key, json.loads(fields), str(item_id), f'"{item_id},{version}"', modified)
 
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE: take the write lock up front, so a second process waits (busy
+        timeout) instead of failing halfway through a batch."""
+        db = self._db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    async def _chunked(self, fn: Callable[[str, Sequence[T]], list[WriteResult]], list_name: str,
+                       values: Sequence[T]) -> list[WriteResult]:
+        """Run `fn` on slices of `values`; each slice is one short transaction."""
+        results: list[WriteResult] = []
+        for start in range(0, len(values), _WRITE_CHUNK):
+            results.extend(await self._run(fn, list_name, values[start : start + _WRITE_CHUNK]))
+        return results
+
     def _current_version(self) -> int:
         (value,) = self._db.execute("SELECT value FROM counters WHERE name = 'version'").fetchone()
         return value
@@ -144,9 +166,7 @@ class SqliteListStore:
         return await self._run(self._ensure_list, spec)
 
     def _ensure_list(self, spec: ListSpec) -> SchemaReport:
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write_transaction() as db:
             row = db.execute("SELECT spec FROM lists WHERE name = ?", (spec.name,)).fetchone()
             if row is None:
                 created, added, indexed, drift = True, list(spec.columns), [], []
@@ -167,10 +187,6 @@ class SqliteListStore:
             for column in effective.columns:
                 if column.indexed:
                     self._create_index(spec.name, column)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         self._specs[spec.name] = effective
         return schema_report(spec, created, added, indexed, drift)
 
@@ -254,17 +270,11 @@ class SqliteListStore:
 
     async def upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
         """Create or update each row by key; each chunk is one transaction."""
-        results: list[WriteResult] = []
-        for start in range(0, len(rows), _WRITE_CHUNK):
-            chunk = rows[start : start + _WRITE_CHUNK]
-            results.extend(await self._run(self._upsert, list_name, chunk))
-        return results
+        return await self._chunked(self._upsert, list_name, rows)
 
     def _upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
         spec = self._spec(list_name)
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write_transaction() as db:
             # Inside BEGIN IMMEDIATE no other writer can move the counter: allocate locally.
             version = self._current_version()
             results = []
@@ -297,24 +307,15 @@ class SqliteListStore:
                     outcome = Outcome.UPDATED
                 results.append(WriteResult(row.key, outcome, str(item_id), f'"{item_id},{version}"'))
             self._save_version(version)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return results
 
     async def delete(self, list_name: str, keys: Sequence[str]) -> list[WriteResult]:
         """Delete by key, leaving tombstones for the change feed."""
-        results: list[WriteResult] = []
-        for start in range(0, len(keys), _WRITE_CHUNK):
-            results.extend(await self._run(self._delete, list_name, keys[start : start + _WRITE_CHUNK]))
-        return results
+        return await self._chunked(self._delete, list_name, keys)
 
     def _delete(self, list_name: str, keys: Sequence[str]) -> list[WriteResult]:
         self._spec(list_name)
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with self._write_transaction() as db:
             version = self._current_version()
             results = []
             for key in keys:
@@ -331,10 +332,6 @@ class SqliteListStore:
                 )
                 results.append(WriteResult(key, Outcome.DELETED, str(found[0])))
             self._save_version(version)
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
         return results
 
     # ---- change feed ---------------------------------------------------------------------

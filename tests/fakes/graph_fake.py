@@ -595,13 +595,21 @@ class GraphFake:
                                       + urlencode(rest, quote_via=quote))
         return 200, {}, out
 
-    def _get_item(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
+    def _list_item(self, p: dict[str, str]) -> Any:
+        """(list, item), or the error response when either is missing."""
         lst = self._list(p)
         if isinstance(lst, tuple):
             return lst
         item = lst.items.get(int(p["item"]))
         if item is None:
             return _error(404, "itemNotFound", "The resource could not be found.")
+        return lst, item
+
+    def _get_item(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
+        found = self._list_item(p)
+        if not isinstance(found[0], FakeList):
+            return found  # an error response
+        lst, item = found
         return 200, {}, self._item_json(lst, item, self._select(q))
 
     def _post_item(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
@@ -618,12 +626,10 @@ class GraphFake:
         return 201, {}, self._item_json(lst, item, None)
 
     def _patch_fields(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
-        lst = self._list(p)
-        if isinstance(lst, tuple):
-            return lst
-        item = lst.items.get(int(p["item"]))
-        if item is None:
-            return _error(404, "itemNotFound", "The resource could not be found.")
+        found = self._list_item(p)
+        if not isinstance(found[0], FakeList):
+            return found  # an error response
+        lst, item = found
         if_match = h.get("if-match")
         if if_match and if_match != "*" and if_match != item.etag:
             return _error(412, "resourceModified", "The resource has changed since the caller last "
