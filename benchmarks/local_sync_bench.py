@@ -20,6 +20,7 @@ from graph_sync.engine import run_once
 from graph_sync.mapping import load_sync_config
 from graph_sync.resources import Context, extract, staff_index
 from graph_sync.sample.generate import generate
+from graph_sync.state import SyncState
 from graph_sync.sources.tabular import read_table
 from liststore import SqliteListStore, Upsert
 
@@ -51,7 +52,9 @@ async def naive(store: SqliteListStore, sources: Path) -> tuple[float, int]:
 async def engine(store: SqliteListStore, sources: Path) -> tuple[float, int]:
     """The product's run: plan, then write only what changed in chunks."""
     started = time.perf_counter()
-    report = await run_once(store, load_sync_config(), load_list_specs(), sources)
+    state = SyncState(sources.parent / "sync-state.sqlite3")
+    report = await run_once(store, state, load_sync_config(), load_list_specs(), sources)
+    state.close()
     t = report.totals()
     return time.perf_counter() - started, t["created"] + t["updated"] + t["deactivated"] + t["deleted"]
 

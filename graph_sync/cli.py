@@ -23,6 +23,7 @@ from config.schema import ListSpec, load_list_specs
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport, prepare, run_once
 from graph_sync.mapping import load_sync_config
+from graph_sync.state import SyncState
 from graph_sync.sample.generate import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
@@ -105,12 +106,21 @@ def _schema_json(r: SchemaReport) -> dict[str, Any]:
             "added_indexes": list(r.added_indexes), "drift": list(r.drift)}
 
 
+def open_state(settings: Settings) -> SyncState:
+    """The sync worker's state file, next to the data."""
+    return SyncState(settings.data_dir / "sync-state.sqlite3")
+
+
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
-    async with open_store(settings) as store:
-        plans = await prepare(store, config, specs, settings.resolved_sources_dir,
-                              only=args.job, force=args.force)
+    state = open_state(settings)
+    try:
+        async with open_store(settings) as store:
+            plans = await prepare(store, state, config, specs, settings.resolved_sources_dir,
+                                  only=args.job, force=args.force)
+    finally:
+        state.close()
     out: dict[str, Any] = {}
     errors = 0
     for p in plans:
@@ -188,6 +198,13 @@ def _print_run(report: RunReport, as_json: bool) -> None:
         print(f"  読み込めません / unreadable: {e}")
     for s in report.stops:
         print(f"  {s}")
+    for name, n in report.edited.items():
+        print(f"  {name}: 前回の同期以降に {n} 件が SharePoint 上で編集されていました / "
+              f"{n} items were edited in the list since the last run")
+    if report.resumed:
+        print(f"  前回の実行（#{', #'.join(map(str, report.resumed))}）は途中で終了していたため、"
+              f"今回の実行で残りを反映しました / an earlier run had been interrupted; this run "
+              f"completed its work")
 
 
 def _exit_code(report: RunReport) -> int:
@@ -199,11 +216,15 @@ def _exit_code(report: RunReport) -> int:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
-    async with open_store(settings) as store:
-        report = await run_once(
-            store, config, specs, settings.resolved_sources_dir, only=args.job, force=args.force,
-            progress=_ProgressLine(sys.stderr.isatty() and not args.json),
-        )
+    state = open_state(settings)
+    try:
+        async with open_store(settings) as store:
+            report = await run_once(
+                store, state, config, specs, settings.resolved_sources_dir, only=args.job,
+                force=args.force, progress=_ProgressLine(sys.stderr.isatty() and not args.json),
+            )
+    finally:
+        state.close()
     _print_run(report, args.json)
     return _exit_code(report)
 
@@ -219,6 +240,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         _print_sample(generate(sources, seed=args.seed, staff=args.staff))
     specs = load_list_specs()
     config = load_sync_config()
+    state = open_state(settings)
     async with open_store(settings) as store:
         for r in await _provision(store, specs):
             print(_describe_schema(r))
@@ -230,8 +252,11 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             written, _ = await import_entries(store, entries, replace=False)
             print(f"FAQ を {sum(w.ok for w in written)} 件登録しました / FAQ entries loaded"
                   + (f"（{len(errors)} 行スキップ）" if errors else ""))
-        report = await run_once(store, config, specs, sources,
-                                progress=_ProgressLine(sys.stderr.isatty()))
+        try:
+            report = await run_once(store, state, config, specs, sources,
+                                    progress=_ProgressLine(sys.stderr.isatty()))
+        finally:
+            state.close()
     _print_run(report, as_json=False)
     return _exit_code(report)
 

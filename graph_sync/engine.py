@@ -14,7 +14,8 @@ from graph_sync.mapping import ResourceMapping, SyncConfig
 from graph_sync.planner import SyncPlan, plan
 from graph_sync.resources import Context, Extracted, RowError, extract, staff_index
 from graph_sync.sources.tabular import SourceFileError, read_table
-from liststore import ListStore
+from graph_sync.state import SyncState
+from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ class ResourcePlan:
     extracted: Extracted | None
     error: str | None = None  # the file could not be read at all
     stopped: str | None = None  # the safety stop fired
+    edited: int = 0  # items people changed in the list since the last run
 
 
 @dataclass(slots=True)
@@ -41,6 +43,8 @@ class RunReport:
     row_errors: list[RowError] = field(default_factory=list)
     file_errors: list[str] = field(default_factory=list)
     stops: list[str] = field(default_factory=list)
+    edited: dict[str, int] = field(default_factory=dict)  # list -> items people changed
+    resumed: list[int] = field(default_factory=list)  # ids of earlier runs that never finished
     seconds: float = 0.0
 
     def totals(self) -> dict[str, int]:
@@ -65,6 +69,8 @@ class RunReport:
             "row_error_count": len(self.row_errors),
             "file_errors": self.file_errors,
             "stops": self.stops,
+            "edited_in_list": self.edited,
+            "resumed_runs": self.resumed,
             "seconds": round(self.seconds, 3),
         }
 
@@ -74,12 +80,31 @@ def _ordered(config: SyncConfig, only: str | None) -> list[ResourceMapping]:
     return sorted(chosen, key=lambda r: ORDER.index(r.name) if r.name in ORDER else len(ORDER))
 
 
-async def _snapshot(store: ListStore, list_name: str) -> dict[str, Mapping[str, Any]]:
-    return {item.key: item.fields async for page in store.pages(list_name) for item in page}
+def _owned(item: Item, owned: frozenset[str]) -> dict[str, Any]:
+    return {c: v for c, v in item.fields.items() if c in owned}
+
+
+async def refresh_mirror(
+    store: ListStore, state: SyncState, list_name: str, owned: frozenset[str]
+) -> tuple[dict[str, dict[str, Any]], int]:
+    """Bring the mirror level with the list through its change feed; count people's edits.
+
+    The previous run consumed its own writes' echoes, so whatever the feed returns now that
+    differs from the mirror was changed by someone else (or by a run that was killed after
+    writing and before recording, which is the same thing to the planner).
+    """
+    before = state.mirror(list_name)
+    feed = await store.changes(list_name, state.cursor(list_name))
+    changed = {item.key: _owned(item, owned) for item in feed.items}
+    edited = 0 if feed.full and not before else sum(
+        1 for k, v in changed.items() if before.get(k) != v) + sum(1 for k in feed.deleted if k in before)
+    state.apply_changes(list_name, changed, feed.deleted, feed.token, full=feed.full)
+    return (state.mirror(list_name) if feed.full or changed or feed.deleted else before), edited
 
 
 async def prepare(
     store: ListStore,
+    state: SyncState,
     config: SyncConfig,
     specs: Mapping[str, ListSpec],
     sources_dir: Path,
@@ -106,7 +131,7 @@ async def prepare(
             plans.append(ResourcePlan(mapping, None, None, error=str(exc)))
             continue
         owned = frozenset(c.name for c in spec.owned_by(Owner.SYNC))
-        target = await _snapshot(store, mapping.list)
+        target, edited = await refresh_mirror(store, state, mapping.list, owned)
         the_plan = plan(
             mapping.list, extracted.records, target, owned=owned, missing=mapping.missing,
             deactivate=mapping.deactivate,
@@ -120,12 +145,13 @@ async def prepare(
                 f"stopped: would remove {share:.0%} of the list "
                 f"(limit {config.settings.max_removal_share:.0%}); check the export or use --force"
             )
-        plans.append(ResourcePlan(mapping, the_plan, extracted, stopped=stopped))
+        plans.append(ResourcePlan(mapping, the_plan, extracted, stopped=stopped, edited=edited))
     return plans
 
 
 async def run_once(
     store: ListStore,
+    state: SyncState,
     config: SyncConfig,
     specs: Mapping[str, ListSpec],
     sources_dir: Path,
@@ -135,10 +161,33 @@ async def run_once(
     progress: Callable[[str, int, int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
 ) -> RunReport:
-    """Plan and apply every resource; a list whose safety stop fires is left untouched."""
+    """Plan and apply every resource; a list whose safety stop fires is left untouched.
+
+    The run is recorded in the state; an earlier run that never finished is reported, and its
+    work is completed simply by planning again against the refreshed mirror.
+    """
     started = clock()
     report = RunReport()
-    for prepared in await prepare(store, config, specs, sources_dir, only=only, force=force):
+    run_id, unfinished = state.start_run(only or "all")
+    report.resumed = [r.id for r in unfinished]
+    try:
+        await _run(store, state, config, specs, sources_dir, report, only, force, progress)
+    except BaseException:
+        report.seconds = clock() - started
+        state.finish_run(run_id, "failed", report.as_dict())
+        raise
+    report.seconds = clock() - started
+    status = "stopped" if report.stops else "ok" if report.ok else "failed"
+    state.finish_run(run_id, status, report.as_dict())
+    return report
+
+
+async def _run(
+    store: ListStore, state: SyncState, config: SyncConfig, specs: Mapping[str, ListSpec],
+    sources_dir: Path, report: RunReport, only: str | None, force: bool,
+    progress: Callable[[str, int, int], None] | None,
+) -> None:
+    for prepared in await prepare(store, state, config, specs, sources_dir, only=only, force=force):
         name = prepared.mapping.name
         if prepared.error:
             report.file_errors.append(prepared.error)
@@ -146,6 +195,8 @@ async def run_once(
             continue
         assert prepared.plan is not None and prepared.extracted is not None
         report.row_errors.extend(prepared.extracted.errors)
+        if prepared.edited:
+            report.edited[prepared.plan.list_name] = prepared.edited
         if prepared.stopped:
             report.stops.append(prepared.stopped)
             logger.warning("sync %s: safety stop, %d removals planned", name, prepared.plan.removals)
@@ -159,13 +210,22 @@ async def run_once(
             if progress:
                 progress(_name, done, _total)
 
-        list_report = await apply(store, prepared.plan, progress=tick)
-        report.lists[prepared.plan.list_name] = list_report
+        list_name = prepared.plan.list_name
+
+        def landed(written: dict[str, Mapping[str, Any]], removed: list[str],
+                   _list: str = list_name) -> None:
+            state.record_writes(_list, written, removed)
+
+        list_report = await apply(store, prepared.plan, progress=tick, landed=landed)
+        report.lists[list_name] = list_report
+        if prepared.plan.writes:
+            # Checkpoint: read our own writes back through the feed and move the cursor past
+            # them, so the next run sees only what others changed.
+            owned = frozenset(c.name for c in specs[prepared.mapping.list].owned_by(Owner.SYNC))
+            await refresh_mirror(store, state, list_name, owned)
         logger.info(
             "sync %s: created=%d updated=%d deactivated=%d deleted=%d unchanged=%d failed=%d "
             "skipped_rows=%d", prepared.plan.list_name, list_report.created, list_report.updated,
             list_report.deactivated, list_report.deleted, list_report.unchanged, list_report.failed,
             len(prepared.extracted.errors),
         )
-    report.seconds = clock() - started
-    return report

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from liststore import ListStore, Outcome, Upsert, WriteResult
 from graph_sync.planner import SyncPlan
@@ -13,6 +13,8 @@ from graph_sync.planner import SyncPlan
 CHUNK = 200
 
 Progress = Callable[[int], None]
+# Called with what each chunk confirmed: {key: fields written} and [keys removed].
+Landed = Callable[[dict[str, Mapping[str, Any]], list[str]], None]
 
 
 @dataclass(slots=True)
@@ -48,9 +50,14 @@ def _tally(report: ListReport, results: list[WriteResult], counter: str) -> None
 
 
 async def apply(
-    store: ListStore, plan: SyncPlan, *, progress: Progress | None = None
+    store: ListStore, plan: SyncPlan, *, progress: Progress | None = None,
+    landed: Landed | None = None,
 ) -> ListReport:
-    """Write the plan: creates, updates, deactivations, then deletes."""
+    """Write the plan: creates, updates, deactivations, then deletes.
+
+    `landed` hears about each chunk's confirmed writes right after the store confirms them,
+    so a checkpoint never runs ahead of what is really in the list.
+    """
     report = ListReport(plan.list_name, unchanged=plan.unchanged)
     batches: list[tuple[str, list[Upsert]]] = [
         ("created", [Upsert(c.key, c.fields) for c in plan.creates]),
@@ -60,13 +67,19 @@ async def apply(
     for counter, rows in batches:
         for start in range(0, len(rows), CHUNK):
             chunk = rows[start : start + CHUNK]
-            _tally(report, await store.upsert(plan.list_name, chunk), counter)
+            results = await store.upsert(plan.list_name, chunk)
+            _tally(report, results, counter)
+            if landed:
+                landed({row.key: row.fields for row, r in zip(chunk, results) if r.ok}, [])
             if progress:
                 progress(len(chunk))
     keys = [d.key for d in plan.deletes]
     for start in range(0, len(keys), CHUNK):
         chunk = keys[start : start + CHUNK]
-        _tally(report, await store.delete(plan.list_name, chunk), "deleted")
+        results = await store.delete(plan.list_name, chunk)
+        _tally(report, results, "deleted")
+        if landed:
+            landed({}, [r.key for r in results if r.ok])
         if progress:
             progress(len(chunk))
     return report

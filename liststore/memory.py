@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, AsyncIterator, Callable, Sequence
@@ -17,6 +18,7 @@ from liststore.rules import (
     effective_spec,
     merge_upsert,
     query_value,
+    make_change_token,
     parse_change_token,
     schema_report,
 )
@@ -42,6 +44,7 @@ class MemoryListStore:
         self._version = 0
         self._ids = itertools.count(1)
         self._clock = clock
+        self._instance = uuid.uuid4().hex
 
     def _list(self, name: str) -> _List:
         try:
@@ -122,9 +125,10 @@ class MemoryListStore:
     async def changes(self, list_name: str, token: str | None) -> ChangeSet:
         """Changes since `token`; None (or a token from the future) gives everything."""
         lst = self._list(list_name)
-        since = parse_change_token(token, self._version)
+        since = parse_change_token(token, self._version, self._instance)
+        next_token = make_change_token(self._instance, self._version)
         if since is None:
-            return ChangeSet(tuple(lst.items.values()), (), str(self._version), full=True)
+            return ChangeSet(tuple(lst.items.values()), (), next_token, full=True)
         changed = sorted(
             (v, k) for k, v in lst.versions.items() if v > since
         )
@@ -134,7 +138,7 @@ class MemoryListStore:
             dict.fromkeys(k for v, k in lst.tombstones if v > since and k not in lst.items
                           and k not in present)
         )
-        return ChangeSet(items, deleted, str(self._version))
+        return ChangeSet(items, deleted, next_token)
 
     async def close(self) -> None:
         """Nothing to release."""

@@ -125,12 +125,24 @@ def effective_spec(
     return replace(declared, columns=tuple(columns))
 
 
-def parse_change_token(token: str | None, current: int) -> int | None:
-    """A local store's change token as a version, or None when it cannot be honoured."""
+def make_change_token(instance: str, version: int) -> str:
+    """A local store's change token: which database, and how far its feed was read."""
+    return f"{instance}:{version}"
+
+
+def parse_change_token(token: str | None, current: int, instance: str) -> int | None:
+    """The version a change token stands for, or None when this store cannot honour it.
+
+    A token from another database (a deleted and re-created file, another machine) is refused
+    even when its number happens to fit, so a caller's mirror is rebuilt instead of trusted.
+    """
     if token is None:
         return None
+    owner, _, number = token.rpartition(":")
+    if owner != instance:
+        return None
     try:
-        since = int(token)
+        since = int(number)
     except ValueError:
         return None
     return since if 0 <= since <= current else None

@@ -27,6 +27,7 @@ from liststore.rules import (
     effective_spec,
     merge_upsert,
     query_value,
+    make_change_token,
     parse_change_token,
     schema_report,
 )
@@ -58,6 +59,8 @@ CREATE TABLE IF NOT EXISTS tombstones (
 CREATE INDEX IF NOT EXISTS tombstones_by_version ON tombstones (list, version);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 INSERT OR IGNORE INTO counters (name, value) VALUES ('version', 0);
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO meta (name, value) VALUES ('instance', lower(hex(randomblob(16))));
 """
 
 # Rows per executemany when writing; keeps each transaction short for the other process.
@@ -99,6 +102,8 @@ class SqliteListStore:
         # Another process holding the write lock makes us wait, not fail.
         conn.execute("PRAGMA busy_timeout=10000")
         conn.executescript(_DDL)
+        # Identifies this database in change tokens, so a token from another file is refused.
+        self._instance = conn.execute("SELECT value FROM meta WHERE name = 'instance'").fetchone()[0]
         self._conn = conn
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -347,13 +352,14 @@ class SqliteListStore:
         db.execute("BEGIN")
         try:
             current = self._current_version()
-            since = parse_change_token(token, current)
+            since = parse_change_token(token, current, self._instance)
+            next_token = make_change_token(self._instance, current)
             if since is None:
                 rows = db.execute(
                     "SELECT id, key, fields, version, modified FROM items WHERE list = ? ORDER BY id",
                     (list_name,),
                 ).fetchall()
-                return ChangeSet(tuple(self._item(r) for r in rows), (), str(current), full=True)
+                return ChangeSet(tuple(self._item(r) for r in rows), (), next_token, full=True)
             rows = db.execute(
                 "SELECT id, key, fields, version, modified FROM items "
                 "WHERE list = ? AND version > ? ORDER BY version",
@@ -368,7 +374,7 @@ class SqliteListStore:
                 (list_name, since),
             ).fetchall()
             deleted = tuple(k for (k,) in gone if k not in present)
-            return ChangeSet(items, deleted, str(current))
+            return ChangeSet(items, deleted, next_token)
         finally:
             db.execute("COMMIT")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 import pytest
 
@@ -13,6 +13,7 @@ from config.schema import ListSpec, load_list_specs
 from graph_sync.engine import run_once
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import generate
+from graph_sync.state import SyncState
 from liststore import ListStore, SqliteListStore, Upsert
 
 
@@ -42,6 +43,13 @@ async def store(tmp_path: Path, specs: dict[str, ListSpec]) -> AsyncIterator[Lis
     await s.close()
 
 
+@pytest.fixture
+def state(tmp_path: Path) -> Iterator[SyncState]:
+    st = SyncState(tmp_path / "sync-state.sqlite3")
+    yield st
+    st.close()
+
+
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
     return rows[0], rows[1:]
@@ -58,9 +66,10 @@ async def tokens(store: ListStore, names: list[str]) -> dict[str, str]:
 
 
 async def test_first_run_loads_everything_and_second_run_writes_nothing(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
-    first = await run_once(store, config, specs, sources)
+    first = await run_once(store, state, config, specs, sources)
     assert first.ok, first.as_dict()
     _, completions = read_rows(sources / "completions.csv")
     _, leaders = read_rows(sources / "leaders.csv")
@@ -70,7 +79,7 @@ async def test_first_run_loads_everything_and_second_run_writes_nothing(
     assert await store.count("CourseCompletions") == len(completions)
 
     before = await tokens(store, list(first.lists))
-    second = await run_once(store, config, specs, sources)
+    second = await run_once(store, state, config, specs, sources)
     t = second.totals()
     assert t["created"] == t["updated"] == t["deactivated"] == t["deleted"] == t["failed"] == 0
     assert t["unchanged"] == sum(first.totals()[k] for k in ("created",))
@@ -79,9 +88,10 @@ async def test_first_run_loads_everything_and_second_run_writes_nothing(
 
 
 async def test_values_arrive_normalised(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
-    await run_once(store, config, specs, sources)
+    await run_once(store, state, config, specs, sources)
     header, rows = read_rows(sources / "completions.csv")
     wareki = next(r for r in rows if "令和" in r[5])
     item = await store.get("CourseCompletions", f"{wareki[0]}_{wareki[1]}")
@@ -95,9 +105,10 @@ async def test_values_arrive_normalised(
 
 
 async def test_only_changed_rows_are_written(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
-    await run_once(store, config, specs, sources)
+    await run_once(store, state, config, specs, sources)
     header, rows = read_rows(sources / "completions.csv")
     changed = 0
     for r in rows:
@@ -105,13 +116,14 @@ async def test_only_changed_rows_are_written(
             r[3], r[4], r[5] = "修了", "100", "令和8年6月1日"
             changed += 1
     write_rows(sources / "completions.csv", header, rows)
-    report = await run_once(store, config, specs, sources)
+    report = await run_once(store, state, config, specs, sources)
     assert report.lists["CourseCompletions"].updated == changed
     assert report.totals()["updated"] == changed and report.totals()["created"] == 0
 
 
 async def test_bad_rows_are_reported_and_the_rest_syncs(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
     header, rows = read_rows(sources / "completions.csv")
     rows[0][0] = "ABC"          # line 2: not a staff number
@@ -120,7 +132,7 @@ async def test_bad_rows_are_reported_and_the_rest_syncs(
     rows[3][0] = "999999"       # line 5: nobody has this number
     rows[5] = list(rows[4])     # line 7: duplicate of line 6
     write_rows(sources / "completions.csv", header, rows)
-    report = await run_once(store, config, specs, sources)
+    report = await run_once(store, state, config, specs, sources)
     errors = {(e.line, e.column): e.reason for e in report.row_errors}
     assert set(errors) == {(2, "職員番号"), (3, "受講状況"), (4, "修了日"), (5, "職員番号"), (7, "受講キー")}
     assert "職員番号" in errors[(2, "職員番号")] and "staff number" in errors[(2, "職員番号")]
@@ -132,31 +144,33 @@ async def test_bad_rows_are_reported_and_the_rest_syncs(
 
 
 async def test_a_truncated_export_never_wipes_a_list(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
-    await run_once(store, config, specs, sources)
+    await run_once(store, state, config, specs, sources)
     header, rows = read_rows(sources / "staff.csv")
     write_rows(sources / "staff.csv", header, rows[:200])
-    stopped = await run_once(store, config, specs, sources, only="staff")
+    stopped = await run_once(store, state, config, specs, sources, only="staff")
     assert stopped.stops and "Staff" in stopped.stops[0] and "--force" in stopped.stops[0]
     assert "Staff" not in stopped.lists
     assert len(await store.query("Staff", "IsActive", True)) >= 390
-    forced = await run_once(store, config, specs, sources, only="staff", force=True)
+    forced = await run_once(store, state, config, specs, sources, only="staff", force=True)
     assert forced.lists["Staff"].deactivated == 200 - sum(
         1 for r in rows[200:] if r[7] == "退職")
     assert await store.count("Staff") == 400  # deactivated, not deleted
 
 
 async def test_a_leaver_is_deactivated_and_hand_edits_survive(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
-    await run_once(store, config, specs, sources)
+    await run_once(store, state, config, specs, sources)
     header, rows = read_rows(sources / "staff.csv")
     leaver = next(r for r in rows if r[7] == "在職")
     keeper = next(r for r in rows if r[7] == "在職" and r is not leaver)
     await store.upsert("Staff", [Upsert(keeper[0], {"Notes": "DX相談デスク担当"})])
     write_rows(sources / "staff.csv", header, [r for r in rows if r is not leaver], "utf-8-sig")
-    report = await run_once(store, config, specs, sources, only="staff")
+    report = await run_once(store, state, config, specs, sources, only="staff")
     assert report.lists["Staff"].deactivated == 1
     gone = await store.get("Staff", leaver[0])
     assert gone is not None and gone.fields["IsActive"] is False
@@ -166,33 +180,36 @@ async def test_a_leaver_is_deactivated_and_hand_edits_survive(
 
 
 async def test_a_missing_export_is_reported_without_stopping_the_others(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
     (sources / "leaders.csv").unlink()
-    report = await run_once(store, config, specs, sources)
+    report = await run_once(store, state, config, specs, sources)
     assert any("leaders.csv" in e and "not found" in e for e in report.file_errors)
     assert report.lists["Staff"].created == 400 and "LeaderRoster" not in report.lists
     assert not report.ok
 
 
 async def test_another_citys_header_spellings_fit_through_config(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
     header, rows = read_rows(sources / "staff.csv")
     renamed = ["職員ID" if h == "職員番号" else "フリガナ" if h == "氏名カナ" else h for h in header]
     for r in rows:
         r[7] = {"在職": "在職中", "休職": "育休"}.get(r[7], r[7])
     write_rows(sources / "staff.csv", renamed, rows, "utf-8")
-    report = await run_once(store, config, specs, sources, only="staff")
+    report = await run_once(store, state, config, specs, sources, only="staff")
     assert report.ok and report.lists["Staff"].created == 400
     on_leave = await store.query("Staff", "EmploymentStatus", "休職")
     assert on_leave and all(i.fields["IsActive"] for i in on_leave)
 
 
 async def test_a_missing_required_header_is_a_file_error(
-    store: ListStore, specs: dict[str, ListSpec], config: SyncConfig, sources: Path
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
 ) -> None:
     header, rows = read_rows(sources / "courses.csv")
     write_rows(sources / "courses.csv", ["code" if h == "研修コード" else h for h in header], rows)
-    report = await run_once(store, config, specs, sources, only="courses")
+    report = await run_once(store, state, config, specs, sources, only="courses")
     assert report.file_errors and "研修コード" in report.file_errors[0]

@@ -96,3 +96,17 @@ async def test_two_processes_write_the_same_file_without_losing_rows(
     changes = await store.changes("Things", None)
     assert len({i.key for i in changes.items}) == 1200
     await store.close()
+
+
+async def test_a_token_from_another_database_is_refused(tmp_path: Path, spec: ListSpec) -> None:
+    old = await SqliteListStore.open(tmp_path / "old.sqlite3")
+    await old.ensure_list(spec)
+    await old.upsert("Things", [Upsert(f"K{n}", {"Title": "t"}) for n in range(3)])
+    token = (await old.changes("Things", None)).token
+    await old.close()
+    new = await SqliteListStore.open(tmp_path / "new.sqlite3")
+    await new.ensure_list(spec)
+    await new.upsert("Things", [Upsert(f"N{n}", {"Title": "t"}) for n in range(5)])
+    feed = await new.changes("Things", token)  # the number fits, the database does not
+    assert feed.full and sorted(i.key for i in feed.items) == [f"N{n}" for n in range(5)]
+    await new.close()
