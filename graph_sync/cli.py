@@ -261,6 +261,32 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return _exit_code(report)
 
 
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    state = open_state(settings)
+    try:
+        runs = state.runs(limit=args.limit)
+    finally:
+        state.close()
+    if args.json:
+        print(json.dumps([{"id": r.id, "job": r.job, "started_at": r.started_at,
+                           "finished_at": r.finished_at, "status": r.status,
+                           "totals": (r.report or {}).get("totals")} for r in runs],
+                         ensure_ascii=False, indent=2))
+        return EXIT_OK
+    if not runs:
+        print("まだ同期を実行していません / no runs yet")
+        return EXIT_OK
+    labels = {"ok": "成功 ok", "failed": "失敗 failed", "stopped": "停止 stopped",
+              "running": "実行中 running", "interrupted": "中断 interrupted"}
+    print("最近の同期 / recent runs (UTC):")
+    for r in runs:
+        t = (r.report or {}).get("totals") or {}
+        counts = (f"作成 {t.get('created', 0)} 更新 {t.get('updated', 0)} 無効化 {t.get('deactivated', 0)} "
+                  f"削除 {t.get('deleted', 0)} 失敗 {t.get('failed', 0)}") if t else ""
+        print(f"  #{r.id:<4} {r.started_at}  {r.job:<11} {labels.get(r.status, r.status):<16} {counts}")
+    return EXIT_OK
+
+
 # ---- parser -------------------------------------------------------------------------------
 
 
@@ -296,6 +322,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="write even when more than the allowed share of a list would be removed")
         p.add_argument("--json", action="store_true", help="print one JSON document")
 
+    p = add("status", "最近の同期結果 / the latest runs and their outcome")
+    p.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
+    p.add_argument("--json", action="store_true", help="print one JSON document")
+
     p = add("demo", "サンプル作成・準備・同期を一度に / sample (if missing) + provision + run")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     p.add_argument("--staff", type=int, default=DEFAULT_STAFF, help=argparse.SUPPRESS)
@@ -303,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"sample": cmd_sample, "provision": cmd_provision, "plan": cmd_plan, "run": cmd_run,
-            "demo": cmd_demo}
+            "status": cmd_status, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

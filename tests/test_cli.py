@@ -33,6 +33,7 @@ def free_port() -> int:
 @pytest.mark.parametrize("args", [
     [DX_SYNC, "--help"], [DX_SYNC, "sample", "--help"], [DX_SYNC, "provision", "--help"],
     [DX_SYNC, "plan", "--help"], [DX_SYNC, "run", "--help"], [DX_SYNC, "demo", "--help"],
+    [DX_SYNC, "status", "--help"],
     [DX_BOT, "--help"], [DX_BOT, "serve", "--help"],
 ])
 def test_help_everywhere_documents_exit_codes(args: list[str]) -> None:
@@ -97,6 +98,16 @@ def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:
     stopped = run([DX_SYNC, "run", "--job", "staff"], env)
     assert stopped.returncode == 3, stopped.stdout + stopped.stderr
     assert "--force" in stopped.stdout
+
+    status = run([DX_SYNC, "status", "--json"], env)
+    assert status.returncode == 0, status.stderr
+    runs = json.loads(status.stdout)
+    # Newest first; the very first attempt, before provisioning, is recorded as failed.
+    assert [r["status"] for r in runs] == ["stopped", "ok", "ok", "failed"]
+    assert [r["job"] for r in runs] == ["staff", "all", "all", "all"]
+    assert runs[2]["totals"]["created"] == report["totals"]["created"]
+    table = run([DX_SYNC, "status"], env).stdout
+    assert "停止 stopped" in table and "成功 ok" in table
 
 
 def test_demo_then_serve_answers_healthz_with_the_sample_city(tmp_path: Path) -> None:
