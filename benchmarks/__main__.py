@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import graph_bench, local_sync_bench
+from benchmarks import graph_bench, local_sync_bench, sync_bench
 
 if __name__ == "__main__":
     asyncio.run(local_sync_bench.main())
     asyncio.run(graph_bench.main())
+    asyncio.run(sync_bench.main())

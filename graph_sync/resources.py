@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Annotated, Any, Callable, Literal, Mapping
+from typing import Annotated, Any, Callable, Iterator, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
@@ -292,10 +292,8 @@ def _pydantic_reason(error: Mapping[str, Any]) -> str:
     return f"値が正しくありません / {message}"
 
 
-def validate_rows(
-    table: Table, mapping: ResourceMapping, model: type[_Row]
-) -> tuple[list[tuple[int, _Row]], list[RowError]]:
-    """Each row as `model`, or a RowError naming the file, line and header at fault."""
+def _headers(table: Table, mapping: ResourceMapping, model: type[_Row]) -> dict[str, str]:
+    """Model field → the export's header for it; a missing required header stops the file."""
     headers: dict[str, str] = {}
     for name, info in model.model_fields.items():
         header = mapping.header_for(name, table.header)
@@ -306,18 +304,32 @@ def validate_rows(
             raise SourceFileError(
                 f"{table.path.name}: 見出し「{spellings}」がありません / required column missing"
             )
-    rows: list[tuple[int, _Row]] = []
-    errors: list[RowError] = []
+    return headers
+
+
+def iter_valid_rows(
+    table: Table, mapping: ResourceMapping, model: type[_Row], errors: list[RowError]
+) -> Iterator[tuple[int, _Row]]:
+    """Each row as `model`, one at a time; a bad row is added to `errors` with its header."""
+    headers = _headers(table, mapping, model)
     for line, record in table.rows:
         raw = {name: mapping.canonical_value(name, record.get(h, "").strip())
                for name, h in headers.items()}
         try:
-            rows.append((line, model.model_validate(raw)))
+            yield line, model.model_validate(raw)
         except ValidationError as exc:
             for err in exc.errors():
                 name = str(err["loc"][0]) if err["loc"] else "?"
                 errors.append(RowError(table.path.name, line, headers.get(name, name),
                                        _pydantic_reason(err)))
+
+
+def validate_rows(
+    table: Table, mapping: ResourceMapping, model: type[_Row]
+) -> tuple[list[tuple[int, _Row]], list[RowError]]:
+    """Every row as `model`, or a RowError naming the file, line and header at fault."""
+    errors: list[RowError] = []
+    rows = list(iter_valid_rows(table, mapping, model, errors))
     return rows, errors
 
 
@@ -327,9 +339,9 @@ def extract(
     """Valid records of `table` by key in the list's canonical values; bad rows reported."""
     definition = RESOURCES[mapping.name]
     out = Extracted(mapping.name, mapping.list, rows_read=len(table))
-    rows, out.errors = validate_rows(table, mapping, definition.model)
     first_line: dict[str, int] = {}
-    for line, row in rows:
+    # Row by row: validated models are turned into records at once, never all held together.
+    for line, row in iter_valid_rows(table, mapping, definition.model, out.errors):
         try:
             key, fields = definition.to_fields(row, ctx)
             fields[spec.key] = key

@@ -77,6 +77,19 @@ class SyncState:
         return {key: json.loads(fields) for key, fields in self._conn.execute(
             "SELECT key, fields FROM mirror WHERE list = ?", (list_name,))}
 
+    def mirror_values(self, list_name: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The mirrored values of just these keys (those the mirror has)."""
+        out: dict[str, dict[str, Any]] = {}
+        wanted = list(keys)
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, fields in self._conn.execute(
+                f"SELECT key, fields FROM mirror WHERE list = ? AND key IN ({marks})", (list_name, *chunk)
+            ):
+                out[key] = json.loads(fields)
+        return out
+
     def apply_changes(
         self, list_name: str, changed: Mapping[str, Mapping[str, Any]], deleted: Iterable[str],
         token: str, *, full: bool,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Any, AsyncIterator, Iterable, Mapping, Sequence
+from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ColumnType, ListSpec, load_list_specs
@@ -317,9 +317,12 @@ class SharePointListStore:
 
     # ---- the key index ---------------------------------------------------------------------
 
-    async def _delta(self, state: _ListState, token: str | None,
-                     select: str) -> tuple[list[Mapping[str, Any]], str | None, bool]:
-        """All delta pages since `token`: raw entries, the next token, and whether it was full."""
+    async def _delta(
+        self, state: _ListState, token: str | None, select: str,
+        on_page: Callable[[list[Mapping[str, Any]]], None] | None = None,
+    ) -> tuple[list[Mapping[str, Any]], str | None, bool]:
+        """All delta pages since `token`: raw entries (or each page handed to `on_page` and
+        not kept), the next token, and whether it was a full enumeration."""
         base = self._list_path(state, "/items/delta")
         full = token is None
         url: str | None = base + f"?expand={quote(select)}&$top={DELTA_PAGE}"
@@ -337,7 +340,10 @@ class SharePointListStore:
                     url = base + f"?expand={quote(select)}&$top={DELTA_PAGE}"
                     continue
                 raise
-            entries.extend(body.get("value", []))
+            if on_page is not None:
+                on_page(body.get("value", []))
+            else:
+                entries.extend(body.get("value", []))
             url = body.get("@odata.nextLink")
             if not url:
                 return entries, _delta_token(body.get("@odata.deltaLink", "")), full
@@ -499,26 +505,32 @@ class SharePointListStore:
         state = await self._state(list_name)
         if not state.index_loaded:
             await self._refresh_index(state)
-        entries, next_token, full = await self._delta(state, token, self._select(state.spec))
-        latest: dict[str, Mapping[str, Any]] = {}
-        for raw in entries:  # the same item may appear more than once: the last one counts
-            latest[str(raw["id"])] = raw
-        items: list[Item] = []
-        deleted: list[str] = []
-        for item_id, raw in latest.items():
-            if "deleted" in raw:
-                key = state.forget_id(item_id)
-                if key is not None:
-                    deleted.append(key)
-                continue
-            item = self._item(state.spec, raw)
-            if item is not None:
-                items.append(item)
-                state.remember(item.key, item.item_id, item.etag)
-        present = {i.key for i in items}
+        # Each page is turned into Items as it arrives: the raw JSON of 40,000 items is never
+        # held at once. The same item may appear more than once: the last occurrence counts.
+        items: dict[str, Item] = {}
+        deleted: dict[str, None] = {}
+
+        def take(page: list[Mapping[str, Any]]) -> None:
+            for raw in page:
+                item_id = str(raw["id"])
+                if "deleted" in raw:
+                    key = state.forget_id(item_id)
+                    if key is None:
+                        continue
+                    if key in items and items[key].item_id != item_id:
+                        continue  # deleted and created again: the new item stands
+                    items.pop(key, None)
+                    deleted[key] = None
+                    continue
+                item = self._item(state.spec, raw)
+                if item is not None:
+                    items[item.key] = item
+                    deleted.pop(item.key, None)
+                    state.remember(item.key, item.item_id, item.etag)
+
+        _, next_token, full = await self._delta(state, token, self._select(state.spec), on_page=take)
         self._save_index(state)
-        return ChangeSet(tuple(items), tuple(k for k in deleted if k not in present),
-                         next_token or "", full=full)
+        return ChangeSet(tuple(items.values()), tuple(deleted), next_token or "", full=full)
 
     async def close(self) -> None:
         """Close the HTTP clients, the credential and the key-index file."""
