@@ -117,8 +117,9 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     state = open_state(settings)
     try:
         async with open_store(settings) as store:
+            _, resources = config.selection(args.job)
             plans = await prepare(store, state, config, specs, settings.resolved_sources_dir,
-                                  only=args.job, force=args.force)
+                                  only=resources, force=args.force)
     finally:
         state.close()
     out: dict[str, Any] = {}
@@ -218,10 +219,12 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     config = load_sync_config()
     state = open_state(settings)
     try:
+        job, resources = config.selection(args.job)
         async with open_store(settings) as store:
             report = await run_once(
-                store, state, config, specs, settings.resolved_sources_dir, only=args.job,
+                store, state, config, specs, settings.resolved_sources_dir, only=resources,
                 force=args.force, progress=_ProgressLine(sys.stderr.isatty() and not args.json),
+                job=job,
             )
     finally:
         state.close()
@@ -316,8 +319,8 @@ def build_parser() -> argparse.ArgumentParser:
     for name, help_ in (("plan", "変更内容の確認（書き込みなし）/ show what a run would change"),
                         ("run", "同期を実行 / sync the exports into the lists")):
         p = add(name, help_)
-        p.add_argument("--job", help="only this resource of config/sync.toml (staff, courses, "
-                                     "completions, leaders)")
+        p.add_argument("--job", help="a job of config/sync.toml (nightly, completions-daytime) or "
+                                     "one resource (staff, courses, completions, leaders)")
         p.add_argument("--force", action="store_true",
                        help="write even when more than the allowed share of a list would be removed")
         p.add_argument("--json", action="store_true", help="print one JSON document")
@@ -341,9 +344,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_or_exit()
     configure_logging(settings.log_level)
-    if args.command == "plan" or args.command == "run":
+    if args.command in ("plan", "run"):
         try:
-            load_sync_config().resource(args.job) if args.job else None
+            load_sync_config().selection(args.job)
         except KeyError as exc:
             fail(str(exc.args[0]))
     handler = COMMANDS[args.command]

@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping
+from typing import Any, AsyncIterator, Callable, Mapping, Sequence
 
 from config.schema import ListSpec, Owner
 from graph_sync.executor import ListReport, apply
@@ -75,8 +75,8 @@ class RunReport:
         }
 
 
-def _ordered(config: SyncConfig, only: str | None) -> list[ResourceMapping]:
-    chosen = [config.resource(only)] if only else list(config.resources)
+def _ordered(config: SyncConfig, only: Sequence[str] | None) -> list[ResourceMapping]:
+    chosen = [config.resource(name) for name in only] if only else list(config.resources)
     return sorted(chosen, key=lambda r: ORDER.index(r.name) if r.name in ORDER else len(ORDER))
 
 
@@ -126,7 +126,7 @@ async def prepare(
     specs: Mapping[str, ListSpec],
     sources_dir: Path,
     *,
-    only: str | None = None,
+    only: Sequence[str] | None = None,
     force: bool = False,
 ) -> list[ResourcePlan]:
     """Read every export, validate it and plan each list; nothing is written."""
@@ -141,7 +141,7 @@ async def _prepare_each(
     specs: Mapping[str, ListSpec],
     sources_dir: Path,
     *,
-    only: str | None = None,
+    only: Sequence[str] | None = None,
     force: bool = False,
 ) -> AsyncIterator[ResourcePlan]:
     """One resource's plan at a time, so a run holds only one list's data in memory."""
@@ -190,10 +190,11 @@ async def run_once(
     specs: Mapping[str, ListSpec],
     sources_dir: Path,
     *,
-    only: str | None = None,
+    only: Sequence[str] | None = None,
     force: bool = False,
     progress: Callable[[str, int, int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
+    job: str | None = None,
 ) -> RunReport:
     """Plan and apply every resource; a list whose safety stop fires is left untouched.
 
@@ -202,7 +203,7 @@ async def run_once(
     """
     started = clock()
     report = RunReport()
-    run_id, unfinished = state.start_run(only or "all")
+    run_id, unfinished = state.start_run(job or (",".join(only) if only else "all"))
     report.resumed = [r.id for r in unfinished]
     try:
         await _run(store, state, config, specs, sources_dir, report, only, force, progress)
@@ -218,7 +219,7 @@ async def run_once(
 
 async def _run(
     store: ListStore, state: SyncState, config: SyncConfig, specs: Mapping[str, ListSpec],
-    sources_dir: Path, report: RunReport, only: str | None, force: bool,
+    sources_dir: Path, report: RunReport, only: Sequence[str] | None, force: bool,
     progress: Callable[[str, int, int], None] | None,
 ) -> None:
     async for prepared in _prepare_each(store, state, config, specs, sources_dir, only=only,

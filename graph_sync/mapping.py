@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from graph_sync.cron import Cron
 from graph_sync.normalize import fold
 from graph_sync.sources.tabular import ENCODINGS
 
@@ -67,6 +68,21 @@ class SyncSettings(BaseModel):
     first_cohort_fiscal_year: int = 2021
 
 
+class JobConfig(BaseModel):
+    """A scheduled job: resources that run together, and when (cron, JST)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    cron: str
+    resources: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _cron_parses(self) -> "JobConfig":
+        Cron.parse(self.cron)
+        return self
+
+
 class SyncConfig(BaseModel):
     """The whole of `config/sync.toml`."""
 
@@ -74,6 +90,30 @@ class SyncConfig(BaseModel):
 
     settings: SyncSettings = SyncSettings()
     resources: list[ResourceMapping]
+    jobs: list[JobConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _jobs_name_resources(self) -> "SyncConfig":
+        known = {r.name for r in self.resources}
+        for job in self.jobs:
+            unknown = [r for r in job.resources if r not in known]
+            if unknown:
+                raise ValueError(f"job {job.name}: unknown resources {', '.join(unknown)}")
+        return self
+
+    def selection(self, name: str | None) -> tuple[str, list[str] | None]:
+        """(job name, resources) for `--job NAME`: a job, or one resource; None means all."""
+        if name is None:
+            return "all", None
+        for job in self.jobs:
+            if job.name == name:
+                return job.name, list(job.resources)
+        if any(r.name == name for r in self.resources):
+            return name, [name]
+        raise KeyError(
+            f"unknown job {name!r}; jobs: {', '.join(j.name for j in self.jobs) or '-'}; "
+            f"resources: {', '.join(r.name for r in self.resources)}"
+        )
 
     def resource(self, name: str) -> ResourceMapping:
         """The resource called `name`; KeyError lists the known names."""

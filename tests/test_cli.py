@@ -61,7 +61,8 @@ def test_a_bad_setting_is_one_line_and_exit_2(tool: str, env: dict[str, str], se
 
 def test_unknown_job_is_a_usage_error(tmp_path: Path) -> None:
     result = run([DX_SYNC, "run", "--job", "payroll"], {"DX_DATA_DIR": str(tmp_path)})
-    assert result.returncode == 2 and "payroll" in result.stderr and "staff" in result.stderr
+    assert result.returncode == 2 and "payroll" in result.stderr
+    assert "nightly" in result.stderr and "staff" in result.stderr
 
 
 def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:

@@ -150,11 +150,11 @@ async def test_a_truncated_export_never_wipes_a_list(
     await run_once(store, state, config, specs, sources)
     header, rows = read_rows(sources / "staff.csv")
     write_rows(sources / "staff.csv", header, rows[:200])
-    stopped = await run_once(store, state, config, specs, sources, only="staff")
+    stopped = await run_once(store, state, config, specs, sources, only=["staff"])
     assert stopped.stops and "Staff" in stopped.stops[0] and "--force" in stopped.stops[0]
     assert "Staff" not in stopped.lists
     assert len(await store.query("Staff", "IsActive", True)) >= 390
-    forced = await run_once(store, state, config, specs, sources, only="staff", force=True)
+    forced = await run_once(store, state, config, specs, sources, only=["staff"], force=True)
     assert forced.lists["Staff"].deactivated == 200 - sum(
         1 for r in rows[200:] if r[7] == "退職")
     assert await store.count("Staff") == 400  # deactivated, not deleted
@@ -170,7 +170,7 @@ async def test_a_leaver_is_deactivated_and_hand_edits_survive(
     keeper = next(r for r in rows if r[7] == "在職" and r is not leaver)
     await store.upsert("Staff", [Upsert(keeper[0], {"Notes": "DX相談デスク担当"})])
     write_rows(sources / "staff.csv", header, [r for r in rows if r is not leaver], "utf-8-sig")
-    report = await run_once(store, state, config, specs, sources, only="staff")
+    report = await run_once(store, state, config, specs, sources, only=["staff"])
     assert report.lists["Staff"].deactivated == 1
     gone = await store.get("Staff", leaver[0])
     assert gone is not None and gone.fields["IsActive"] is False
@@ -199,7 +199,7 @@ async def test_another_citys_header_spellings_fit_through_config(
     for r in rows:
         r[7] = {"在職": "在職中", "休職": "育休"}.get(r[7], r[7])
     write_rows(sources / "staff.csv", renamed, rows, "utf-8")
-    report = await run_once(store, state, config, specs, sources, only="staff")
+    report = await run_once(store, state, config, specs, sources, only=["staff"])
     assert report.ok and report.lists["Staff"].created == 400
     on_leave = await store.query("Staff", "EmploymentStatus", "休職")
     assert on_leave and all(i.fields["IsActive"] for i in on_leave)
@@ -211,5 +211,5 @@ async def test_a_missing_required_header_is_a_file_error(
 ) -> None:
     header, rows = read_rows(sources / "courses.csv")
     write_rows(sources / "courses.csv", ["code" if h == "研修コード" else h for h in header], rows)
-    report = await run_once(store, state, config, specs, sources, only="courses")
+    report = await run_once(store, state, config, specs, sources, only=["courses"])
     assert report.file_errors and "研修コード" in report.file_errors[0]
