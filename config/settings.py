@@ -72,6 +72,10 @@ class Settings(BaseSettings):
     bot_host: str = Field("127.0.0.1", description="Address the bot server binds to.")
     bot_port: int = Field(3978, ge=1, le=65535, description="Port the bot server listens on.")
 
+    # The sync scheduler's health endpoint (`dx-sync schedule`).
+    sync_health_host: str = Field("127.0.0.1", description="Address of the scheduler's /healthz.")
+    sync_health_port: int = Field(3980, ge=0, le=65535, description="Port of the scheduler's /healthz (0: off).")
+
     # Who may run admin actions (Entra ID group object ids).
     admin_group_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Entra ID group ids of DX division admins."

@@ -290,6 +290,62 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the jobs of config/sync.toml on their schedules until SIGTERM or Ctrl+C."""
+    import signal
+
+    from aiohttp import web
+
+    from graph_sync.cron import Cron
+    from graph_sync.scheduler import Job, Scheduler
+
+    config = load_sync_config()
+    specs = load_list_specs()
+
+    async def run_job(name: str, resources: Sequence[str]) -> bool:
+        state = open_state(settings)
+        try:
+            async with open_store(settings) as store:
+                report = await run_once(store, state, config, specs, settings.resolved_sources_dir,
+                                        only=list(resources), job=name)
+        finally:
+            state.close()
+        t = report.totals()
+        logger.info("job %s: created=%d updated=%d deactivated=%d deleted=%d failed=%d stops=%d",
+                    name, t["created"], t["updated"], t["deactivated"], t["deleted"], t["failed"],
+                    len(report.stops))
+        return report.ok
+
+    jobs = [Job(j.name, Cron.parse(j.cron), tuple(j.resources)) for j in config.jobs]
+    if not jobs:
+        fail("config/sync.toml has no [[jobs]] to schedule")
+    scheduler = Scheduler(jobs, run_job, settings.data_dir / "locks")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+
+    async def healthz(_: web.Request) -> web.Response:
+        return web.json_response(scheduler.health(), status=200 if scheduler.healthy() else 503)
+
+    runner = None
+    if settings.sync_health_port:
+        app = web.Application()
+        app.router.add_get("/healthz", healthz)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, settings.sync_health_host, settings.sync_health_port).start()
+    for st in scheduler.status.values():
+        logger.info("job %s (%s): next run %s", st.name, st.cron, st.next_run.isoformat(timespec="seconds"))
+    try:
+        await scheduler.run(stop)
+    finally:
+        if runner is not None:
+            await runner.cleanup()
+    logger.info("scheduler stopped")
+    return EXIT_OK
+
+
 # ---- parser -------------------------------------------------------------------------------
 
 
@@ -329,6 +385,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
     p.add_argument("--json", action="store_true", help="print one JSON document")
 
+    add("schedule", "ジョブを設定どおりに定期実行 / run the jobs of config/sync.toml on their "
+                    "schedules (JST), with /healthz on DX_SYNC_HEALTH_PORT; stops on SIGTERM")
+
     p = add("demo", "サンプル作成・準備・同期を一度に / sample (if missing) + provision + run")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     p.add_argument("--staff", type=int, default=DEFAULT_STAFF, help=argparse.SUPPRESS)
@@ -336,7 +395,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"sample": cmd_sample, "provision": cmd_provision, "plan": cmd_plan, "run": cmd_run,
-            "status": cmd_status, "demo": cmd_demo}
+            "status": cmd_status, "schedule": cmd_schedule, "demo": cmd_demo}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

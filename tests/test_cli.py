@@ -33,7 +33,7 @@ def free_port() -> int:
 @pytest.mark.parametrize("args", [
     [DX_SYNC, "--help"], [DX_SYNC, "sample", "--help"], [DX_SYNC, "provision", "--help"],
     [DX_SYNC, "plan", "--help"], [DX_SYNC, "run", "--help"], [DX_SYNC, "demo", "--help"],
-    [DX_SYNC, "status", "--help"],
+    [DX_SYNC, "status", "--help"], [DX_SYNC, "schedule", "--help"],
     [DX_BOT, "--help"], [DX_BOT, "serve", "--help"],
 ])
 def test_help_everywhere_documents_exit_codes(args: list[str]) -> None:
@@ -140,3 +140,31 @@ def test_demo_then_serve_answers_healthz_with_the_sample_city(tmp_path: Path) ->
         server.terminate()
         _, err = server.communicate(timeout=10)
     assert "LOCAL MODE" in err
+
+
+def test_schedule_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")} | {
+        "DX_DATA_DIR": str(tmp_path), "DX_SYNC_HEALTH_PORT": str(port)}
+    proc = subprocess.Popen([DX_SYNC, "schedule"], env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    health = json.load(response)
+                break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        assert health["status"] == "ok"
+        jobs = {j["name"]: j for j in health["jobs"]}
+        assert set(jobs) == {"nightly", "completions-daytime"}
+        assert jobs["nightly"]["cron"] == "30 2 * * *" and jobs["nightly"]["next_run"]
+        assert jobs["completions-daytime"]["resources"] == ["completions"]
+    finally:
+        proc.terminate()
+        _, err = proc.communicate(timeout=20)
+    assert proc.returncode == 0, err
+    assert "scheduler stopped" in err and "next run" in err
