@@ -13,7 +13,7 @@ from graph_sync.executor import ListReport, apply
 from graph_sync.mapping import ResourceMapping, SyncConfig
 from graph_sync.planner import SyncPlan, plan
 from graph_sync.resources import Context, Extracted, RowError, extract, staff_index
-from graph_sync.sources.tabular import SourceFileError, read_table
+from graph_sync.sources.tabular import SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
 from liststore import Item, ListStore
 
@@ -147,7 +147,7 @@ async def _prepare_each(
     """One resource's plan at a time, so a run holds only one list's data in memory."""
     staff_mapping = config.resource("staff")
     try:
-        staff_table = read_table(sources_dir / staff_mapping.file, staff_mapping.encoding)
+        staff_table = read_table(find_export(sources_dir, staff_mapping.file), staff_mapping.encoding)
         ctx = Context(staff_index(staff_table, staff_mapping), config.settings.first_cohort_fiscal_year)
     except SourceFileError as exc:
         ctx, staff_error = None, str(exc)
@@ -156,7 +156,7 @@ async def _prepare_each(
         try:
             if ctx is None and mapping.name in {"staff", "completions", "leaders"}:
                 raise SourceFileError(staff_error)
-            table = read_table(sources_dir / mapping.file, mapping.encoding)
+            table = read_table(find_export(sources_dir, mapping.file), mapping.encoding)
             extracted = extract(table, mapping, spec, ctx or Context({}, 0))
             del table  # the decoded export is not needed once its rows are records
         except SourceFileError as exc:

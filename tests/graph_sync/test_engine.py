@@ -213,3 +213,42 @@ async def test_a_missing_required_header_is_a_file_error(
     write_rows(sources / "courses.csv", ["code" if h == "研修コード" else h for h in header], rows)
     report = await run_once(store, state, config, specs, sources, only=["courses"])
     assert report.file_errors and "研修コード" in report.file_errors[0]
+
+
+async def test_edits_people_make_are_noticed_and_own_writes_are_not(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
+) -> None:
+    first = await run_once(store, state, config, specs, sources)
+    assert first.edited == {}  # the first load's own echoes are not "edits"
+    header, rows = read_rows(sources / "staff.csv")
+    someone = rows[0][0]
+    # A person fixes a name by hand in SharePoint (a column the sync owns) …
+    await store.upsert("Staff", [Upsert(someone, {"Title": "手で直した名前"})])
+    second = await run_once(store, state, config, specs, sources)
+    # … the run notices, and restores what the HR export says.
+    assert second.edited == {"Staff": 1}
+    assert second.lists["Staff"].updated == 1
+    item = await store.get("Staff", someone)
+    assert item is not None and item.fields["Title"] != "手で直した名前"
+    third = await run_once(store, state, config, specs, sources)
+    assert third.edited == {} and third.totals()["updated"] == 0
+
+
+async def test_a_staff_export_in_excel_syncs(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
+) -> None:
+    from openpyxl import Workbook
+
+    header, rows = read_rows(sources / "staff.csv")
+    (sources / "staff.csv").unlink()
+    book = Workbook()
+    book.active.append(header)
+    for r in rows:
+        book.active.append(r)
+    book.save(sources / "staff.xlsx")
+    report = await run_once(store, state, config, specs, sources, only=["staff"])
+    assert report.ok and report.lists["Staff"].created == 400
+    person = await store.get("Staff", rows[0][0])
+    assert person is not None and person.fields["Bureau"] == rows[0][3]

@@ -48,3 +48,44 @@ def test_unreadable_files_say_why(tmp_path: Path, content: bytes, message: str) 
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match="not found"):
         read_table(tmp_path / "none.csv")
+
+
+def test_excel_exports_read_like_csv(tmp_path: Path) -> None:
+    from datetime import datetime as dt
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["職員番号", "研修コード", "受講状況", "進捗率", "修了日"])
+    sheet.append(["012345", "E-SEC", "修了", 100, dt(2025, 5, 12)])
+    sheet.append([None, None, None, None, None])  # a blank row Excel leaves behind
+    sheet.append(["000777", "E-AI1", "受講中", 40.0, None])
+    path = tmp_path / "completions.xlsx"
+    book.save(path)
+    table = read_table(path)
+    assert table.encoding == "xlsx"
+    assert table.header == ("職員番号", "研修コード", "受講状況", "進捗率", "修了日")
+    assert table.rows == (
+        (2, {"職員番号": "012345", "研修コード": "E-SEC", "受講状況": "修了", "進捗率": "100",
+             "修了日": "2025-05-12"}),
+        (4, {"職員番号": "000777", "研修コード": "E-AI1", "受講状況": "受講中", "進捗率": "40",
+             "修了日": ""}),
+    )
+
+
+def test_an_xlsx_dropped_instead_of_the_csv_is_found(tmp_path: Path) -> None:
+    from graph_sync.sources.tabular import find_export
+
+    (tmp_path / "staff.xlsx").write_bytes(b"")
+    assert find_export(tmp_path, "staff.csv") == tmp_path / "staff.xlsx"
+    (tmp_path / "staff.csv").write_bytes(b"")
+    assert find_export(tmp_path, "staff.csv") == tmp_path / "staff.csv"
+    assert find_export(tmp_path, "none.csv") == tmp_path / "none.csv"
+
+
+def test_a_damaged_xlsx_says_so(tmp_path: Path) -> None:
+    path = tmp_path / "staff.xlsx"
+    path.write_bytes(b"not a zip")
+    with pytest.raises(SourceFileError, match="xlsx"):
+        read_table(path)
