@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from contextlib import asynccontextmanager
 import json
 import logging
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, AsyncIterator, Sequence
 
 from config.runtime import (
     EXIT_FAILED,
@@ -111,6 +112,25 @@ def open_state(settings: Settings) -> SyncState:
     return SyncState(settings.data_dir / "sync-state.sqlite3")
 
 
+@asynccontextmanager
+async def entra_source(settings: Settings, config: Any, resources: Sequence[str] | None,
+                       state: SyncState) -> AsyncIterator[Any]:
+    """The Entra ID group reader, when a selected resource needs one (else None)."""
+    chosen = [r for r in config.resources if resources is None or r.name in resources]
+    if not any(r.source == "entra_groups" for r in chosen) or not settings.client_id:
+        yield None
+        return
+    from graph_sync.graph.client import connect
+    from graph_sync.graph.transport import GraphTransport
+    from graph_sync.sources.entra import EntraGroupRoster
+
+    connection = connect(settings)
+    try:
+        yield EntraGroupRoster(GraphTransport(connection), state)
+    finally:
+        await connection.close()
+
+
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
@@ -118,8 +138,9 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     try:
         async with open_store(settings) as store:
             _, resources = config.selection(args.job)
-            plans = await prepare(store, state, config, specs, settings.resolved_sources_dir,
-                                  only=resources, force=args.force)
+            async with entra_source(settings, config, resources, state) as entra:
+                plans = await prepare(store, state, config, specs, settings.resolved_sources_dir,
+                                      only=resources, force=args.force, entra=entra)
     finally:
         state.close()
     out: dict[str, Any] = {}
@@ -220,11 +241,11 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     state = open_state(settings)
     try:
         job, resources = config.selection(args.job)
-        async with open_store(settings) as store:
+        async with open_store(settings) as store, entra_source(settings, config, resources, state) as entra:
             report = await run_once(
                 store, state, config, specs, settings.resolved_sources_dir, only=resources,
                 force=args.force, progress=_ProgressLine(sys.stderr.isatty() and not args.json),
-                job=job,
+                job=job, entra=entra,
             )
     finally:
         state.close()
@@ -305,9 +326,10 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     async def run_job(name: str, resources: Sequence[str]) -> bool:
         state = open_state(settings)
         try:
-            async with open_store(settings) as store:
+            async with open_store(settings) as store, \
+                    entra_source(settings, config, resources, state) as entra:
                 report = await run_once(store, state, config, specs, settings.resolved_sources_dir,
-                                        only=list(resources), job=name)
+                                        only=list(resources), job=name, entra=entra)
         finally:
             state.close()
         t = report.totals()

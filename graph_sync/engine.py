@@ -6,7 +6,7 @@ import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequence
 
 from config.schema import ListSpec, Owner
 from graph_sync.executor import ListReport, apply
@@ -15,6 +15,9 @@ from graph_sync.planner import SyncPlan, plan
 from graph_sync.resources import Context, Extracted, RowError, extract, staff_index
 from graph_sync.sources.tabular import SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
+
+if TYPE_CHECKING:
+    from graph_sync.sources.entra import EntraGroupRoster
 from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
@@ -128,10 +131,11 @@ async def prepare(
     *,
     only: Sequence[str] | None = None,
     force: bool = False,
+    entra: EntraGroupRoster | None = None,
 ) -> list[ResourcePlan]:
     """Read every export, validate it and plan each list; nothing is written."""
     return [p async for p in _prepare_each(store, state, config, specs, sources_dir, only=only,
-                                           force=force)]
+                                           force=force, entra=entra)]
 
 
 async def _prepare_each(
@@ -143,9 +147,11 @@ async def _prepare_each(
     *,
     only: Sequence[str] | None = None,
     force: bool = False,
+    entra: EntraGroupRoster | None = None,
 ) -> AsyncIterator[ResourcePlan]:
     """One resource's plan at a time, so a run holds only one list's data in memory."""
     staff_mapping = config.resource("staff")
+    staff_error = ""
     try:
         staff_table = read_table(find_export(sources_dir, staff_mapping.file), staff_mapping.encoding)
         ctx = Context(staff_index(staff_table, staff_mapping), config.settings.first_cohort_fiscal_year)
@@ -154,11 +160,18 @@ async def _prepare_each(
     for mapping in _ordered(config, only):
         spec = specs[mapping.list]
         try:
-            if ctx is None and mapping.name in {"staff", "completions", "leaders"}:
+            if ctx is None and mapping.name != "courses":
                 raise SourceFileError(staff_error)
-            table = read_table(find_export(sources_dir, mapping.file), mapping.encoding)
-            extracted = extract(table, mapping, spec, ctx or Context({}, 0))
-            del table  # the decoded export is not needed once its rows are records
+            if mapping.source == "entra_groups":
+                if entra is None:
+                    raise SourceFileError(
+                        f"{mapping.name}: Entra ID groups are read through Graph; set DX_TENANT_ID, "
+                        "DX_CLIENT_ID and a credential")
+                extracted = await entra.extract(mapping, spec, ctx or Context({}, 0))
+            else:
+                table = read_table(find_export(sources_dir, mapping.file), mapping.encoding)
+                extracted = extract(table, mapping, spec, ctx or Context({}, 0))
+                del table  # the decoded export is not needed once its rows are records
         except SourceFileError as exc:
             yield ResourcePlan(mapping, None, None, error=str(exc))
             continue
@@ -195,6 +208,7 @@ async def run_once(
     progress: Callable[[str, int, int], None] | None = None,
     clock: Callable[[], float] = time.monotonic,
     job: str | None = None,
+    entra: EntraGroupRoster | None = None,
 ) -> RunReport:
     """Plan and apply every resource; a list whose safety stop fires is left untouched.
 
@@ -206,7 +220,7 @@ async def run_once(
     run_id, unfinished = state.start_run(job or (",".join(only) if only else "all"))
     report.resumed = [r.id for r in unfinished]
     try:
-        await _run(store, state, config, specs, sources_dir, report, only, force, progress)
+        await _run(store, state, config, specs, sources_dir, report, only, force, progress, entra)
     except BaseException:
         report.seconds = clock() - started
         state.finish_run(run_id, "failed", report.as_dict())
@@ -220,10 +234,10 @@ async def run_once(
 async def _run(
     store: ListStore, state: SyncState, config: SyncConfig, specs: Mapping[str, ListSpec],
     sources_dir: Path, report: RunReport, only: Sequence[str] | None, force: bool,
-    progress: Callable[[str, int, int], None] | None,
+    progress: Callable[[str, int, int], None] | None, entra: EntraGroupRoster | None,
 ) -> None:
     async for prepared in _prepare_each(store, state, config, specs, sources_dir, only=only,
-                                        force=force):
+                                        force=force, entra=entra):
         name = prepared.mapping.name
         if prepared.error:
             report.file_errors.append(prepared.error)

@@ -21,11 +21,13 @@ class ResourceMapping(BaseModel):
 
     name: str
     list: str
-    file: str
+    source: Literal["file", "entra_groups"] = "file"
+    file: str = ""
+    groups: dict[str, str] = Field(default_factory=dict)  # entra_groups: tier -> group id
     encoding: str = "auto"
     missing: Literal["deactivate", "delete", "keep"] = "keep"
     deactivate: dict[str, Any] = Field(default_factory=dict)
-    columns: dict[str, list[str]]
+    columns: dict[str, list[str]] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Spellings folded once; canonical_value runs for every cell of every export.
     _folded_values: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)
@@ -39,6 +41,10 @@ class ResourceMapping(BaseModel):
     def _consistent(self) -> "ResourceMapping":
         if self.encoding not in ENCODINGS:
             raise ValueError(f"{self.name}: encoding must be one of {', '.join(ENCODINGS)}")
+        if self.source == "file" and not (self.file and self.columns):
+            raise ValueError(f"{self.name}: a file source needs `file` and `columns`")
+        if self.source == "entra_groups" and not self.groups:
+            raise ValueError(f"{self.name}: an entra_groups source needs `groups` (tier = group id)")
         if self.missing == "deactivate" and not self.deactivate:
             raise ValueError(f"{self.name}: missing = 'deactivate' needs `deactivate` fields")
         return self

@@ -28,6 +28,10 @@ CREATE TABLE IF NOT EXISTS mirror (
 CREATE TABLE IF NOT EXISTS cursors (
     list TEXT PRIMARY KEY, token TEXT NOT NULL, updated_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS group_members (
+    resource TEXT NOT NULL, group_id TEXT NOT NULL, user_id TEXT NOT NULL, staff_number TEXT NOT NULL,
+    PRIMARY KEY (resource, group_id, user_id)
+);
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, started_at TEXT NOT NULL,
     finished_at TEXT, status TEXT NOT NULL, report TEXT
@@ -134,6 +138,38 @@ class SyncState:
                 )
             db.executemany("DELETE FROM mirror WHERE list = ? AND key = ?",
                            [(list_name, k) for k in removed])
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    # ---- Entra ID group membership -----------------------------------------------------------
+
+    def group_members(self, resource: str) -> dict[str, dict[str, str]]:
+        """group id -> {user id -> staff number ("" when unknown)} as last read."""
+        out: dict[str, dict[str, str]] = {}
+        for gid, uid, number in self._conn.execute(
+            "SELECT group_id, user_id, staff_number FROM group_members WHERE resource = ?", (resource,)
+        ):
+            out.setdefault(gid, {})[uid] = number
+        return out
+
+    def save_group_members(self, resource: str, members: Mapping[str, Mapping[str, str]],
+                           token: str) -> None:
+        """Replace the membership of `resource` and its delta cursor, in one transaction."""
+        db = self._conn
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute("DELETE FROM group_members WHERE resource = ?", (resource,))
+            db.executemany(
+                "INSERT INTO group_members (resource, group_id, user_id, staff_number) VALUES (?, ?, ?, ?)",
+                [(resource, g, u, n) for g, users in members.items() for u, n in users.items()],
+            )
+            db.execute(
+                "INSERT INTO cursors (list, token, updated_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (list) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                (f"entra:{resource}", token, _now()),
+            )
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -154,6 +154,10 @@ class GraphFake:
         self.counters: Counter[str] = Counter()
         self.certificates: list[Any] = []  # public keys accepted for client assertions
         self.identity_header = secrets.token_hex(8)
+        # Entra ID: users (id -> properties) and groups (id -> displayName, member ids).
+        self.users: dict[str, dict[str, Any]] = {}
+        self.groups: dict[str, dict[str, Any]] = {}
+        self.group_tokens: dict[str, dict[str, set[str]]] = {}  # token -> membership snapshot
         self.user_agents: Counter[str] = Counter()
         self._bucket: _Bucket | None = None
         self.base_url = ""
@@ -307,6 +311,8 @@ class GraphFake:
     # ---- dispatch ---------------------------------------------------------------------------
 
     _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
+        ("GET", re.compile(r"/groups/delta"), "_groups_delta"),
+        ("GET", re.compile(r"/users/(?P<user>[^/]+)"), "_get_user"),
         ("GET", re.compile(r"/sites/(?P<host>[^/:]+):(?P<path>/.+)"), "_get_site_by_path"),
         ("GET", re.compile(r"/sites/(?P<site>[^/]+)"), "_get_site"),
         ("GET", re.compile(r"/sites/(?P<site>[^/]+)/lists"), "_get_lists"),
@@ -359,6 +365,53 @@ class GraphFake:
                     out_headers = {**self._bucket.headers(), **out_headers}
                 return status, out_headers, payload
         return _error(400, "BadRequest", f"Resource not found for the segment '{path}'.")
+
+    # ---- Entra ID: users and group membership delta ---------------------------------------
+    # https://learn.microsoft.com/graph/api/group-delta : members@delta lists added members by
+    # id and removed ones with "@removed"; groups without changes are left out.
+
+    def add_user(self, user_id: str, employee_id: str | None, upn: str) -> None:
+        self.users[user_id] = {"id": user_id, "employeeId": employee_id, "userPrincipalName": upn,
+                               "mail": upn}
+
+    def _get_user(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
+        user = self.users.get(p["user"])
+        if user is None:
+            return _error(404, "Request_ResourceNotFound", f"Resource '{p['user']}' does not exist.")
+        select = q.get("$select")
+        fields = select.split(",") if select else list(user)
+        return 200, {}, {k: user.get(k) for k in ["id", *fields]}
+
+    def _groups_delta(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
+        base = f"{self.base_url}/v1.0/groups/delta"
+        token = q.get("$deltatoken")
+        wanted = re.findall(r"'([^']+)'", q.get("$filter", ""))
+        if token:
+            snapshot = self.group_tokens.get(token)
+            if snapshot is None or self.knobs.expire_delta_tokens:
+                return _error(410, "resyncRequired", "The delta token is no longer valid.",
+                              {"Location": base})
+        else:
+            snapshot = {}
+        self.counters["groups_delta_incremental" if token else "groups_delta_full"] += 1
+        ids = wanted or list(self.groups)
+        value = []
+        for gid in ids:
+            group = self.groups.get(gid)
+            if group is None:
+                continue
+            before = snapshot.get(gid, set())
+            now = set(group["members"])
+            if token and gid in snapshot and before == now:
+                continue
+            delta = [{"@odata.type": "#microsoft.graph.user", "id": u} for u in sorted(now - before)]
+            delta += [{"@odata.type": "#microsoft.graph.user", "id": u, "@removed": {"reason": "deleted"}}
+                      for u in sorted(before - now)]
+            value.append({"id": gid, "displayName": group["displayName"], "members@delta": delta})
+        new_token = secrets.token_urlsafe(12)
+        self.group_tokens[new_token] = {gid: set(self.groups[gid]["members"]) for gid in ids
+                                        if gid in self.groups}
+        return 200, {}, {"value": value, "@odata.deltaLink": f"{base}?$deltatoken={new_token}"}
 
     # ---- sites ------------------------------------------------------------------------------
 
