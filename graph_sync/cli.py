@@ -206,10 +206,10 @@ def _print_run(report: RunReport, as_json: bool) -> None:
     t = report.totals()
     print(f"同期が終わりました / sync finished in {report.seconds:.1f}s: 作成 {t['created']}, "
           f"更新 {t['updated']}, 無効化 {t['deactivated']}, 削除 {t['deleted']}, "
-          f"変更なし {t['unchanged']}, 失敗 {t['failed']}")
+          f"変更なし {t['unchanged']}, 失敗 {t['failed']}, Graph リクエスト {t['requests']}")
     for name, r in report.lists.items():
         print(f"  {name}: created={r.created} updated={r.updated} deactivated={r.deactivated} "
-              f"deleted={r.deleted} unchanged={r.unchanged} failed={r.failed}")
+              f"deleted={r.deleted} unchanged={r.unchanged} failed={r.failed} requests={r.requests}")
         for f in r.failures[:5]:
             print(f"    {f}")
     for e in report.row_errors[:20]:
@@ -285,18 +285,34 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return _exit_code(report)
 
 
+def _next_runs() -> list[dict[str, str]]:
+    """When each job of config/sync.toml fires next (as `dx-sync schedule` would, before jitter)."""
+    from datetime import UTC, datetime
+
+    from graph_sync.cron import Cron
+
+    now = datetime.now(UTC)
+    return [{"job": j.name, "cron": j.cron,
+             "next_run": Cron.parse(j.cron).next_after(now).isoformat(timespec="minutes")}
+            for j in load_sync_config().jobs]
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     state = open_state(settings)
     try:
         runs = state.runs(limit=args.limit)
     finally:
         state.close()
+    upcoming = _next_runs()
     if args.json:
-        print(json.dumps([{"id": r.id, "job": r.job, "started_at": r.started_at,
-                           "finished_at": r.finished_at, "status": r.status,
-                           "totals": (r.report or {}).get("totals")} for r in runs],
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({"runs": [{"id": r.id, "job": r.job, "started_at": r.started_at,
+                                    "finished_at": r.finished_at, "status": r.status,
+                                    "totals": (r.report or {}).get("totals")} for r in runs],
+                          "next": upcoming}, ensure_ascii=False, indent=2))
         return EXIT_OK
+    print("次回の予定 / next scheduled runs (JST):")
+    for u in upcoming:
+        print(f"  {u['job']:<20} {u['next_run']}  ({u['cron']})")
     if not runs:
         print("まだ同期を実行していません / no runs yet")
         return EXIT_OK

@@ -52,7 +52,7 @@ class RunReport:
 
     def totals(self) -> dict[str, int]:
         """Counts over every list; `failed` includes rows skipped by validation."""
-        keys = ("created", "updated", "deactivated", "deleted", "unchanged", "failed")
+        keys = ("created", "updated", "deactivated", "deleted", "unchanged", "failed", "requests")
         out = {k: sum(getattr(r, k) for r in self.lists.values()) for k in keys}
         out["failed"] += len(self.row_errors)
         return out
@@ -81,6 +81,11 @@ class RunReport:
 def _ordered(config: SyncConfig, only: Sequence[str] | None) -> list[ResourceMapping]:
     chosen = [config.resource(name) for name in only] if only else list(config.resources)
     return sorted(chosen, key=lambda r: ORDER.index(r.name) if r.name in ORDER else len(ORDER))
+
+
+def _requests(store: ListStore) -> int:
+    # Only the Graph-backed store talks HTTP; local stores have nothing to count.
+    return int(getattr(store, "request_count", 0))
 
 
 def _owned(item: Item, owned: frozenset[str]) -> Mapping[str, Any]:
@@ -236,6 +241,7 @@ async def _run(
     sources_dir: Path, report: RunReport, only: Sequence[str] | None, force: bool,
     progress: Callable[[str, int, int], None] | None, entra: EntraGroupRoster | None,
 ) -> None:
+    requests_before = _requests(store)
     async for prepared in _prepare_each(store, state, config, specs, sources_dir, only=only,
                                         force=force, entra=entra):
         name = prepared.mapping.name
@@ -275,6 +281,9 @@ async def _run(
             # them, so the next run sees only what others changed.
             owned = frozenset(c.name for c in specs[prepared.mapping.list].owned_by(Owner.SYNC))
             await refresh_mirror(store, state, list_name, owned)
+        # Reading the feed, planning, writing and checkpointing this list.
+        list_report.requests = _requests(store) - requests_before
+        requests_before = _requests(store)
         logger.info(
             "sync %s: created=%d updated=%d deactivated=%d deleted=%d unchanged=%d failed=%d "
             "skipped_rows=%d", list_name, list_report.created, list_report.updated,

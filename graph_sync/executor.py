@@ -28,6 +28,7 @@ class ListReport:
     deleted: int = 0
     unchanged: int = 0
     failed: int = 0
+    requests: int = 0  # HTTP requests to the backend (Graph), reads and writes; 0 for local stores
     failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -35,7 +36,7 @@ class ListReport:
         return {
             "created": self.created, "updated": self.updated, "deactivated": self.deactivated,
             "deleted": self.deleted, "unchanged": self.unchanged, "failed": self.failed,
-            "failures": self.failures[:20],
+            "requests": self.requests, "failures": self.failures[:20],
         }
 
 

@@ -87,7 +87,9 @@ def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:
     first = run([DX_SYNC, "run", "--json"], env)
     assert first.returncode == 0, first.stderr
     report = json.loads(first.stdout)
-    assert set(report["totals"]) == {"created", "updated", "deactivated", "deleted", "unchanged", "failed"}
+    assert set(report["totals"]) == {"created", "updated", "deactivated", "deleted", "unchanged", "failed",
+                                     "requests"}
+    assert report["totals"]["requests"] == 0  # the embedded store sends no HTTP
     assert report["totals"]["created"] > 8000 and report["totals"]["failed"] == 0
     assert report["lists"]["Staff"]["created"] == 400
 
@@ -102,13 +104,16 @@ def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:
 
     status = run([DX_SYNC, "status", "--json"], env)
     assert status.returncode == 0, status.stderr
-    runs = json.loads(status.stdout)
+    status_doc = json.loads(status.stdout)
+    runs = status_doc["runs"]
+    assert {n["job"] for n in status_doc["next"]} == {"nightly", "completions-daytime"}
+    assert all(n["next_run"].endswith("+09:00") for n in status_doc["next"])
     # Newest first; the very first attempt, before provisioning, is recorded as failed.
     assert [r["status"] for r in runs] == ["stopped", "ok", "ok", "failed"]
     assert [r["job"] for r in runs] == ["staff", "all", "all", "all"]
     assert runs[2]["totals"]["created"] == report["totals"]["created"]
     table = run([DX_SYNC, "status"], env).stdout
-    assert "停止 stopped" in table and "成功 ok" in table
+    assert "停止 stopped" in table and "成功 ok" in table and "nightly" in table
 
 
 def test_demo_then_serve_answers_healthz_with_the_sample_city(tmp_path: Path) -> None:

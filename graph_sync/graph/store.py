@@ -106,6 +106,11 @@ class SharePointListStore:
         self._lists: dict[str, _ListState] = {}
         self._index_file = index_file
 
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent to Graph so far (a $batch counts once), for run reports."""
+        return self.transport.stats.http_requests
+
     # ---- opening ---------------------------------------------------------------------------
 
     @classmethod

@@ -44,6 +44,9 @@ async def test_provision_sync_and_resync_against_sharepoint(graph: RunningFake, 
     report = json.loads(out)
     created = report["totals"]["created"]
     assert report["lists"]["Staff"]["created"] == 300 and report["totals"]["failed"] == 0
+    # The report counts Graph requests: about one per 20 writes, plus reads and checkpoints.
+    assert 0 < report["totals"]["requests"] <= graph.fake.counters["http_requests"]
+    assert report["lists"]["CourseCompletions"]["requests"] >= report["lists"]["CourseCompletions"]["created"] / 20
     assert sum(len(lst.items) for lst in graph.fake.lists.values()) == created
     # Every write went through $batch: about one HTTP request per 20 items.
     assert graph.fake.counters["sub_requests"] >= created
