@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import csv
-import io
 import json
 import math
 import os
@@ -31,16 +29,12 @@ from graph_sync.graph.store import SharePointListStore
 from graph_sync.mapping import load_sync_config
 from graph_sync.resources import Context, extract, staff_index
 from graph_sync.sources.tabular import read_table
+from tests.fakes.exports import complete_some_courses
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
 
 LATENCY = 0.020
 RU_PER_MINUTE = 60_000  # a large tenant; the pacer and the fake agree on it
 DX_SYNC = str(Path(sys.executable).parent / "dx-sync")
-
-
-def _writes(fake: GraphFake) -> int:
-    c = fake.counters
-    return c["POST _post_item"] + c["PATCH _patch_fields"] + c["DELETE _delete_item"]
 
 
 async def _dx_sync(env: dict[str, str], *args: str) -> tuple[float, str]:
@@ -51,19 +45,6 @@ async def _dx_sync(env: dict[str, str], *args: str) -> tuple[float, str]:
     if proc.returncode not in (0, 1):
         raise RuntimeError(err.decode()[-2000:])
     return time.perf_counter() - started, out.decode()
-
-
-def _change_completions(path: Path, share: float) -> int:
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    wanted, changed = math.ceil((len(rows) - 1) * share), 0
-    for r in rows[1:]:
-        if changed < wanted and r[3] in {"未受講", "受講中"}:
-            r[3], r[4], r[5] = "修了", "100", "令和8年6月1日"
-            changed += 1
-    buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(buf.getvalue().encode("cp932"))
-    return changed
 
 
 async def _naive_seconds_per_item(running: RunningFake, data: Path, sample: int) -> float:
@@ -110,14 +91,14 @@ async def main(staff: int = 2000, baseline_sample: int = 1000) -> None:
             initial_requests = fake.counters["http_requests"]
 
             c = fake.counters
-            writes, batches, full, pages = _writes(fake), c["batch_requests"], c["delta_full"], c["GET _get_items"]
+            writes, batches, full, pages = fake.write_requests, c["batch_requests"], c["delta_full"], c["GET _get_items"]
             nochange_s, _ = await _dx_sync(env, "run", "--json")
-            nochange_writes = _writes(fake) - writes
+            nochange_writes = fake.write_requests - writes
 
-            changed = _change_completions(data / "sources" / "completions.csv", 0.01)
-            writes, batches = _writes(fake), c["batch_requests"]
+            changed = complete_some_courses(data / "sources" / "completions.csv", 0.01)
+            writes, batches = fake.write_requests, c["batch_requests"]
             incr_s, out = await _dx_sync(env, "run", "--json")
-            incr_written = _writes(fake) - writes
+            incr_written = fake.write_requests - writes
             incr_batches = c["batch_requests"] - batches
             listed = (c["delta_full"] - full) + (c["GET _get_items"] - pages)
 

@@ -174,6 +174,12 @@ class GraphFake:
     def graph_root(self) -> str:
         return self.base_url
 
+    @property
+    def write_requests(self) -> int:
+        """Item creates, updates and deletes served so far (inside $batch or not)."""
+        c = self.counters
+        return c["POST _post_item"] + c["PATCH _patch_fields"] + c["DELETE _delete_item"]
+
     def list_by_name(self, name: str) -> FakeList:
         return next(lst for lst in self.lists.values() if lst.name == name)
 

@@ -15,6 +15,7 @@ from typing import AsyncIterator
 
 import pytest
 
+from tests.fakes.exports import complete_some_courses
 from tests.fakes.graph_fake import RunningFake, serve_graph_fake
 
 DX_SYNC = str(Path(sys.executable).parent / "dx-sync")
@@ -43,25 +44,6 @@ async def _run(env: dict[str, str], *args: str) -> dict:
     return json.loads(out)
 
 
-def _rewrite_completions(path: Path, share: float) -> int:
-    rows = list(csv.reader(io.StringIO(path.read_bytes().decode("cp932"), newline="")))
-    changed = 0
-    wanted = math.ceil((len(rows) - 1) * share)
-    for r in rows[1:]:
-        if changed < wanted and r[3] in {"未受講", "受講中"}:
-            r[3], r[4], r[5] = "修了", "100", "令和8年6月1日"
-            changed += 1
-    buf = io.StringIO(newline="")
-    csv.writer(buf, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(buf.getvalue().encode("cp932"))
-    return changed
-
-
-def _write_requests(graph: RunningFake) -> int:
-    c = graph.fake.counters
-    return c["POST _post_item"] + c["PATCH _patch_fields"] + c["DELETE _delete_item"]
-
-
 async def test_run_rerun_incremental_kill_and_converge(graph: RunningFake, tmp_path: Path) -> None:
     env = _env(graph, tmp_path)
     for args in (("sample", "--staff", "300"), ("provision",)):
@@ -76,32 +58,32 @@ async def test_run_rerun_incremental_kill_and_converge(graph: RunningFake, tmp_p
 
     # Again, with nothing changed: not one write, and no listing of the lists either.
     c = graph.fake.counters
-    writes, full, pages = _write_requests(graph), c["delta_full"], c["GET _get_items"]
+    writes, full, pages = graph.fake.write_requests, c["delta_full"], c["GET _get_items"]
     again = await _run(env)
     assert again["totals"]["created"] == again["totals"]["updated"] == 0
-    assert _write_requests(graph) == writes
+    assert graph.fake.write_requests == writes
     assert c["delta_full"] == full and c["GET _get_items"] == pages
 
     # 1% of the LMS rows change: only those are written, in ⌈changed / 20⌉ batches or so.
-    changed = _rewrite_completions(tmp_path / "sources" / "completions.csv", 0.01)
+    changed = complete_some_courses(tmp_path / "sources" / "completions.csv", 0.01)
     batches = c["batch_requests"]
     incremental = await _run(env)
     assert incremental["lists"]["CourseCompletions"]["updated"] == changed
-    assert _write_requests(graph) - writes == changed
+    assert graph.fake.write_requests - writes == changed
     assert c["batch_requests"] - batches <= math.ceil(changed / 20) + 2
     assert c["delta_full"] == full and c["GET _get_items"] == pages
 
     # A bigger change, killed halfway through its writes.
-    big = _rewrite_completions(tmp_path / "sources" / "completions.csv", 0.25)
+    big = complete_some_courses(tmp_path / "sources" / "completions.csv", 0.25)
     graph.fake.knobs.latency = 0.05
-    before_kill = _write_requests(graph)
+    before_kill = graph.fake.write_requests
     proc = await _start(env, "run", "--json")
-    while _write_requests(graph) - before_kill < big // 3:
+    while graph.fake.write_requests - before_kill < big // 3:
         await asyncio.sleep(0.02)
         assert proc.returncode is None, "the run finished before it could be killed"
     proc.send_signal(signal.SIGKILL)
     await proc.wait()
-    landed = _write_requests(graph) - before_kill
+    landed = graph.fake.write_requests - before_kill
     assert 0 < landed < big
     graph.fake.knobs.latency = 0.0
 
