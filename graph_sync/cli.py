@@ -209,7 +209,8 @@ def _print_run(report: RunReport, as_json: bool) -> None:
           f"変更なし {t['unchanged']}, 失敗 {t['failed']}, Graph リクエスト {t['requests']}")
     for name, r in report.lists.items():
         print(f"  {name}: created={r.created} updated={r.updated} deactivated={r.deactivated} "
-              f"deleted={r.deleted} unchanged={r.unchanged} failed={r.failed} requests={r.requests}")
+              f"deleted={r.deleted} unchanged={r.unchanged} failed={r.failed} requests={r.requests} "
+              f"seconds={r.seconds:.1f}")
         for f in r.failures[:5]:
             print(f"    {f}")
     for e in report.row_errors[:20]:

@@ -242,12 +242,14 @@ async def _run(
     progress: Callable[[str, int, int], None] | None, entra: EntraGroupRoster | None,
 ) -> None:
     requests_before = _requests(store)
+    list_started = time.monotonic()
     async for prepared in _prepare_each(store, state, config, specs, sources_dir, only=only,
                                         force=force, entra=entra):
         name = prepared.mapping.name
         if prepared.error:
             report.file_errors.append(prepared.error)
             logger.warning("sync %s: source unreadable", name)
+            requests_before, list_started = _requests(store), time.monotonic()
             continue
         assert prepared.plan is not None and prepared.extracted is not None
         report.row_errors.extend(prepared.extracted.errors)
@@ -256,6 +258,7 @@ async def _run(
         if prepared.stopped:
             report.stops.append(prepared.stopped)
             logger.warning("sync %s: safety stop, %d removals planned", name, prepared.plan.removals)
+            requests_before, list_started = _requests(store), time.monotonic()
             continue
         total = prepared.plan.writes
         done = 0
@@ -283,7 +286,8 @@ async def _run(
             await refresh_mirror(store, state, list_name, owned)
         # Reading the feed, planning, writing and checkpointing this list.
         list_report.requests = _requests(store) - requests_before
-        requests_before = _requests(store)
+        list_report.seconds = time.monotonic() - list_started
+        requests_before, list_started = _requests(store), time.monotonic()
         logger.info(
             "sync %s: created=%d updated=%d deactivated=%d deleted=%d unchanged=%d failed=%d "
             "skipped_rows=%d", list_name, list_report.created, list_report.updated,

@@ -29,6 +29,7 @@ class ListReport:
     unchanged: int = 0
     failed: int = 0
     requests: int = 0  # HTTP requests to the backend (Graph), reads and writes; 0 for local stores
+    seconds: float = 0.0  # reading the feed, planning, writing and checkpointing this list
     failures: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, object]:
@@ -36,7 +37,8 @@ class ListReport:
         return {
             "created": self.created, "updated": self.updated, "deactivated": self.deactivated,
             "deleted": self.deleted, "unchanged": self.unchanged, "failed": self.failed,
-            "requests": self.requests, "failures": self.failures[:20],
+            "requests": self.requests, "seconds": round(self.seconds, 3),
+            "failures": self.failures[:20],
         }
 
 

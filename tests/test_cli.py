@@ -92,6 +92,8 @@ def test_sample_provision_plan_run_and_safety_stop(tmp_path: Path) -> None:
     assert report["totals"]["requests"] == 0  # the embedded store sends no HTTP
     assert report["totals"]["created"] > 8000 and report["totals"]["failed"] == 0
     assert report["lists"]["Staff"]["created"] == 400
+    assert all(lst["seconds"] > 0 for lst in report["lists"].values())
+    assert sum(lst["seconds"] for lst in report["lists"].values()) <= report["seconds"]
 
     second = json.loads(run([DX_SYNC, "run", "--json"], env).stdout)
     assert second["totals"]["created"] == second["totals"]["updated"] == 0
