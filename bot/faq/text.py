@@ -1,0 +1,75 @@
+"""How the FAQ matcher folds what staff type: widths, cases, long vowels and product names.
+
+Pure functions and a small synonym table the DX division edits (config/faq_synonyms.toml).
+Morphological analysis (okurigana variants such as 申込 / 申し込み) is layered on top of this by
+the matcher; this module only makes equal what is written differently but means the same.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+# Marks people type for the katakana long vowel ー: hyphens, dashes, the half-width form.
+_LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in "‐‑‒–—―−－ｰ〜～"})
+_KATAKANA_LONG_VOWEL = re.compile(r"(?<=[ァ-ヶ])ー")
+_SPACES = re.compile(r"\s+")
+
+
+def fold(text: str) -> str:
+    """NFKC, lower case, one kind of long-vowel mark, single spaces."""
+    folded = unicodedata.normalize("NFKC", text).translate(_LONG_VOWEL_LOOKALIKES).lower()
+    # NFKC turns ー-lookalikes between katakana into "-" in some fonts' input; fold them back.
+    folded = re.sub(r"(?<=[ァ-ヶ])-", "ー", folded)
+    return _SPACES.sub(" ", folded).strip()
+
+
+def drop_long_vowels(text: str) -> str:
+    """サーバー and サーバ, コンピューター and コンピュータ: compare without the long vowel."""
+    return _KATAKANA_LONG_VOWEL.sub("", text)
+
+
+@dataclass(frozen=True)
+class Synonyms:
+    """Spellings → canonical terms, applied longest spelling first."""
+
+    pattern: re.Pattern[str] | None
+    canonical: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> "Synonyms":
+        """The packaged config/faq_synonyms.toml, or the file at `path`."""
+        raw = (path.read_text("utf-8") if path is not None
+               else resources.files("config").joinpath("faq_synonyms.toml").read_text("utf-8"))
+        table: dict[str, str] = {}
+        for term in tomllib.loads(raw).get("terms", []):
+            canonical = fold(term["canonical"])
+            for spelling in [term["canonical"], *term.get("variants", [])]:
+                key = drop_long_vowels(fold(spelling))
+                previous = table.setdefault(key, canonical)
+                if previous != canonical:
+                    raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
+        if not table:
+            return cls(None, {})
+        # Longest first, so "power automate" wins over "power"; ASCII spellings only match whole
+        # words (not the "pa" inside "password"), Japanese ones anywhere.
+        alternatives = []
+        for key in sorted(table, key=len, reverse=True):
+            escaped = re.escape(key)
+            alternatives.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if key.isascii() else escaped)
+        return cls(re.compile("|".join(alternatives)), table)
+
+    def apply(self, text: str) -> str:
+        """`text` (already folded, long vowels dropped) with every known spelling made canonical."""
+        if self.pattern is None:
+            return text
+        return self.pattern.sub(lambda m: f" {self.canonical[m.group(0)]} ", text).strip()
+
+
+def normalise(text: str, synonyms: Synonyms) -> str:
+    """The form the matcher compares: folded, long vowels dropped, synonyms canonical."""
+    return _SPACES.sub(" ", synonyms.apply(drop_long_vowels(fold(text)))).strip()

@@ -1,0 +1,56 @@
+"""Folding what staff type before the FAQ matcher compares it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.faq.text import Synonyms, drop_long_vowels, fold, normalise
+
+
+@pytest.fixture(scope="module")
+def synonyms() -> Synonyms:
+    return Synonyms.load()
+
+
+def test_fold_width_case_and_long_vowel_lookalikes() -> None:
+    assert fold("ＰＯＷＥＲ　ＡＰＰＳ") == "power apps"
+    assert fold("ﾊﾟﾜｰｱｯﾌﾟｽ") == "パワーアップス"
+    assert fold("パワ－アップス") == fold("パワーアップス") == fold("パワ―アップス")
+    assert drop_long_vowels("サーバー") == drop_long_vowels("サーバ") == "サバ"
+
+
+@pytest.mark.parametrize(("typed", "expected"), [
+    ("パワーアップスで作ったアプリを共有したい", "powerapps で作ったアプリを共有したい"),
+    ("PowerAppsで作ったアプリを共有したい", "powerapps で作ったアプリを共有したい"),
+    ("ﾊﾟﾜｰｱｯﾌﾟｽで作ったアプリを共有したい", "powerapps で作ったアプリを共有したい"),
+    ("パワオトのフローが止まる", "powerautomate のフロが止まる"),
+    ("Power Automateのフローが止まる", "powerautomate のフロが止まる"),
+    ("チームズの通知を減らしたい", "teams の通知を減らしたい"),
+    ("シェアポのリスト", "sharepoint のリスト"),
+    ("イーラーニングの期限", "eラーニング の期限"),
+    ("e-learningの期限", "eラーニング の期限"),
+    ("2段階認証の設定", "多要素認証 の設定"),
+])
+def test_product_names_and_words_become_one_term(synonyms: Synonyms, typed: str, expected: str) -> None:
+    assert normalise(typed, synonyms) == expected
+
+
+def test_ascii_spellings_match_whole_words_only(synonyms: Synonyms) -> None:
+    # "pw" is a synonym of パスワード, but not inside another word; "gpt" likewise.
+    assert normalise("pwを忘れた", synonyms) == "パスワード を忘れた"
+    assert normalise("spwnが動かない", synonyms) == "spwnが動かない"
+
+
+def test_a_spelling_with_two_meanings_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "syn.toml"
+    path.write_text('[[terms]]\ncanonical = "a"\nvariants = ["x"]\n[[terms]]\ncanonical = "b"\n'
+                    'variants = ["x"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="means both"):
+        Synonyms.load(path)
+
+
+def test_short_japanese_words_are_left_alone(synonyms: Synonyms) -> None:
+    assert normalise("パスポートの申請", synonyms) == "パスポトの申請"
+    assert normalise("ロボット掃除機", synonyms) == "ロボット掃除機"
