@@ -24,6 +24,19 @@ def run(args: list[str], env: dict[str, str] | None = None, timeout: float = 120
     return subprocess.run(args, env=full_env, capture_output=True, text=True, timeout=timeout)
 
 
+def wait_for_json(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> dict:
+    """GET `url` until the server `proc` started answers it (or it dies, or time runs out)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return json.load(response)
+        except OSError:
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise
+            time.sleep(0.2)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -129,17 +142,7 @@ def test_demo_then_serve_answers_healthz_with_the_sample_city(tmp_path: Path) ->
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")} | env
     server = subprocess.Popen([DX_BOT, "serve"], env=full_env, stderr=subprocess.PIPE, text=True)
     try:
-        url = f"http://127.0.0.1:{env['DX_BOT_PORT']}/healthz"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url, timeout=2) as response:
-                    health = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        health = wait_for_json(f"http://127.0.0.1:{env['DX_BOT_PORT']}/healthz", server)
         assert health["status"] == "ok" and health["store"] == "sqlite"
         assert health["lists"]["Staff"] == 2000 and health["lists"]["FAQ"] == 45
         assert health["lists"]["CourseCompletions"] > 40000
@@ -155,16 +158,7 @@ def test_schedule_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         "DX_DATA_DIR": str(tmp_path), "DX_SYNC_HEALTH_PORT": str(port)}
     proc = subprocess.Popen([DX_SYNC, "schedule"], env=env, stderr=subprocess.PIPE, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
-                    health = json.load(response)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-                time.sleep(0.2)
+        health = wait_for_json(f"http://127.0.0.1:{port}/healthz", proc)
         assert health["status"] == "ok"
         jobs = {j["name"]: j for j in health["jobs"]}
         assert set(jobs) == {"nightly", "completions-daytime"}
