@@ -14,11 +14,12 @@ plans against it, and records what landed. Checkpoint rules (dlt's, and STYLE.md
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
+
+from liststore.sqlitedb import connect, write_transaction
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS mirror (
@@ -37,6 +38,12 @@ CREATE TABLE IF NOT EXISTS runs (
     finished_at TEXT, status TEXT NOT NULL, report TEXT
 );
 """
+
+
+_PUT_MIRROR = ("INSERT INTO mirror (list, key, fields) VALUES (?, ?, ?) "
+               "ON CONFLICT (list, key) DO UPDATE SET fields = excluded.fields")
+_SET_CURSOR = ("INSERT INTO cursors (list, token, updated_at) VALUES (?, ?, ?) "
+               "ON CONFLICT (list) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at")
 
 
 def _now() -> str:
@@ -59,11 +66,7 @@ class SyncState:
     """A SQLite file next to the data (DX_DATA_DIR/sync-state.sqlite3)."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = connect(path)
         self._conn.executescript(_DDL)
 
     def close(self) -> None:
@@ -99,49 +102,34 @@ class SyncState:
         token: str, *, full: bool,
     ) -> None:
         """Fold a change feed into the mirror and move the cursor, in one transaction."""
-        db = self._conn
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn) as db:
             if full:
                 db.execute("DELETE FROM mirror WHERE list = ?", (list_name,))
             db.executemany(
-                "INSERT INTO mirror (list, key, fields) VALUES (?, ?, ?) "
-                "ON CONFLICT (list, key) DO UPDATE SET fields = excluded.fields",
+                _PUT_MIRROR,
                 [(list_name, k, json.dumps(v, ensure_ascii=False, sort_keys=True)) for k, v in changed.items()],
             )
             db.executemany("DELETE FROM mirror WHERE list = ? AND key = ?",
                            [(list_name, k) for k in deleted])
             db.execute(
-                "INSERT INTO cursors (list, token, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (list) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                _SET_CURSOR,
                 (list_name, token, _now()),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def record_writes(self, list_name: str, written: Mapping[str, Mapping[str, Any]],
                       removed: Iterable[str]) -> None:
         """Writes the store confirmed: merge them into the mirror (the cursor stays put)."""
-        db = self._conn
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn) as db:
             for key, fields in written.items():
                 row = db.execute("SELECT fields FROM mirror WHERE list = ? AND key = ?",
                                  (list_name, key)).fetchone()
                 merged = {**(json.loads(row[0]) if row else {}), **fields}
                 db.execute(
-                    "INSERT INTO mirror (list, key, fields) VALUES (?, ?, ?) "
-                    "ON CONFLICT (list, key) DO UPDATE SET fields = excluded.fields",
+                    _PUT_MIRROR,
                     (list_name, key, json.dumps(merged, ensure_ascii=False, sort_keys=True)),
                 )
             db.executemany("DELETE FROM mirror WHERE list = ? AND key = ?",
                            [(list_name, k) for k in removed])
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # ---- Entra ID group membership -----------------------------------------------------------
 
@@ -157,23 +145,16 @@ class SyncState:
     def save_group_members(self, resource: str, members: Mapping[str, Mapping[str, str]],
                            token: str) -> None:
         """Replace the membership of `resource` and its delta cursor, in one transaction."""
-        db = self._conn
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn) as db:
             db.execute("DELETE FROM group_members WHERE resource = ?", (resource,))
             db.executemany(
                 "INSERT INTO group_members (resource, group_id, user_id, staff_number) VALUES (?, ?, ?, ?)",
                 [(resource, g, u, n) for g, users in members.items() for u, n in users.items()],
             )
             db.execute(
-                "INSERT INTO cursors (list, token, updated_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (list) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                _SET_CURSOR,
                 (f"entra:{resource}", token, _now()),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     # ---- runs --------------------------------------------------------------------------------
 

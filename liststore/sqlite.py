@@ -12,15 +12,15 @@ import asyncio
 import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, AsyncIterator, Callable, Iterator, Sequence, TypeVar
+from typing import Any, AsyncIterator, Callable, Sequence, TypeVar
 
 from config.schema import ColumnSpec, ListSpec, spec_from_dict, spec_to_dict
 from liststore.errors import NotProvisionedError, PermanentError, TransientError
 from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, WriteResult
 from liststore.protocol import DEFAULT_PAGE_SIZE
+from liststore.sqlitedb import connect, write_transaction
 from liststore.rules import (
     check_queryable,
     compare_schema,
@@ -95,12 +95,7 @@ class SqliteListStore:
         return store
 
     def _connect(self) -> None:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
-        conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA synchronous=NORMAL")
-        # Another process holding the write lock makes us wait, not fail.
-        conn.execute("PRAGMA busy_timeout=10000")
+        conn = connect(self._path, check_same_thread=False)
         conn.executescript(_DDL)
         # Identifies this database in change tokens, so a token from another file is refused.
         self._instance = conn.execute("SELECT value FROM meta WHERE name = 'instance'").fetchone()[0]
@@ -136,19 +131,6 @@ class SqliteListStore:
         item_id, key, fields, version, modified = row
         return Item(key, json.loads(fields), str(item_id), f'"{item_id},{version}"', modified)
 
-    @contextmanager
-    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE: take the write lock up front, so a second process waits (busy
-        timeout) instead of failing halfway through a batch."""
-        db = self._db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
-
     async def _chunked(self, fn: Callable[[str, Sequence[T]], list[WriteResult]], list_name: str,
                        values: Sequence[T]) -> list[WriteResult]:
         """Run `fn` on slices of `values`; each slice is one short transaction."""
@@ -171,7 +153,7 @@ class SqliteListStore:
         return await self._run(self._ensure_list, spec)
 
     def _ensure_list(self, spec: ListSpec) -> SchemaReport:
-        with self._write_transaction() as db:
+        with write_transaction(self._db) as db:
             row = db.execute("SELECT spec FROM lists WHERE name = ?", (spec.name,)).fetchone()
             if row is None:
                 created, added, indexed, drift = True, list(spec.columns), [], []
@@ -279,7 +261,7 @@ class SqliteListStore:
 
     def _upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
         spec = self._spec(list_name)
-        with self._write_transaction() as db:
+        with write_transaction(self._db) as db:
             # Inside BEGIN IMMEDIATE no other writer can move the counter: allocate locally.
             version = self._current_version()
             results = []
@@ -320,7 +302,7 @@ class SqliteListStore:
 
     def _delete(self, list_name: str, keys: Sequence[str]) -> list[WriteResult]:
         self._spec(list_name)
-        with self._write_transaction() as db:
+        with write_transaction(self._db) as db:
             version = self._current_version()
             results = []
             for key in keys:

@@ -8,10 +8,11 @@ delta feed, perhaps months later) is still traced to its key.
 
 from __future__ import annotations
 
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
+
+from liststore.sqlitedb import connect, write_transaction
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS lists (
@@ -39,10 +40,7 @@ class KeyIndexFile:
     """One small SQLite file in DX_DATA_DIR; every call is a short transaction."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA busy_timeout=10000")
+        self._conn = connect(path, check_same_thread=False)
         self._conn.executescript(_DDL)
 
     def load(self, site_id: str, list_id: str) -> SavedIndex:
@@ -64,9 +62,7 @@ class KeyIndexFile:
     def save(self, site_id: str, list_id: str, token: str | None,
              entries: Iterable[tuple[str, str, str, bool]], *, replace: bool = False) -> None:
         """Write (item id, key, etag, live) rows; `replace` marks every other row gone first."""
-        db = self._conn
-        db.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(self._conn) as db:
             if replace:
                 db.execute("UPDATE entries SET live = 0 WHERE site_id = ? AND list_id = ?",
                            (site_id, list_id))
@@ -81,10 +77,6 @@ class KeyIndexFile:
                 "ON CONFLICT (site_id, list_id) DO UPDATE SET token = COALESCE(excluded.token, token)",
                 (site_id, list_id, token),
             )
-            db.execute("COMMIT")
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
 
     def close(self) -> None:
         self._conn.close()
