@@ -14,6 +14,24 @@ from liststore.errors import PermanentError
 from liststore.model import Item, Outcome, SchemaReport, Upsert, WriteResult
 
 
+def validate_upsert(spec: ListSpec, row: Upsert, *, exists: bool) -> dict[str, Any] | WriteResult:
+    """The canonical fields `row` would write (key included), or why it cannot be written.
+
+    Every store applies these rules before writing, so a row fails alike everywhere.
+    """
+    if not exists and row.if_match is not None:
+        return WriteResult(row.key, Outcome.CONFLICT, error="the item no longer exists")
+    incoming = dict(row.fields)
+    if incoming.get(spec.key, row.key) != row.key:
+        return WriteResult(row.key, Outcome.FAILED,
+                           error=f"{spec.key} in fields differs from the key {row.key!r}")
+    incoming[spec.key] = row.key
+    try:
+        return spec.coerce(incoming, creating=not exists)
+    except ValueError as exc:
+        return WriteResult(row.key, Outcome.FAILED, error=str(exc))
+
+
 def merge_upsert(
     spec: ListSpec, existing: Item | None, row: Upsert
 ) -> tuple[dict[str, Any] | None, WriteResult | None]:
@@ -21,17 +39,9 @@ def merge_upsert(
     if existing is not None and row.if_match is not None and row.if_match != existing.etag:
         return None, WriteResult(row.key, Outcome.CONFLICT, existing.item_id, existing.etag,
                                  "the item changed since it was read")
-    if existing is None and row.if_match is not None:
-        return None, WriteResult(row.key, Outcome.CONFLICT, error="the item no longer exists")
-    incoming = dict(row.fields)
-    if incoming.get(spec.key, row.key) != row.key:
-        return None, WriteResult(row.key, Outcome.FAILED,
-                                 error=f"{spec.key} in fields differs from the key {row.key!r}")
-    incoming[spec.key] = row.key
-    try:
-        clean = spec.coerce(incoming, creating=existing is None)
-    except ValueError as exc:
-        return None, WriteResult(row.key, Outcome.FAILED, error=str(exc))
+    clean = validate_upsert(spec, row, exists=existing is not None)
+    if isinstance(clean, WriteResult):
+        return None, clean
     if existing is None:
         return clean, None
     merged = dict(existing.fields)

@@ -26,7 +26,14 @@ from graph_sync.graph.transport import GraphTransport, SubRequest, SubResponse
 from liststore.errors import NotProvisionedError, PermanentError, StoreError
 from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, WriteResult
 from liststore.protocol import DEFAULT_PAGE_SIZE
-from liststore.rules import check_queryable, compare_schema, effective_spec, query_value, schema_report
+from liststore.rules import (
+    check_queryable,
+    compare_schema,
+    effective_spec,
+    query_value,
+    schema_report,
+    validate_upsert,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -412,16 +419,9 @@ class SharePointListStore:
     def _prepare(self, state: _ListState, n: int, row: Upsert) -> SubRequest | WriteResult:
         spec = state.spec
         known = state.index.get(row.key)
-        incoming = dict(row.fields)
-        if incoming.get(spec.key, row.key) != row.key:
-            return WriteResult(row.key, Outcome.FAILED, error=f"{spec.key} in fields differs from the key")
-        if known is None and row.if_match is not None:
-            return WriteResult(row.key, Outcome.CONFLICT, error="the item no longer exists")
-        incoming[spec.key] = row.key
-        try:
-            clean = spec.coerce(incoming, creating=known is None)
-        except ValueError as exc:
-            return WriteResult(row.key, Outcome.FAILED, error=str(exc))
+        clean = validate_upsert(spec, row, exists=known is not None)
+        if isinstance(clean, WriteResult):
+            return clean  # a stale If-Match is Graph's to judge (412), not ours
         body = {name: to_graph(spec.column(name), value) for name, value in clean.items()}
         if known is None:
             return SubRequest(str(n), "POST", self._list_path(state, "/items"), {"fields": body})
