@@ -107,12 +107,13 @@ async def refresh_mirror(
     holds the mirror in memory (`mirror`), it is updated in place; otherwise only the changed
     keys are looked up, so reading 40,000 echoes never holds the list twice.
     """
-    feed = await store.changes(list_name, state.cursor(list_name))
+    cursor = state.cursor(list_name)
+    feed = await store.changes(list_name, cursor)
     changed = {item.key: _owned(item, owned) for item in feed.items}
     deleted, token, full = feed.deleted, feed.token, feed.full
     del feed  # the projection is all we keep
     previous = mirror if mirror is not None else state.mirror_values(list_name, [*changed, *deleted])
-    had_mirror = bool(previous) or state.cursor(list_name) is not None
+    had_mirror = bool(previous) or cursor is not None
     edited = 0
     if had_mirror:
         edited = sum(1 for k, v in changed.items() if previous.get(k) != v)
