@@ -91,10 +91,9 @@ class FakeList:
 
 @dataclass
 class Knobs:
-    """What a test can turn: latency, throttling, failures, expiry."""
+    """What a test can turn: latency, failures, expiry (throttling: GraphFake.set_budget)."""
 
     latency: float = 0.0  # seconds per HTTP request
-    ru_per_minute: float | None = None  # None: no throttling
     fail_503_rate: float = 0.0  # share of requests (and sub-requests) answered 503
     drop_batches: int = 0  # the next N $batch calls commit half their work, then drop the line
     expire_delta_tokens: bool = False
@@ -167,12 +166,7 @@ class GraphFake:
     def set_budget(self, ru: float | None, window: float = 60.0) -> None:
         """Allow `ru` resource units per `window` seconds (SharePoint's window is a minute;
         tests shrink it so a throttling storm takes seconds)."""
-        self.knobs.ru_per_minute = ru * 60.0 / window if ru else None
         self._bucket = _Bucket(ru, window) if ru else None
-
-    @property
-    def graph_root(self) -> str:
-        return self.base_url
 
     @property
     def write_requests(self) -> int:
