@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Sequence
 
@@ -43,6 +45,14 @@ class FaqEntry:
             "SourceUrl": self.source_url,
             "IsPublished": True,
         }
+
+
+def seed_entries() -> list[FaqEntry]:
+    """The FAQ the product ships with (config/faq_seed.toml)."""
+    data = tomllib.loads(resources.files("config").joinpath("faq_seed.toml").read_text("utf-8"))
+    return [FaqEntry(f["id"], f["question"], tuple(f.get("alternate_questions", [])), f["answer"],
+                     f.get("category"), f.get("tags"), f.get("source_url"))
+            for f in data["faq"]]
 
 
 def read_faq_file(path: Path) -> tuple[list[FaqEntry], list[RowError]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
@@ -39,14 +39,28 @@ class Synonyms:
 
     pattern: re.Pattern[str] | None
     canonical: dict[str, str]
+    words: dict[str, str] = field(default_factory=dict)  # lemma → canonical word
+
+    def word(self, lemma: str) -> str:
+        """The canonical form of a dictionary-form word (itself when it has none)."""
+        return self.words.get(lemma, lemma)
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Synonyms":
         """The packaged config/faq_synonyms.toml, or the file at `path`."""
         raw = (path.read_text("utf-8") if path is not None
                else resources.files("config").joinpath("faq_synonyms.toml").read_text("utf-8"))
+        data = tomllib.loads(raw)
+        words: dict[str, str] = {}
+        for group in data.get("words", []):
+            canonical = drop_long_vowels(fold(group["canonical"]))
+            for spelling in [group["canonical"], *group.get("variants", [])]:
+                key = drop_long_vowels(fold(spelling))
+                previous = words.setdefault(key, canonical)
+                if previous != canonical:
+                    raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
         table: dict[str, str] = {}
-        for term in tomllib.loads(raw).get("terms", []):
+        for term in data.get("terms", []):
             canonical = fold(term["canonical"])
             for spelling in [term["canonical"], *term.get("variants", [])]:
                 key = drop_long_vowels(fold(spelling))
@@ -54,20 +68,23 @@ class Synonyms:
                 if previous != canonical:
                     raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
         if not table:
-            return cls(None, {})
+            return cls(None, {}, words)
         # Longest first, so "power automate" wins over "power"; ASCII spellings only match whole
         # words (not the "pa" inside "password"), Japanese ones anywhere.
         alternatives = []
         for key in sorted(table, key=len, reverse=True):
-            escaped = re.escape(key)
+            # Keys are stored without long vowels; a ー after any katakana is optional in the
+            # text, so the table applies both before and after drop_long_vowels.
+            escaped = "".join(re.escape(c) + ("ー?" if "ァ" <= c <= "ヶ" else "") for c in key)
             alternatives.append(rf"(?<![a-z0-9]){escaped}(?![a-z0-9])" if key.isascii() else escaped)
-        return cls(re.compile("|".join(alternatives)), table)
+        return cls(re.compile("|".join(alternatives)), table, words)
 
     def apply(self, text: str) -> str:
-        """`text` (already folded, long vowels dropped) with every known spelling made canonical."""
+        """`text` (already folded) with every known spelling made canonical."""
         if self.pattern is None:
             return text
-        return self.pattern.sub(lambda m: f" {self.canonical[m.group(0)]} ", text).strip()
+        return self.pattern.sub(
+            lambda m: f" {self.canonical[drop_long_vowels(m.group(0))]} ", text).strip()
 
 
 def normalise(text: str, synonyms: Synonyms) -> str:

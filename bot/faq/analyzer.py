@@ -1,0 +1,98 @@
+"""Turns a question into the features the matcher compares: content words and character n-grams.
+
+Words come from SudachiPy's normalised forms, so 申込 / 申し込み / 申込み, 出来る / できる and
+inflections meet; character bigrams catch what the dictionary splits oddly, compounds, typos and
+missing particles. Product names are made canonical by the synonym table first, so
+パワーアップス, ﾊﾟﾜｰｱｯﾌﾟｽ and Power Apps are one word.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import Counter
+
+from sudachipy import Dictionary, SplitMode
+
+from bot.faq.text import Synonyms, drop_long_vowels, fold
+
+# Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks.
+_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+# Lemmas so common in questions that they only add noise (after Sudachi normalisation).
+_STOP_LEMMAS = frozenset({
+    "為る", "する", "有る", "ある", "居る", "いる", "成る", "なる", "出来る", "できる", "れる", "られる",
+    "言う", "いう", "事", "こと", "物", "もの", "様", "よう", "為", "ため", "の", "ん", "其れ", "それ",
+    "此れ", "これ", "何", "なに", "なん", "私", "僕", "自分", "教える", "知る", "分かる", "わかる",
+    "良い", "いい", "よい", "下さる", "くださる", "頂く", "いただく", "思う", "欲しい", "ほしい",
+    "方", "ほう", "どう", "如何", "どうやる", "ちゃう", "仕舞う", "しまう", "見る", "て", "行く",
+    "貰う", "もらう", "呉れる", "くれる", "置く", "おく", "ね", "よ", "さん", "ます", "です",
+    "つう", "って", "ない", "無い", "たい",
+})
+# Words that frame a question rather than say what it is about ("how", "when", "who"). They
+# count a little: "いつ" separates a deadline question from a how-to, but must never carry a
+# match on its own ("確定申告のやり方" is not about ペーパーレス会議のやり方).
+_FRAME_LEMMAS = frozenset({
+    "遣り方", "やり方", "方法", "仕方", "手順", "いつ", "何時", "誰", "何処", "どこ", "何故", "なぜ",
+    "如何して", "どうして", "可能", "必要", "大丈夫", "場合", "時", "とき", "今", "確認", "何月",
+    "何日", "何時間", "使う", "作る", "出す", "教え", "知りたい", "聞く", "訊く",
+})
+FRAME_WEIGHT = 0.3
+_HIRAGANA_ONLY = re.compile(r"[\u3041-\u3096ー]+")
+
+# Character n-grams are taken inside runs of one script: kanji compounds and katakana words
+# carry the topic; hiragana is grammar (the word features already see its content words);
+# an ASCII run is one product name or acronym.
+_SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff々〆]+|[\u30a1-\u30fa\u30fc]+|[0-9a-z][0-9a-z.+#-]*")
+
+
+class Analyzer:
+    """Feature extraction shared by the index and the queries; safe to call from any thread."""
+
+    def __init__(self, synonyms: Synonyms) -> None:
+        self.synonyms = synonyms
+        self._dictionary = Dictionary(dict="core")
+        self._local = threading.local()
+
+    def _tokenizer(self):
+        # A Sudachi tokenizer is not thread-safe; one per thread, sharing the dictionary.
+        tok = getattr(self._local, "tokenizer", None)
+        if tok is None:
+            tok = self._local.tokenizer = self._dictionary.tokenizer(mode=SplitMode.C)
+        return tok
+
+    def canonical(self, text: str) -> str:
+        """Folded text with product names and known spellings made canonical."""
+        return self.synonyms.apply(fold(text))
+
+    def words(self, text: str) -> list[str]:
+        """Content words of `text`, normalised (lemma, long vowels dropped)."""
+        out: list[str] = []
+        for morpheme in self._tokenizer().tokenize(self.canonical(text)):
+            pos = morpheme.part_of_speech()
+            if pos[0] in _SKIP_POS:
+                continue
+            lemma = fold(morpheme.normalized_form())
+            if lemma in _STOP_LEMMAS or fold(morpheme.dictionary_form()) in _STOP_LEMMAS:
+                continue
+            if len(lemma) == 1 and "\u3041" <= lemma <= "\u3096":
+                continue  # a lone hiragana is a particle Sudachi did not tag as one
+            out.append(self.synonyms.word(drop_long_vowels(lemma)))
+        return out
+
+    @staticmethod
+    def weight(feature: str) -> float:
+        """How much a feature counts: frame words and all-hiragana bigrams count little."""
+        if feature.startswith("w:"):
+            return FRAME_WEIGHT if feature[2:] in _FRAME_LEMMAS else 1.0
+        return FRAME_WEIGHT if _HIRAGANA_ONLY.fullmatch(feature[2:]) else 1.0
+
+    def features(self, text: str) -> Counter[str]:
+        """Word features (`w:`) and character bigram features (`c:`) of `text`."""
+        canonical = drop_long_vowels(self.canonical(text))
+        feats: Counter[str] = Counter("w:" + w for w in self.words(text))
+        for run in _SCRIPT_RUNS.findall(canonical):
+            if run.isascii() or len(run) == 1:
+                feats["c:" + run] += 1
+                continue
+            feats.update("c:" + run[i:i + 2] for i in range(len(run) - 1))
+        return feats

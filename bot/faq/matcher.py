@@ -1,0 +1,217 @@
+"""Finds the FAQ entry a question means, with a score that is a calibrated probability.
+
+Pure: build an index from entries once, then `match(question)` many times, no I/O. Each entry is
+represented by its question and alternate questions (and, with less weight, its tags and
+answer); a question is compared with TF-IDF cosine over two feature spaces (content words and
+character bigrams, see analyzer.py). Features the FAQ has never seen still count in the
+question's length, so a question about something else scores low instead of matching on one
+shared word.
+
+The raw similarity is turned into a probability that the top entry is the right one by a
+logistic model of (top similarity, margin over the runner-up), fitted on the development split
+of tests/bot/data/faq_eval.toml (`python -m tests.bot.faq_eval --fit`). Because the inputs are
+cosines and margins, not counts, one threshold means the same thing for 45 entries or 1,000.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from bot.faq.analyzer import Analyzer
+from bot.faq.importer import FaqEntry
+
+# Weights fitted by `python -m tests.bot.faq_eval --fit` on the development split.
+CALIBRATION = (-4.65, 4.19, 5.79, 1.45)  # bias, similarity, lead over the runner-up, coverage
+WORD_WEIGHT = 0.55  # share of the word space in the similarity; the rest is character bigrams
+ANSWER_WEIGHT = 0.35  # how much a match in the answer text counts against one in a question
+COVERAGE_WEIGHT = 1.2  # how much "the entry speaks of everything the question mentions" counts
+ANSWER_THRESHOLD = 0.3  # answer directly at or above this probability (chosen on dev)
+SUGGEST_THRESHOLD = 0.1  # list as "did you mean" at or above this probability
+CLOSE_RATIO = 0.7  # a runner-up this close to the top makes it "did you mean", not an answer
+CANDIDATES = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One FAQ entry and the probability that it is what was asked."""
+
+    faq_id: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """What the matcher makes of a question."""
+
+    answered: bool
+    faq_id: str | None  # the entry it would answer with, when answered
+    score: float  # probability that the top candidate is right, 0–1
+    candidates: tuple[Candidate, ...]  # the top few, best first
+
+    @property
+    def suggestions(self) -> tuple[Candidate, ...]:
+        """Candidates worth offering as "did you mean" when not answered."""
+        return tuple(c for c in self.candidates if c.score >= SUGGEST_THRESHOLD)
+
+    def as_json(self) -> dict[str, object]:
+        """The shape `dx-bot faq ask --json` prints."""
+        return {"answered": self.answered, "faq_id": self.faq_id, "score": round(self.score, 4),
+                "candidates": [{"faq_id": c.faq_id, "score": round(c.score, 4)}
+                               for c in self.candidates]}
+
+
+@dataclass(frozen=True, slots=True)
+class Similarity:
+    """Raw similarities of the top entries, before calibration (for fitting and evaluation)."""
+
+    ranked: tuple[tuple[str, float], ...]
+    coverage: tuple[float, ...] = ()  # of each ranked entry
+
+    @property
+    def top(self) -> float:
+        return self.ranked[0][1] if self.ranked else 0.0
+
+    @property
+    def margin(self) -> float:
+        return self.top - (self.ranked[1][1] if len(self.ranked) > 1 else 0.0)
+
+    def features(self, i: int = 0) -> tuple[float, float, float]:
+        """(similarity, lead over the best other entry, coverage) of the i-th entry."""
+        s = self.ranked[i][1]
+        others = max((r for j, (_, r) in enumerate(self.ranked) if j != i), default=0.0)
+        return s, s - others, self.coverage[i]
+
+
+def calibrate(x: Sequence[float], weights: Sequence[float] = CALIBRATION) -> float:
+    """Probability that an entry is right, from `Similarity.features`."""
+    z = weights[0] + sum(w * v for w, v in zip(weights[1:], x))
+    return 1.0 / (1.0 + math.exp(-max(-60.0, min(60.0, z))))
+
+
+class _Space:
+    """One TF-IDF feature space (words or bigrams) over the index's documents."""
+
+    def __init__(self, docs: Sequence[Counter[str]], owners: Sequence[int], n_entries: int) -> None:
+        df: Counter[str] = Counter()
+        for entry in range(n_entries):
+            seen: set[str] = set()
+            for doc, owner in zip(docs, owners):
+                if owner == entry:
+                    seen.update(doc)
+            df.update(seen)
+        self._n = n_entries
+        self._idf = {f: self._idf_of(d) * Analyzer.weight(f) for f, d in df.items()}
+        self._unknown_idf = self._idf_of(0)
+        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        for index, doc in enumerate(docs):
+            weights = {f: (1.0 + math.log(tf)) * self._idf[f] for f, tf in doc.items()}
+            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+            for f, w in weights.items():
+                self.postings[f].append((index, w / norm))
+
+    def idf(self, feature: str) -> float:
+        """Inverse document frequency; features never seen get the highest."""
+        return self._idf.get(feature) or self._unknown_idf * Analyzer.weight(feature)
+
+    def _idf_of(self, df: int) -> float:
+        return math.log((self._n + 1) / (df + 0.5))
+
+    def scores(self, feats: Counter[str]) -> dict[int, float]:
+        """Cosine of the query with every document that shares a feature."""
+        weights = {f: (1.0 + math.log(tf)) * self.idf(f) for f, tf in feats.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values()))
+        out: dict[int, float] = defaultdict(float)
+        if not norm:
+            return out
+        for f, w in weights.items():
+            for doc, dw in self.postings.get(f, ()):
+                out[doc] += w / norm * dw
+        return out
+
+
+class FaqMatcher:
+    """An immutable index of FAQ entries."""
+
+    def __init__(self, entries: Iterable[FaqEntry], analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.entries: dict[str, FaqEntry] = {}
+        q_docs: list[Counter[str]] = []
+        q_owner: list[int] = []
+        a_docs: list[Counter[str]] = []
+        for number, entry in enumerate(entries):
+            self.entries[entry.faq_id] = entry
+            for text in (entry.question, *entry.alternate_questions, _tags_text(entry)):
+                if text:
+                    q_docs.append(analyzer.features(text))
+                    q_owner.append(number)
+            a_docs.append(analyzer.features(entry.answer))
+        self._ids = list(self.entries)
+        n = len(self._ids)
+        self._q_owner = q_owner
+        words = [_only(d, "w:") for d in q_docs]
+        grams = [_only(d, "c:") for d in q_docs]
+        self._q_words = _Space(words, q_owner, n)
+        self._q_grams = _Space(grams, q_owner, n)
+        self._a_words = _Space([_only(d, "w:") for d in a_docs], list(range(n)), n)
+        # Everything each entry mentions anywhere, for coverage (see `similarity`).
+        self._vocab: list[frozenset[str]] = [frozenset(a) for a in a_docs]
+        for doc, owner in zip(q_docs, q_owner):
+            self._vocab[owner] = self._vocab[owner] | frozenset(doc)
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def similarity(self, question: str) -> Similarity:
+        """Raw similarity of the question with the best entries, best first."""
+        feats = self.analyzer.features(question)
+        best: dict[int, float] = defaultdict(float)
+        words = self._q_words.scores(_only(feats, "w:"))
+        grams = self._q_grams.scores(_only(feats, "c:"))
+        for doc in set(words) | set(grams):
+            sim = WORD_WEIGHT * words.get(doc, 0.0) + (1 - WORD_WEIGHT) * grams.get(doc, 0.0)
+            owner = self._q_owner[doc]
+            best[owner] = max(best[owner], sim)
+        for entry, sim in self._a_words.scores(_only(feats, "w:")).items():
+            best[entry] = max(best[entry], ANSWER_WEIGHT * sim)
+        # Coverage: the share of the question's weight that the entry mentions somewhere (its
+        # questions, tags or answer). A paraphrase is mostly covered; a question about
+        # something else that shares one word with the FAQ ("市営住宅の募集はいつ") is not.
+        shortlist = sorted(best.items(), key=lambda kv: -kv[1])[:CANDIDATES * 4]
+        weights = {f: self._q_words.idf(f) if f.startswith("w:") else self._q_grams.idf(f)
+                   for f in feats}
+        total = sum(weights.values()) or 1.0
+        scored = []
+        for entry, sim in shortlist:
+            covered = sum(w for f, w in weights.items() if f in self._vocab[entry]) / total
+            scored.append((self._ids[entry], (sim + COVERAGE_WEIGHT * covered) / (1 + COVERAGE_WEIGHT),
+                           covered))
+        scored.sort(key=lambda t: (-t[1], t[0]))
+        scored = scored[:CANDIDATES + 1]
+        return Similarity(tuple((e, s) for e, s, _ in scored), tuple(c for _, _, c in scored))
+
+    def match(self, question: str) -> Match:
+        """The entry to answer with (if any), its probability and the runners-up."""
+        sim = self.similarity(question)
+        if not sim.ranked:
+            return Match(False, None, 0.0, ())
+        # Each candidate's probability counts its lead over the best other one, so two
+        # near-equal entries both come out unsure (and become "did you mean").
+        scores = [calibrate(sim.features(i)) for i in range(min(CANDIDATES, len(sim.ranked)))]
+        # At most one entry is right, so the probabilities cannot add up to more than 1.
+        total = max(1.0, sum(scores))
+        candidates = [Candidate(faq_id, p / total) for (faq_id, _), p in zip(sim.ranked, scores)]
+        top = candidates[0]
+        close = len(candidates) > 1 and candidates[1].score >= CLOSE_RATIO * top.score
+        answered = top.score >= ANSWER_THRESHOLD and not close
+        return Match(answered, top.faq_id if answered else None, top.score, tuple(candidates))
+
+
+def _only(feats: Counter[str], prefix: str) -> Counter[str]:
+    return Counter({f: n for f, n in feats.items() if f.startswith(prefix)})
+
+
+def _tags_text(entry: FaqEntry) -> str:
+    return " ".join(t.strip() for t in (entry.tags or "").replace("、", ",").split(",") if t.strip())
