@@ -5,8 +5,18 @@ from __future__ import annotations
 import logging
 from typing import AsyncIterator
 
+import asyncio
+import contextlib
+
 from aiohttp import web
 
+from bot.community import Pipeline, Services, build_router
+from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
+from bot.edge import BotEndpoint
+from bot.faq.analyzer import Analyzer
+from bot.faq.service import FaqService
+from bot.faq.text import Synonyms
+from bot.questions import QuestionLog
 from config.schema import load_list_specs
 from config.settings import Settings
 from liststore import ListStore, StoreError, open_store
@@ -15,12 +25,35 @@ logger = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", ListStore)
+FAQ = web.AppKey("faq", FaqService)
+ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 
 
-async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
-    async with open_store(app[SETTINGS]) as store:
+def open_conversations(settings: Settings) -> ConversationStore:
+    """Conversation references beside the other local state (memory with the memory store)."""
+    if settings.store == "memory":
+        return MemoryConversationStore()
+    return SqliteConversationStore(settings.data_dir / "bot-state.sqlite3")
+
+
+async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with open_store(settings) as store:
         app[STORE] = store
-        yield
+        faq = FaqService(store, Analyzer(Synonyms.load()))
+        await faq.refresh()
+        app[FAQ] = faq
+        conversations = open_conversations(settings)
+        services = Services(faq, QuestionLog(store), conversations)
+        app[ENDPOINT] = BotEndpoint(settings, Pipeline(build_router(services), conversations))
+        refresher = asyncio.create_task(faq.keep_fresh(settings.faq_refresh_seconds))
+        try:
+            yield
+        finally:
+            refresher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await refresher
+            await conversations.close()
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -35,24 +68,21 @@ async def healthz(request: web.Request) -> web.Response:
             lists[name] = None
             healthy = False
     body = {"status": "ok" if healthy else "degraded", "store": request.app[SETTINGS].store,
-            "lists": lists}
+            "lists": lists, "faq_entries": len(request.app[FAQ].matcher)}
     return web.json_response(body, status=200 if healthy else 503)
 
 
-async def messages_placeholder(request: web.Request) -> web.Response:
-    """Until the Teams bot lands, say so instead of pretending to answer."""
-    return web.json_response(
-        {"error": {"code": "NotImplemented",
-                   "message": "The Teams bot endpoint is not available in this version yet."}},
-        status=501,
-    )
+async def messages(request: web.Request) -> web.Response:
+    """Bot Framework activities from Teams (or the Agents Playground)."""
+    return await request.app[ENDPOINT].handle(request)
 
 
 def create_app(settings: Settings) -> web.Application:
     """Build the bot's web application; long-lived clients open in cleanup contexts."""
-    app = web.Application(client_max_size=256 * 1024)
+    # The endpoint reads the body itself, so an oversized activity is a 400, not aiohttp's 413.
+    app = web.Application()
     app[SETTINGS] = settings
-    app.cleanup_ctx.append(_store_ctx)
+    app.cleanup_ctx.append(_bot_ctx)
     app.router.add_get("/healthz", healthz)
-    app.router.add_post("/api/messages", messages_placeholder)
+    app.router.add_post("/api/messages", messages)
     return app

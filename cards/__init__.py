@@ -1,1 +1,5 @@
-"""Adaptive Card templates (Adaptive Cards 1.5, as Teams renders them)."""
+"""Adaptive Card templates (version 1.5, what Teams renders) and their renderer."""
+
+from cards.render import CONTENT_TYPE, TemplateError, attachment, render
+
+__all__ = ["CONTENT_TYPE", "TemplateError", "attachment", "render"]

@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     bot_tenant_id: str | None = Field(None, description="Tenant of a single-tenant bot.")
     bot_host: str = Field("127.0.0.1", description="Address the bot server binds to.")
     bot_port: int = Field(3978, ge=1, le=65535, description="Port the bot server listens on.")
+    bot_openid_metadata_url: str = Field(
+        "https://login.botframework.com/v1/.well-known/openidconfiguration",
+        description="OpenID metadata of the Bot Connector's signing keys (sovereign clouds differ).")
+    bot_token_issuer: str = Field("https://api.botframework.com",
+                                  description="Issuer of the Bot Connector's tokens.")
+    faq_refresh_seconds: float = Field(60.0, gt=0, description="How often the bot rereads the FAQ list.")
 
     # The sync scheduler's health endpoint (`dx-sync schedule`).
     sync_health_host: str = Field("127.0.0.1", description="Address of the scheduler's /healthz.")
@@ -85,7 +91,7 @@ class Settings(BaseSettings):
 
     _split_admin_ids = field_validator("admin_group_ids", mode="before")(_split_ids)
 
-    @field_validator("graph_endpoint", "authority_host")
+    @field_validator("graph_endpoint", "authority_host", "bot_openid_metadata_url", "bot_token_issuer")
     @classmethod
     def _https_root(cls, value: str) -> str:
         parsed = urlparse(value)

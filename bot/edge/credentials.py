@@ -1,0 +1,54 @@
+"""Bot Connector credentials from azure-identity, the same library (and authority, proxy and CA
+settings) the Graph client uses, instead of botbuilder's own MSAL wrapper."""
+
+from __future__ import annotations
+
+from azure.identity import ClientSecretCredential
+from botframework.connector.auth import AppCredentials, MicrosoftAppCredentials, ServiceClientCredentialsFactory
+
+from config.settings import Settings
+
+# Multi-tenant bots get their Bot Connector token from this pseudo-tenant; single-tenant bots
+# from their own (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
+BOT_FRAMEWORK_TENANT = "botframework.com"
+
+
+class _EntraAppCredentials(AppCredentials):
+    """Signs Bot Connector calls with a token from azure-identity (cached and refreshed there)."""
+
+    def __init__(self, app_id: str, credential: ClientSecretCredential, oauth_scope: str) -> None:
+        super().__init__(app_id=app_id, oauth_scope=oauth_scope)
+        self._credential = credential
+
+    def get_access_token(self, force_refresh: bool = False) -> str:
+        scope = self.oauth_scope if self.oauth_scope.endswith("/.default") else f"{self.oauth_scope}/.default"
+        return self._credential.get_token(scope).token
+
+
+class EntraCredentialFactory(ServiceClientCredentialsFactory):
+    """Credentials for the one app id this bot is; authentication is off without one."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._app_id = settings.bot_app_id
+        self._credential = None
+        if settings.bot_app_id and settings.bot_app_password is not None:
+            verify = str(settings.ca_bundle) if settings.ca_bundle else True
+            self._credential = ClientSecretCredential(
+                settings.bot_tenant_id or BOT_FRAMEWORK_TENANT, settings.bot_app_id,
+                settings.bot_app_password.get_secret_value(), authority=settings.authority_host,
+                disable_instance_discovery=not settings.authority_is_public_cloud,
+                connection_verify=verify)
+
+    async def is_valid_app_id(self, app_id: str) -> bool:
+        return bool(self._app_id) and app_id == self._app_id
+
+    async def is_authentication_disabled(self) -> bool:
+        return not self._app_id
+
+    async def create_credentials(self, app_id: str, oauth_scope: str, login_endpoint: str,
+                                 validate_authority: bool) -> AppCredentials:
+        if self._credential is None or not app_id:
+            return MicrosoftAppCredentials.empty()
+        if app_id != self._app_id:
+            raise PermissionError("invalid app id")
+        return _EntraAppCredentials(app_id, self._credential, oauth_scope)

@@ -1,0 +1,154 @@
+"""POST /api/messages: botbuilder's CloudAdapter, with its 4.17.1 defects handled here.
+
+- Every token that cannot be valid is a 401. CloudAdapter answers 500 when validation raises
+  anything but PermissionError (an expired token raises jwt.ExpiredSignatureError, an unknown
+  signing key an IndexError inside its key cache). We authenticate first ourselves, through the
+  same BotFrameworkAuthentication, and turn every failure into 401; only a failure to fetch the
+  signing keys is a 503 (the channel retries).
+- CloudAdapter.process serialises an invoke response's body a second time (msrest's serializer on
+  a plain dict) and answers 500 to every invoke with a body, Action.Execute included. We call
+  process_activity and serialise the InvokeResponse once, ourselves.
+- Bodies that are not JSON activities, or too large, are a 400 before anything else runs.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from typing import Any
+
+import jwt
+import requests
+from aiohttp import web
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import (
+    AuthenticationConfiguration,
+    BotFrameworkAuthentication,
+    BotFrameworkAuthenticationFactory,
+)
+
+from bot.community import Pipeline
+from bot.edge.activity import MAX_BODY_BYTES, MalformedActivity, check_activity, text_without_mentions
+from bot.edge.credentials import EntraCredentialFactory
+from bot.router import BadCardData, InvokeResult
+from bot.turn import Person, Turn
+from config.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+# Where a Bot Framework channel's token is requested for replies; scope of those tokens.
+TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
+# Conversations where the bot only answers when @mentioned.
+SHARED_CONVERSATIONS = {"channel", "groupChat"}
+
+
+def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
+    """Bot Framework authentication for this deployment; off (local mode) without an app id."""
+    credentials = EntraCredentialFactory(settings)
+    if not settings.bot_app_id:
+        return BotFrameworkAuthenticationFactory.create(credential_factory=credentials)
+    return BotFrameworkAuthenticationFactory.create(
+        validate_authority=True,
+        to_channel_from_bot_login_url=f"{settings.authority_host}/{settings.bot_tenant_id or 'botframework.com'}",
+        to_channel_from_bot_oauth_scope=TO_CHANNEL_OAUTH_SCOPE,
+        to_bot_from_channel_token_issuer=settings.bot_token_issuer,
+        oauth_url="https://api.botframework.com",
+        to_bot_from_channel_open_id_metadata_url=settings.bot_openid_metadata_url,
+        # Teams never sends emulator tokens; pointing their metadata at the same keys means an
+        # "emulator" token is only accepted if the channel's own keys signed it.
+        to_bot_from_emulator_open_id_metadata_url=settings.bot_openid_metadata_url,
+        caller_id=None,
+        credential_factory=credentials,
+        auth_configuration=AuthenticationConfiguration(),
+    )
+
+
+def _problem(status: int, code: str, message: str, **headers: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status, headers=headers)
+
+
+class BotEndpoint:
+    """The aiohttp handler for /api/messages."""
+
+    def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+        self._auth = build_authentication(settings)
+        self._adapter = CloudAdapter(self._auth)
+        self._pipeline = pipeline
+
+    async def handle(self, request: web.Request) -> web.Response:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            return _problem(400, "TooLarge", f"activity larger than {MAX_BODY_BYTES} bytes")
+        raw = await request.content.read(MAX_BODY_BYTES + 1)
+        if len(raw) > MAX_BODY_BYTES:
+            return _problem(400, "TooLarge", f"activity larger than {MAX_BODY_BYTES} bytes")
+        if "json" not in (request.content_type or ""):
+            return _problem(400, "BadContentType", "activities are application/json")
+        try:
+            body = json.loads(raw.decode("utf-8"))
+            check_activity(body)
+            activity = Activity().deserialize(body)
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return _problem(400, "BadJson", "the body is not UTF-8 JSON")
+        except MalformedActivity as exc:
+            return _problem(400, "BadActivity", str(exc))
+        except Exception:  # noqa: BLE001 - msrest's deserializer raises many kinds on odd shapes
+            return _problem(400, "BadActivity", "the body is not a Bot Framework activity")
+
+        auth_header = request.headers.get("Authorization", "")
+        try:
+            auth = await self._auth.authenticate_request(activity, auth_header)
+        except requests.RequestException:
+            logger.warning("could not fetch the Bot Connector signing keys; answering 503")
+            return _problem(503, "KeysUnavailable", "cannot validate tokens right now", **{"Retry-After": "5"})
+        except (PermissionError, jwt.PyJWTError, LookupError, ValueError, TypeError, AttributeError) as exc:
+            # Why, for the operator; never the token itself.
+            logger.info("rejected an unauthenticated request: %s", type(exc).__name__)
+            return _problem(401, "Unauthorized", "a valid Bot Framework token is required")
+
+        correlation_id = uuid.uuid4().hex[:12]
+        outcome: dict[str, Any] = {}
+
+        async def logic(context: TurnContext) -> None:
+            turn = self._turn(context, body, correlation_id)
+            if turn is None:
+                return
+            try:
+                result = await self._pipeline.on_turn(turn)
+            except BadCardData as exc:
+                outcome["bad"] = str(exc)
+                return
+            if isinstance(result, InvokeResult):
+                # Sets the turn's invoke response the way botbuilder reads it back.
+                await context.send_activity(Activity(
+                    type=ActivityTypes.invoke_response, value=InvokeResponse(status=result.status, body=result.body)))
+
+        invoke: InvokeResponse | None = await self._adapter.process_activity(auth, activity, logic)
+        if "bad" in outcome:
+            logger.info("bad card data: correlation_id=%s %s", correlation_id, outcome["bad"])
+            return _problem(400, "BadCardData", "the card action's data is not valid")
+        if invoke is not None:
+            # Serialised once, here (CloudAdapter.process would do it twice and fail).
+            if invoke.body is None:
+                return web.Response(status=invoke.status)
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=200)
+
+    def _turn(self, context: TurnContext, body: dict[str, Any], correlation_id: str) -> Turn | None:
+        conversation = body.get("conversation") or {}
+        kind = conversation.get("conversationType") or "personal"
+        text, mentioned = text_without_mentions(body)
+        if (body.get("type") == "message" and kind in SHARED_CONVERSATIONS and not mentioned
+                and not isinstance(body.get("value"), dict)):
+            return None  # in a channel or group chat, only speak when spoken to
+        sender = body.get("from") or {}
+
+        async def send(activity: dict[str, Any]) -> None:
+            await context.send_activity(Activity().deserialize(activity))
+
+        return Turn(activity=body, text=text, locale=body.get("locale"), conversation_id=conversation.get("id", ""),
+                    conversation_kind=kind, sender=Person(sender.get("id", ""), sender.get("name"),
+                                                          sender.get("aadObjectId")),
+                    correlation_id=correlation_id, _send=send)

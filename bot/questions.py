@@ -1,0 +1,67 @@
+"""Questions the bot could not answer, and what staff said of its answers, in the Questions list.
+
+The DX division reads that list (and the escalation work builds on it): an unanswered question
+is 未回答, one sent to a person is 回答待ち, feedback is kept with the FAQ entry it was about.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timezone
+from typing import Callable
+
+from liststore import ListStore, Upsert
+
+QUESTIONS_LIST = "Questions"
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class QuestionLog:
+    """Writes to the Questions list; every write is one item, keyed by a fresh question id."""
+
+    def __init__(self, store: ListStore, clock: Clock = _utc_now) -> None:
+        self._store = store
+        self._clock = clock
+
+    def _new_id(self) -> str:
+        return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+    async def _write(self, question_id: str, fields: dict[str, object]) -> None:
+        [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, fields)])
+        if not result.ok:
+            raise RuntimeError(f"could not record question {question_id}: {result.error}")
+
+    async def unanswered(self, asked_by: str, text: str, faq_id: str | None, score: float) -> str:
+        """Record a question the FAQ had no answer for; returns its id."""
+        question_id = self._new_id()
+        await self._write(question_id, {
+            "Title": text[:255], "QuestionText": text, "AskedBy": asked_by,
+            "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
+            "MatchScore": round(score, 4), "Status": "未回答",
+        })
+        return question_id
+
+    async def feedback(self, asked_by: str, text: str, faq_id: str, score: float, helpful: bool) -> str:
+        """Record what someone thought of an answer; returns the question id."""
+        question_id = self._new_id()
+        await self._write(question_id, {
+            "Title": text[:255] or faq_id, "QuestionText": text or faq_id, "AskedBy": asked_by,
+            "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
+            "MatchScore": round(score, 4), "Feedback": "役に立った" if helpful else "解決しない",
+            # A helpful answer needs nothing more; an unhelpful one is a question still open.
+            "Status": "クローズ" if helpful else "未回答",
+        })
+        return question_id
+
+    async def escalate(self, question_id: str) -> bool:
+        """Mark a recorded question as waiting for a person; False when it does not exist."""
+        item = await self._store.get(QUESTIONS_LIST, question_id)
+        if item is None:
+            return False
+        if item.fields.get("Status") == "未回答":
+            await self._write(question_id, {"Status": "回答待ち"})
+        return True

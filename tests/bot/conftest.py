@@ -1,0 +1,69 @@
+"""A real bot server (the product's create_app) over a provisioned SQLite store, and the fake
+Bot Connector it replies to, both on loopback."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiohttp
+import pytest
+from aiohttp.test_utils import TestServer
+
+from bot.app import create_app
+from bot.faq.importer import import_entries, seed_entries
+from config.schema import load_list_specs
+from config.settings import load_settings
+from liststore import open_store
+from tests.fakes.bot_connector import RunningConnector, serve_bot_connector
+
+
+async def provision(settings, *, skip: tuple[str, ...] = ()) -> None:
+    async with open_store(settings) as store:
+        for name, spec in load_list_specs().items():
+            if name not in skip:
+                await store.ensure_list(spec)
+        await import_entries(store, seed_entries(), replace=True)
+
+
+@dataclass
+class RunningBot:
+    url: str
+    connector: RunningConnector
+    http: aiohttp.ClientSession
+    settings: object
+
+    async def post(self, activity: dict, *, token: str | None = None, **kwargs) -> aiohttp.ClientResponse:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return await self.http.post(f"{self.url}/api/messages", json=activity, headers=headers, **kwargs)
+
+
+@asynccontextmanager
+async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool = False,
+                      skip_lists: tuple[str, ...] = ()) -> AsyncIterator[RunningBot]:
+    env = {"store": "sqlite", "data_dir": tmp_path / "var", "faq_refresh_seconds": 0.2}
+    if auth:
+        env.update({k[3:].lower(): v for k, v in connector.auth_env().items()})
+    settings = load_settings(**env)
+    await provision(settings, skip=skip_lists)
+    server = TestServer(create_app(settings), host="127.0.0.1")
+    await server.start_server()
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield RunningBot(str(server.make_url("")).rstrip("/"), connector, http, settings)
+    finally:
+        await server.close()
+
+
+@pytest.fixture
+async def connector(tmp_path: Path) -> AsyncIterator[RunningConnector]:
+    async with serve_bot_connector(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+async def bot(tmp_path: Path, connector: RunningConnector) -> AsyncIterator[RunningBot]:
+    async with running_bot(tmp_path, connector) as running:
+        yield running

@@ -1,0 +1,148 @@
+"""A fake Bot Framework service on loopback: the Bot Connector that receives replies, the
+OpenID metadata and signing keys the channel's tokens are checked against, and the token
+endpoint the bot gets its own outbound token from.
+
+Shapes follow the documented service:
+- replies: POST {serviceUrl}/v3/conversations/{conversationId}/activities/{activityId}
+  (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference)
+- inbound tokens: RS256 JWT, iss https://api.botframework.com, aud = the bot's app id,
+  serviceurl claim, key from the jwks_uri of the OpenID metadata, endorsements per channel
+  (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication)
+
+Metadata, keys and the connector are plain HTTP (botbuilder fetches keys with `requests`); the
+token endpoint is TLS with a throwaway CA, as azure-identity only talks https to an authority.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, AsyncIterator
+
+import jwt
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+
+from tests.fakes.tls import LoopbackTLS, make_loopback_tls
+
+ISSUER = "https://api.botframework.com"
+APP_ID = "00000000-aaaa-bbbb-cccc-000000000001"
+APP_PASSWORD = "bot-secret-value"
+
+
+@dataclass
+class BotConnectorFake:
+    """Records every reply; signs tokens the way the Bot Connector service does."""
+
+    app_id: str = APP_ID
+    app_password: str = APP_PASSWORD
+    kid: str = "fake-key-1"
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    reply_auth: list[str | None] = field(default_factory=list)
+    issued: set[str] = field(default_factory=set)
+    base_url: str = ""
+    token_url: str = ""
+
+    def __post_init__(self) -> None:
+        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.stranger_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+    # ---- tokens the channel sends to the bot ---------------------------------------------
+
+    def token(self, service_url: str, *, audience: str | None = None, issuer: str = ISSUER,
+              expires_in: int = 3600, kid: str | None = None, stranger: bool = False) -> str:
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": audience or self.app_id, "serviceurl": service_url,
+                  "nbf": now - 10, "iat": now - 10, "exp": now + expires_in}
+        return jwt.encode(claims, self.stranger_key if stranger else self.key, algorithm="RS256",
+                          headers={"kid": kid or self.kid})
+
+    # ---- HTTP handlers ------------------------------------------------------------------------
+
+    async def metadata(self, request: web.Request) -> web.Response:
+        return web.json_response({"issuer": ISSUER, "jwks_uri": f"{self.base_url}/v1/.well-known/keys",
+                                  "id_token_signing_alg_values_supported": ["RS256"]})
+
+    async def keys(self, request: web.Request) -> web.Response:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams", "webchat", "test"]})
+        return web.json_response({"keys": [jwk]})
+
+    async def reply(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        body["_conversation"] = request.match_info["conversation"]
+        body["_reply_to"] = request.match_info.get("activity")
+        self.replies.append(body)
+        self.reply_auth.append(request.headers.get("Authorization"))
+        return web.json_response({"id": f"reply-{len(self.replies)}"})
+
+    async def bot_token(self, request: web.Request) -> web.Response:
+        form = await request.post()
+        if form.get("client_id") != self.app_id or form.get("client_secret") != self.app_password:
+            return web.json_response({"error": "invalid_client", "error_codes": [7000215],
+                                      "error_description": "AADSTS7000215: Invalid client secret provided."},
+                                     status=401)
+        access = "bf." + secrets.token_urlsafe(16)
+        self.issued.add(access)
+        return web.json_response({"token_type": "Bearer", "expires_in": 3599, "access_token": access})
+
+    async def openid(self, request: web.Request) -> web.Response:
+        tenant = request.match_info["tenant"]
+        base = f"{self.token_url}/{tenant}"
+        return web.json_response({"token_endpoint": f"{base}/oauth2/v2.0/token", "issuer": base,
+                                  "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                                  "jwks_uri": f"{base}/discovery/v2.0/keys"})
+
+    def texts(self) -> list[str]:
+        return [r.get("text") or "" for r in self.replies]
+
+    def cards(self) -> list[dict[str, Any]]:
+        return [a["content"] for r in self.replies for a in r.get("attachments") or []
+                if a.get("contentType") == "application/vnd.microsoft.card.adaptive"]
+
+
+@dataclass
+class RunningConnector:
+    fake: BotConnectorFake
+    service_url: str
+    tls: LoopbackTLS
+
+    def auth_env(self) -> dict[str, str]:
+        """DX_* settings of a bot that authenticates against this fake."""
+        return {"DX_BOT_APP_ID": self.fake.app_id, "DX_BOT_APP_PASSWORD": self.fake.app_password,
+                "DX_BOT_OPENID_METADATA_URL": f"{self.fake.base_url}/v1/.well-known/openidconfiguration",
+                "DX_AUTHORITY_HOST": self.fake.token_url, "DX_CA_BUNDLE": str(self.tls.ca_path)}
+
+
+@asynccontextmanager
+async def serve_bot_connector(folder: Path, fake: BotConnectorFake | None = None) -> AsyncIterator[RunningConnector]:
+    """The fake on two loopback ports (plain HTTP; TLS for the token endpoint)."""
+    fake = fake or BotConnectorFake()
+    app = web.Application()
+    app.router.add_get("/v1/.well-known/openidconfiguration", fake.metadata)
+    app.router.add_get("/v1/.well-known/keys", fake.keys)
+    app.router.add_post("/v3/conversations/{conversation}/activities", fake.reply)
+    app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake.reply)
+    tls = make_loopback_tls(folder)
+    token_app = web.Application()
+    token_app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.bot_token)
+    token_app.router.add_get("/{tenant}/v2.0/.well-known/openid-configuration", fake.openid)
+    runners = [web.AppRunner(app, access_log=None), web.AppRunner(token_app, access_log=None)]
+    for runner in runners:
+        await runner.setup()
+    plain = web.TCPSite(runners[0], "127.0.0.1", 0)
+    secure = web.TCPSite(runners[1], "127.0.0.1", 0, ssl_context=tls.server_context())
+    await plain.start()
+    await secure.start()
+    fake.base_url = f"http://127.0.0.1:{plain._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    fake.token_url = f"https://127.0.0.1:{secure._server.sockets[0].getsockname()[1]}"  # type: ignore[union-attr]
+    try:
+        yield RunningConnector(fake, fake.base_url, tls)
+    finally:
+        for runner in runners:
+            await runner.cleanup()
