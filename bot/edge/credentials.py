@@ -3,6 +3,8 @@ settings) the Graph client uses, instead of botbuilder's own MSAL wrapper."""
 
 from __future__ import annotations
 
+import asyncio
+
 from azure.identity import ClientSecretCredential
 from botframework.connector.auth import AppCredentials, MicrosoftAppCredentials, ServiceClientCredentialsFactory
 
@@ -38,6 +40,16 @@ class EntraCredentialFactory(ServiceClientCredentialsFactory):
                 settings.bot_app_password.get_secret_value(), authority=settings.authority_host,
                 disable_instance_discovery=not settings.authority_is_public_cloud,
                 connection_verify=verify)
+
+    async def warm(self, oauth_scope: str) -> None:
+        """Have a token cached before botbuilder asks for one.
+
+        botbuilder asks synchronously, from inside the event loop, while signing a reply; a
+        token fetch there would stall every conversation. Fetched here in a thread, the
+        synchronous ask is a cache hit (azure-identity refreshes ahead of expiry).
+        """
+        if self._credential is not None:
+            await asyncio.to_thread(self._credential.get_token, f"{oauth_scope}/.default")
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return bool(self._app_id) and app_id == self._app_id

@@ -9,10 +9,13 @@
   a plain dict) and answers 500 to every invoke with a body, Action.Execute included. We call
   process_activity and serialise the InvokeResponse once, ourselves.
 - Bodies that are not JSON activities, or too large, are a 400 before anything else runs.
+- botbuilder fetches signing keys with blocking `requests` calls inside its async validation;
+  with an app id, validation runs on a worker thread so a key refresh never stalls the loop.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -45,9 +48,8 @@ TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
 SHARED_CONVERSATIONS = {"channel", "groupChat"}
 
 
-def build_authentication(settings: Settings) -> BotFrameworkAuthentication:
+def build_authentication(settings: Settings, credentials: EntraCredentialFactory) -> BotFrameworkAuthentication:
     """Bot Framework authentication for this deployment; off (local mode) without an app id."""
-    credentials = EntraCredentialFactory(settings)
     if not settings.bot_app_id:
         return BotFrameworkAuthenticationFactory.create(credential_factory=credentials)
     return BotFrameworkAuthenticationFactory.create(
@@ -74,7 +76,9 @@ class BotEndpoint:
     """The aiohttp handler for /api/messages."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
-        self._auth = build_authentication(settings)
+        self._authenticated = bool(settings.bot_app_id)
+        self._credentials = EntraCredentialFactory(settings)
+        self._auth = build_authentication(settings, self._credentials)
         self._adapter = CloudAdapter(self._auth)
         self._pipeline = pipeline
 
@@ -99,7 +103,10 @@ class BotEndpoint:
 
         auth_header = request.headers.get("Authorization", "")
         try:
-            auth = await self._auth.authenticate_request(activity, auth_header)
+            if self._authenticated:
+                auth = await asyncio.to_thread(asyncio.run, self._auth.authenticate_request(activity, auth_header))
+            else:
+                auth = await self._auth.authenticate_request(activity, auth_header)
         except requests.RequestException:
             logger.warning("could not fetch the Bot Connector signing keys; answering 503")
             return _problem(503, "KeysUnavailable", "cannot validate tokens right now", **{"Retry-After": "5"})
@@ -108,6 +115,12 @@ class BotEndpoint:
             logger.info("rejected an unauthenticated request: %s", type(exc).__name__)
             return _problem(401, "Unauthorized", "a valid Bot Framework token is required")
 
+        if self._authenticated:
+            try:
+                await self._credentials.warm(TO_CHANNEL_OAUTH_SCOPE)
+            except Exception:  # noqa: BLE001 - azure-identity raises ClientAuthenticationError and others
+                logger.error("cannot get the bot's own token to reply (check DX_BOT_APP_PASSWORD)")
+                return _problem(503, "BotCredentials", "the bot cannot sign its replies", **{"Retry-After": "30"})
         correlation_id = uuid.uuid4().hex[:12]
         outcome: dict[str, Any] = {}
 
