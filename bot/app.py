@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-from typing import AsyncIterator
-
 import asyncio
 import contextlib
+import logging
+from dataclasses import dataclass
+from typing import AsyncIterator
 
 from aiohttp import web
 
@@ -36,24 +36,42 @@ def open_conversations(settings: Settings) -> ConversationStore:
     return SqliteConversationStore(settings.data_dir / "bot-state.sqlite3")
 
 
-async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
-    settings = app[SETTINGS]
+@dataclass(frozen=True, slots=True)
+class BotCore:
+    """Everything a turn needs, for the web app and the terminal chat alike."""
+
+    store: ListStore
+    faq: FaqService
+    pipeline: Pipeline
+
+
+@contextlib.asynccontextmanager
+async def open_bot(settings: Settings) -> AsyncIterator[BotCore]:
+    """Open the store, load the FAQ index and build the pipeline; close it all on exit."""
     async with open_store(settings) as store:
-        app[STORE] = store
         faq = FaqService(store, Analyzer(Synonyms.load()))
         await faq.refresh()
-        app[FAQ] = faq
         conversations = open_conversations(settings)
-        services = Services(faq, QuestionLog(store), conversations)
-        app[ENDPOINT] = BotEndpoint(settings, Pipeline(build_router(services), conversations))
-        refresher = asyncio.create_task(faq.keep_fresh(settings.faq_refresh_seconds))
+        try:
+            services = Services(faq, QuestionLog(store), conversations)
+            yield BotCore(store, faq, Pipeline(build_router(services), conversations))
+        finally:
+            await conversations.close()
+
+
+async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[SETTINGS]
+    async with open_bot(settings) as core:
+        app[STORE] = core.store
+        app[FAQ] = core.faq
+        app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
+        refresher = asyncio.create_task(core.faq.keep_fresh(settings.faq_refresh_seconds))
         try:
             yield
         finally:
             refresher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await refresher
-            await conversations.close()
 
 
 async def healthz(request: web.Request) -> web.Response:

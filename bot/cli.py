@@ -1,21 +1,28 @@
-"""`dx-bot`: serve the DX community bot."""
+"""`dx-bot`: serve the DX community bot, chat with it in a terminal, manage and query the FAQ."""
 
 from __future__ import annotations
 
 import argparse
+import asyncio
+import json
 import logging
+import sys
+from pathlib import Path
 from typing import Sequence
 
 from aiohttp import web
 
 from config.runtime import EXIT_OK, configure_logging, settings_or_exit
-from bot.app import create_app
+from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+EXIT_BAD_INPUT = 1
+
 EPILOG = """\
 exit codes:
-  0  stopped normally
+  0  done
+  1  the file had errors (nothing imported), or the store could not be reached
   2  bad arguments or settings (one line names the setting)
 
 settings come from DX_* environment variables or .env; see README.
@@ -23,19 +30,112 @@ settings come from DX_* environment variables or .env; see README.
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="dx-bot",
-        description="DXコミュニティのボット / the DX community bot for Microsoft Teams.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    fmt = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(prog="dx-bot", description="DXコミュニティのボット / the DX community bot for Microsoft Teams.",
+                                     epilog=EPILOG, formatter_class=fmt)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    p = sub.add_parser("serve", help="serve /api/messages and /healthz",
-                       description="serve /api/messages and /healthz", epilog=EPILOG,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = sub.add_parser("serve", help="serve /api/messages and /healthz", description="serve /api/messages and /healthz",
+                       epilog=EPILOG, formatter_class=fmt)
     p.add_argument("--host", help="bind address (default DX_BOT_HOST, 127.0.0.1)")
     p.add_argument("--port", type=int, help="port (default DX_BOT_PORT, 3978)")
+    p = sub.add_parser("chat", help="talk to the bot in this terminal (same pipeline as Teams)",
+                       description="talk to the bot in this terminal; type a button's number to press it",
+                       epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--locale", default="ja-JP", help="ja-JP (default) or en-US")
+
+    faq = sub.add_parser("faq", help="import, export or query the FAQ", epilog=EPILOG, formatter_class=fmt)
+    faq_sub = faq.add_subparsers(dest="faq_command", required=True, metavar="ACTION")
+    p = faq_sub.add_parser("import", help="replace the FAQ with a CSV or .xlsx file (--merge: add and update)",
+                           description="columns: id, question, alternate_questions (one per line), answer, "
+                                       "category, tags[, source_url]; UTF-8, UTF-8 with BOM or cp932",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("file", type=Path)
+    p.add_argument("--merge", action="store_true", help="add and update entries; delete none")
+    p = faq_sub.add_parser("export", help="write the FAQ to a CSV (UTF-8 with BOM) or .xlsx file",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("file", type=Path)
+    p = faq_sub.add_parser("ask", help="what the bot would answer (one question, or one per line on stdin)",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("question", nargs="?", help="the question; without it, read one per line from stdin")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
     return parser
+
+
+async def _faq_import(settings: Settings, path: Path, merge: bool) -> int:
+    from bot.faq.importer import FaqFileError, import_entries, read_faq_file
+    from liststore import open_store
+
+    try:
+        entries, errors = read_faq_file(path)
+    except FaqFileError as exc:
+        print(f"エラー / error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    for error in errors:
+        print(str(error), file=sys.stderr)
+    if errors:
+        print(f"{len(errors)} 行に問題があるため取り込みませんでした / {len(errors)} bad row(s): nothing imported",
+              file=sys.stderr)
+        return EXIT_BAD_INPUT
+    async with open_store(settings) as store:
+        written, removed = await import_entries(store, entries, replace=not merge)
+    failed = [w for w in [*written, *removed] if not w.ok]
+    for w in failed:
+        print(f"{w.key}: {w.error}", file=sys.stderr)
+    print(f"FAQ: {sum(w.ok for w in written)} 件を登録・更新、{sum(r.ok for r in removed)} 件を削除しました"
+          f" / {sum(w.ok for w in written)} written, {sum(r.ok for r in removed)} removed")
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+async def _faq_export(settings: Settings, path: Path) -> int:
+    from bot.faq.importer import FAQ_LIST, write_faq_file
+    from bot.faq.service import entry_from_item
+    from liststore import open_store
+
+    async with open_store(settings) as store:
+        entries = [e async for page in store.pages(FAQ_LIST) for item in page
+                   if (e := entry_from_item(item)) is not None]
+    entries.sort(key=lambda e: e.faq_id)
+    write_faq_file(path, entries)
+    print(f"FAQ: {len(entries)} 件を {path} に書き出しました / {len(entries)} entries written")
+    return EXIT_OK
+
+
+async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> int:
+    from bot.faq.analyzer import Analyzer
+    from bot.faq.service import FaqService
+    from bot.faq.text import Synonyms
+    from liststore import open_store
+
+    async with open_store(settings) as store:
+        faq = FaqService(store, Analyzer(Synonyms.load()))
+        await faq.refresh()
+    questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
+    for q in questions:
+        match = faq.ask(q)
+        if as_json:
+            print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
+            continue
+        entry = faq.entry(match.faq_id) if match.faq_id else None
+        if entry is not None:
+            print(f"{entry.faq_id} ({match.score:.2f}) {entry.question}\n{entry.answer}")
+        else:
+            near = ", ".join(f"{c.faq_id} ({c.score:.2f})" for c in match.candidates)
+            print(f"回答なし / no answer (score {match.score:.2f}); 候補 / candidates: {near or '-'}")
+    return EXIT_OK
+
+
+async def _chat(settings: Settings, locale: str) -> int:
+    from bot.app import open_bot
+    from bot.chat import TerminalChat
+
+    async with open_bot(settings) as core:
+        def read_line() -> str | None:
+            try:
+                return input("you> ")
+            except EOFError:
+                return None
+        await TerminalChat(core.pipeline, locale=locale).run(read_line)
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -44,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = settings_or_exit()
     configure_logging(settings.log_level)
     if args.command == "serve":
+        from bot.app import create_app
+
         host = args.host or settings.bot_host
         port = args.port or settings.bot_port
         if not settings.bot_app_id:
@@ -53,7 +155,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         logger.info("serving on http://%s:%d (store: %s)", host, port, settings.store)
         web.run_app(create_app(settings), host=host, port=port, print=None)
-    return EXIT_OK
+        return EXIT_OK
+    if args.command == "chat":
+        return asyncio.run(_chat(settings, args.locale))
+    if args.faq_command == "import":
+        return asyncio.run(_faq_import(settings, args.file, args.merge))
+    if args.faq_command == "export":
+        return asyncio.run(_faq_export(settings, args.file))
+    return asyncio.run(_faq_ask(settings, args.question, args.json))
 
 
 if __name__ == "__main__":  # pragma: no cover

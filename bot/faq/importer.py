@@ -98,3 +98,36 @@ async def import_entries(
         stale = [i.key async for page in store.pages(FAQ_LIST) for i in page if i.key not in keep]
         removed = await store.delete(FAQ_LIST, stale)
     return written, removed
+
+
+def entry_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
+    """Rows of an FAQ file (header first), the format `read_faq_file` reads back."""
+    return [list(COLUMNS)] + [
+        [e.faq_id, e.question, "\n".join(e.alternate_questions), e.answer, e.category or "",
+         e.tags or "", e.source_url or ""]
+        for e in entries
+    ]
+
+
+def write_faq_file(path: Path, entries: Sequence[FaqEntry]) -> None:
+    """An FAQ file: .xlsx by extension, else CSV in UTF-8 with BOM (what Excel opens correctly)."""
+    import csv
+    import io
+
+    rows = entry_rows(entries)
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import Workbook
+        from openpyxl.styles import Alignment
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = "FAQ"
+        for row in rows:
+            sheet.append(row)
+        for cell in sheet["C"] + sheet["D"]:
+            cell.alignment = Alignment(wrap_text=True)
+        book.save(path)
+        return
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
