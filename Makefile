@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-test bench lock clean
+.PHONY: run test install install-test bench lock clean playground
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[test]'
 	touch $@
 
+# Microsoft 365 Agents Playground (npm, pinned by playground/package-lock.json): the end-to-end
+# test drives the bot through it, and README shows how to chat with the bot in it.
+playground/node_modules/.installed: playground/package.json playground/package-lock.json
+	npm ci --prefix playground --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test playground/node_modules/.installed
 
 ## Generate the sample city if missing, provision the lists, sync once, then serve the bot on :3978.
 run: install
@@ -26,6 +32,11 @@ run: install
 ## Install with test extras and run the whole suite.
 test: install-test
 	$(BIN)/python -m pytest
+
+## Chat with the bot in Microsoft 365 Agents Playground (run `make run` in another terminal first).
+playground: playground/node_modules/.installed
+	TEAMSAPPTESTER_BROWSER=none playground/node_modules/.bin/agentsplayground \
+	  -e http://127.0.0.1:3978/api/messages -c msteams --dt
 
 bench: install-test
 	$(BIN)/python -m benchmarks
