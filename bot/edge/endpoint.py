@@ -42,6 +42,16 @@ from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
+
+def _speed_up_msrest_retry_policy() -> None:
+    """botbuilder builds two msrest clients per turn, and msrest's ClientRetryPolicy computes its
+    retry list with `i not in <list of 500>` for 999 codes: ~5 ms of CPU per client, most of a
+    turn. The same codes as a frozenset give the same policy in microseconds."""
+    from msrest.universal_http.requests import ClientRetryPolicy
+
+    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
+        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+
 # Where a Bot Framework channel's token is requested for replies; scope of those tokens.
 TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
 # Conversations where the bot only answers when @mentioned.
@@ -76,6 +86,7 @@ class BotEndpoint:
     """The aiohttp handler for /api/messages."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
+        _speed_up_msrest_retry_policy()
         self._authenticated = bool(settings.bot_app_id)
         self._credentials = EntraCredentialFactory(settings)
         self._auth = build_authentication(settings, self._credentials)
