@@ -170,3 +170,22 @@ async def test_an_unexpected_error_gets_a_kind_message_with_a_correlation_id(
     logged = [r for r in caplog.records if "turn failed" in r.getMessage()]
     assert logged and correlation_id in logged[0].getMessage()
     assert all(question not in r.getMessage() for r in caplog.records)  # never the text itself
+
+
+async def test_the_bot_picks_up_an_edit_of_the_faq_list(bot: RunningBot) -> None:
+    from bot.faq.importer import FaqEntry, import_entries
+
+    question = "庁内Wi-Fiのパスコードを知りたい"
+    new = FaqEntry("FAQ-0100", "庁内Wi-Fiに接続するには？", ("Wi-Fiのパスコードはどこ？",),
+                   "庁内Wi-Fi の接続方法は情報政策課のポータルに掲載しています。", "その他", "wifi", None)
+    async with open_store(bot.settings) as store:
+        await import_entries(store, [new], replace=False)
+    for _ in range(50):  # the bot rereads the list every 0.2 s in these tests
+        async with bot.http.get(f"{bot.url}/healthz") as response:
+            if (await response.json())["faq_entries"] == 46:
+                break
+        await asyncio.sleep(0.1)
+    await bot.post(a.personal_message(bot.connector.service_url, question))
+    await wait_for_replies(bot, 1)
+    [card] = bot.connector.fake.cards()
+    assert card["actions"][-1]["data"]["faqId"] == "FAQ-0100"
