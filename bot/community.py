@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
                       re.IGNORECASE)
+WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?|who are you|what can you do)[?？!！。.]*",
+                         re.IGNORECASE)
 THANKS = re.compile(r"(ありがとう(ございます|ございました)?|どうも|助かりました|thanks?( you)?)[!！。.]*",
                     re.IGNORECASE)
 
@@ -109,6 +111,10 @@ def build_router(services: Services) -> Router:
     @router.message(GREETING)
     async def greet(turn: Turn) -> None:
         await turn.send_text(turn.t["greeting"])
+
+    @router.message(WHO_ARE_YOU)
+    async def introduce(turn: Turn) -> None:
+        await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
 
     @router.message(THANKS)
     async def thanked(turn: Turn) -> None:

@@ -64,6 +64,13 @@ async def test_help_and_english_locale(bot: RunningBot) -> None:
     assert en["body"][0]["text"] == "How to use"
 
 
+async def test_asking_who_the_bot_is_gets_the_introduction(bot: RunningBot) -> None:
+    await bot.post(a.personal_message(bot.connector.service_url, "あなたは誰？"))
+    await wait_for_replies(bot, 1)
+    [card] = bot.connector.fake.cards()
+    assert card["body"][0]["text"] == "DXコミュニティボットです"
+
+
 async def test_install_and_bot_added_send_the_welcome_card_once(bot: RunningBot) -> None:
     url = bot.connector.service_url
     assert (await bot.post(a.installation_update(url))).status == 200
