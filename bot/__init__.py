@@ -1,1 +1,1 @@
-"""bot"""
+"""The DX community bot for Microsoft Teams: botbuilder only in `bot.edge`, plain Python inside."""
