@@ -29,8 +29,8 @@ def test_fold_width_case_and_long_vowel_lookalikes() -> None:
     ("Power Automateのフローが止まる", "powerautomate のフロが止まる"),
     ("チームズの通知を減らしたい", "teams の通知を減らしたい"),
     ("シェアポのリスト", "sharepoint のリスト"),
-    ("イーラーニングの期限", "eラーニング の期限"),
-    ("e-learningの期限", "eラーニング の期限"),
+    ("イーラーニングの期限", "eラーニング の 期限"),
+    ("e-learningの期限", "eラーニング の 期限"),
     ("2段階認証の設定", "多要素認証 の設定"),
 ])
 def test_product_names_and_words_become_one_term(synonyms: Synonyms, typed: str, expected: str) -> None:
