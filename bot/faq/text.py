@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 # Marks people type for the katakana long vowel ー: hyphens, dashes, the half-width form.
 _LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in "‐‑‒–—―−－ｰ〜～"})
@@ -51,22 +52,8 @@ class Synonyms:
         raw = (path.read_text("utf-8") if path is not None
                else resources.files("config").joinpath("faq_synonyms.toml").read_text("utf-8"))
         data = tomllib.loads(raw)
-        words: dict[str, str] = {}
-        for group in data.get("words", []):
-            canonical = drop_long_vowels(fold(group["canonical"]))
-            for spelling in [group["canonical"], *group.get("variants", [])]:
-                key = drop_long_vowels(fold(spelling))
-                previous = words.setdefault(key, canonical)
-                if previous != canonical:
-                    raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
-        table: dict[str, str] = {}
-        for term in data.get("terms", []):
-            canonical = fold(term["canonical"])
-            for spelling in [term["canonical"], *term.get("variants", [])]:
-                key = drop_long_vowels(fold(spelling))
-                previous = table.setdefault(key, canonical)
-                if previous != canonical:
-                    raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
+        words = _spelling_table(data.get("words", []), lambda c: drop_long_vowels(fold(c)))
+        table = _spelling_table(data.get("terms", []), fold)
         if not table:
             return cls(None, {}, words)
         # Longest first, so "power automate" wins over "power"; ASCII spellings only match whole
@@ -85,6 +72,19 @@ class Synonyms:
             return text
         return self.pattern.sub(
             lambda m: f" {self.canonical[drop_long_vowels(m.group(0))]} ", text).strip()
+
+
+def _spelling_table(groups: list[dict], canonical_form: Callable[[str], str]) -> dict[str, str]:
+    """Each spelling (folded, long vowels dropped) → its group's canonical form; a spelling in
+    two groups is an error in the file, not something to resolve silently."""
+    table: dict[str, str] = {}
+    for group in groups:
+        canonical = canonical_form(group["canonical"])
+        for spelling in [group["canonical"], *group.get("variants", [])]:
+            previous = table.setdefault(drop_long_vowels(fold(spelling)), canonical)
+            if previous != canonical:
+                raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")
+    return table
 
 
 def normalise(text: str, synonyms: Synonyms) -> str:
