@@ -70,14 +70,6 @@ class Similarity:
     ranked: tuple[tuple[str, float], ...]
     coverage: tuple[float, ...] = ()  # of each ranked entry
 
-    @property
-    def top(self) -> float:
-        return self.ranked[0][1] if self.ranked else 0.0
-
-    @property
-    def margin(self) -> float:
-        return self.top - (self.ranked[1][1] if len(self.ranked) > 1 else 0.0)
-
     def features(self, i: int = 0) -> tuple[float, float, float]:
         """(similarity, lead over the best other entry, coverage) of the i-th entry."""
         s = self.ranked[i][1]
@@ -95,13 +87,13 @@ class _Space:
     """One TF-IDF feature space (words or bigrams) over the index's documents."""
 
     def __init__(self, docs: Sequence[Counter[str]], owners: Sequence[int], n_entries: int) -> None:
+        # Document frequency counts entries, not documents: an entry's alternates repeat words.
+        per_entry: dict[int, set[str]] = defaultdict(set)
+        for doc, owner in zip(docs, owners):
+            per_entry[owner].update(doc)
         df: Counter[str] = Counter()
-        for entry in range(n_entries):
-            seen: set[str] = set()
-            for doc, owner in zip(docs, owners):
-                if owner == entry:
-                    seen.update(doc)
-            df.update(seen)
+        for features in per_entry.values():
+            df.update(features)
         self._n = n_entries
         self._idf = {f: self._idf_of(d) * Analyzer.weight(f) for f, d in df.items()}
         self._unknown_idf = self._idf_of(0)
@@ -157,9 +149,10 @@ class FaqMatcher:
         self._q_grams = _Space(grams, q_owner, n)
         self._a_words = _Space([_only(d, "w:") for d in a_docs], list(range(n)), n)
         # Everything each entry mentions anywhere, for coverage (see `similarity`).
-        self._vocab: list[frozenset[str]] = [frozenset(a) for a in a_docs]
+        vocab: list[set[str]] = [set(a) for a in a_docs]
         for doc, owner in zip(q_docs, q_owner):
-            self._vocab[owner] = self._vocab[owner] | frozenset(doc)
+            vocab[owner].update(doc)
+        self._vocab = [frozenset(v) for v in vocab]
 
     def __len__(self) -> int:
         return len(self._ids)
@@ -167,14 +160,15 @@ class FaqMatcher:
     def similarity(self, question: str) -> Similarity:
         """Raw similarity of the question with the best entries, best first."""
         feats = self.analyzer.features(question)
+        word_feats = _only(feats, "w:")
         best: dict[int, float] = defaultdict(float)
-        words = self._q_words.scores(_only(feats, "w:"))
+        words = self._q_words.scores(word_feats)
         grams = self._q_grams.scores(_only(feats, "c:"))
         for doc in set(words) | set(grams):
             sim = WORD_WEIGHT * words.get(doc, 0.0) + (1 - WORD_WEIGHT) * grams.get(doc, 0.0)
             owner = self._q_owner[doc]
             best[owner] = max(best[owner], sim)
-        for entry, sim in self._a_words.scores(_only(feats, "w:")).items():
+        for entry, sim in self._a_words.scores(word_feats).items():
             best[entry] = max(best[entry], ANSWER_WEIGHT * sim)
         # Coverage: the share of the question's weight that the entry mentions somewhere (its
         # questions, tags or answer). A paraphrase is mostly covered; a question about
