@@ -30,10 +30,8 @@ from aiohttp import web
 from benchmarks.faq_corpus import padded_faq
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import MemoryConversationStore
-from bot.faq.analyzer import Analyzer
 from bot.faq.importer import import_entries
 from bot.faq.service import FaqService
-from bot.faq.text import Synonyms
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.turn import Person, Turn
@@ -59,8 +57,7 @@ async def build(data_dir: Path, entries: int, echo: bool):
     settings = load_settings(store="sqlite", data_dir=data_dir)
     store_cm = open_store(settings)
     store = await store_cm.__aenter__()
-    faq = FaqService(store, Analyzer(Synonyms.load()))
-    await faq.refresh()
+    faq = await FaqService.load(store)
     conversations = MemoryConversationStore()
     router = echo_router() if echo else build_router(Services(faq, QuestionLog(store), conversations))
     return settings, store_cm, Pipeline(router, conversations)

@@ -13,9 +13,7 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
 from bot.edge import BotEndpoint
-from bot.faq.analyzer import Analyzer
 from bot.faq.service import FaqService
-from bot.faq.text import Synonyms
 from bot.questions import QuestionLog
 from config.schema import load_list_specs
 from config.settings import Settings
@@ -49,8 +47,7 @@ class BotCore:
 async def open_bot(settings: Settings) -> AsyncIterator[BotCore]:
     """Open the store, load the FAQ index and build the pipeline; close it all on exit."""
     async with open_store(settings) as store:
-        faq = FaqService(store, Analyzer(Synonyms.load()))
-        await faq.refresh()
+        faq = await FaqService.load(store)
         conversations = open_conversations(settings)
         try:
             services = Services(faq, QuestionLog(store), conversations)

@@ -101,14 +101,11 @@ async def _faq_export(settings: Settings, path: Path) -> int:
 
 
 async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> int:
-    from bot.faq.analyzer import Analyzer
     from bot.faq.service import FaqService
-    from bot.faq.text import Synonyms
     from liststore import open_store
 
     async with open_store(settings) as store:
-        faq = FaqService(store, Analyzer(Synonyms.load()))
-        await faq.refresh()
+        faq = await FaqService.load(store)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for q in questions:
         match = faq.ask(q)

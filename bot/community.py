@@ -140,9 +140,7 @@ def build_router(services: Services) -> Router:
         if len(text) > MAX_QUESTION_CHARS:
             await turn.send_text(turn.t["too_long"].format(limit=MAX_QUESTION_CHARS))
             return
-        match = faq.ask(text)
-        turn.state["match"] = match
-        await reply_to_question(turn, text, match)
+        await reply_to_question(turn, text, faq.ask(text))
 
     async def reply_to_question(turn: Turn, text: str, match: Match) -> None:
         if match.answered and (entry := faq.entry(match.faq_id or "")) is not None:
@@ -179,7 +177,7 @@ def build_router(services: Services) -> Router:
         question_id = await questions.unanswered(
             asker(turn), data.asked or "-", match.candidates[0].faq_id if match and match.candidates else None,
             match.score if match else 0.0)
-        return CardReply(card=no_answer_card(turn, question_id), text=None)
+        return CardReply(card=no_answer_card(turn, question_id))
 
     @router.card_action("question.escalate", Escalation)
     async def escalate(turn: Turn, data: Escalation) -> CardReply:

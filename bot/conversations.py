@@ -73,7 +73,6 @@ class SqliteConversationStore:
     """References in one SQLite file; writes only when a reference is new or changed."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._db = connect(path, check_same_thread=False)
         with write_transaction(self._db):
             self._db.execute(

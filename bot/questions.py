@@ -30,6 +30,13 @@ class QuestionLog:
     def _new_id(self) -> str:
         return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
+    def _asked(self, asked_by: str, text: str, faq_id: str | None, score: float) -> dict[str, object]:
+        """The columns every recorded question has: what was asked, by whom, when, and the
+        FAQ entry that came nearest."""
+        return {"Title": text[:255], "QuestionText": text, "AskedBy": asked_by,
+                "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
+                "MatchScore": round(score, 4)}
+
     async def _write(self, question_id: str, fields: dict[str, object]) -> None:
         [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, fields)])
         if not result.ok:
@@ -38,20 +45,16 @@ class QuestionLog:
     async def unanswered(self, asked_by: str, text: str, faq_id: str | None, score: float) -> str:
         """Record a question the FAQ had no answer for; returns its id."""
         question_id = self._new_id()
-        await self._write(question_id, {
-            "Title": text[:255], "QuestionText": text, "AskedBy": asked_by,
-            "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
-            "MatchScore": round(score, 4), "Status": "未回答",
-        })
+        await self._write(question_id, {**self._asked(asked_by, text, faq_id, score), "Status": "未回答"})
         return question_id
 
     async def feedback(self, asked_by: str, text: str, faq_id: str, score: float, helpful: bool) -> str:
         """Record what someone thought of an answer; returns the question id."""
         question_id = self._new_id()
         await self._write(question_id, {
-            "Title": text[:255] or faq_id, "QuestionText": text or faq_id, "AskedBy": asked_by,
-            "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
-            "MatchScore": round(score, 4), "Feedback": "役に立った" if helpful else "解決しない",
+            # A click on a card that carried no question text still records which entry it was.
+            **self._asked(asked_by, text or faq_id, faq_id, score),
+            "Feedback": "役に立った" if helpful else "解決しない",
             # A helpful answer needs nothing more; an unhelpful one is a question still open.
             "Status": "クローズ" if helpful else "未回答",
         })

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
 from bot.messages import texts
+from cards import attachment
 
 Sender = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -36,7 +37,6 @@ class Turn:
     sender: Person
     correlation_id: str
     _send: Sender = field(repr=False, default=None)  # type: ignore[assignment]
-    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def type(self) -> str:
@@ -61,8 +61,6 @@ class Turn:
 
     async def send_card(self, card: Mapping[str, Any], summary: str | None = None) -> None:
         """Reply with an Adaptive Card (summary: what notifications show)."""
-        from cards import attachment
-
         activity: dict[str, Any] = {"type": "message", "attachments": [attachment(card)],
                                     "locale": self.locale or "ja-JP"}
         if summary:

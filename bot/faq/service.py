@@ -11,6 +11,7 @@ import logging
 from bot.faq.analyzer import Analyzer
 from bot.faq.importer import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
+from bot.faq.text import Synonyms
 from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,13 @@ class FaqService:
         self._token: str | None = None
         self._matcher = FaqMatcher((), analyzer)
         self._lock = asyncio.Lock()
+
+    @classmethod
+    async def load(cls, store: ListStore) -> "FaqService":
+        """The service over `store`'s FAQ list, indexed and ready to answer."""
+        service = cls(store, Analyzer(Synonyms.load()))
+        await service.refresh()
+        return service
 
     @property
     def matcher(self) -> FaqMatcher:
