@@ -17,6 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from bot.text_input import normalise_command
 from bot.turn import CardReply, Turn
+from cards import CONTENT_TYPE as CARD_CONTENT_TYPE
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +37,18 @@ class InvokeResult:
 
     status: int
     body: Mapping[str, Any] | None
+
+    # The AdaptiveCardInvokeResponse shapes (statusCode, type, value) Teams reads:
+    # https://learn.microsoft.com/javascript/api/botframework-schema/adaptivecardinvokeresponse
+    @classmethod
+    def message(cls, text: str) -> "InvokeResult":
+        """Teams shows `text` briefly above the card."""
+        return cls(200, {"statusCode": 200, "type": "application/vnd.microsoft.activity.message", "value": text})
+
+    @classmethod
+    def card(cls, card: Mapping[str, Any]) -> "InvokeResult":
+        """Teams replaces the clicked card with `card`."""
+        return cls(200, {"statusCode": 200, "type": CARD_CONTENT_TYPE, "value": card})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,8 +123,7 @@ class Router:
                 raise
             await self._error(turn, exc)
             if turn.type == "invoke":
-                return InvokeResult(200, {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                                          "value": turn.t["error"].format(correlation_id=turn.correlation_id)})
+                return InvokeResult.message(turn.t["error"].format(correlation_id=turn.correlation_id))
             return None
 
     async def _dispatch(self, turn: Turn) -> InvokeResult | None:
@@ -162,7 +174,5 @@ class Router:
         if reply.card is not None:
             if reply.text:
                 await turn.send_text(reply.text)
-            return InvokeResult(200, {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive",
-                                      "value": reply.card})
-        return InvokeResult(200, {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                                  "value": reply.text or ""})
+            return InvokeResult.card(reply.card)
+        return InvokeResult.message(reply.text or "")
