@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import random
-import tomllib
 import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
-from importlib import resources
 from pathlib import Path
 
+from bot.faq.importer import seed_entries, write_faq_file
 from graph_sync.sample.city import (
     ALL_STAFF,
     BUREAUS,
@@ -49,7 +48,6 @@ STAFF_HEADER = ("職員番号", "氏名", "氏名カナ", "所属部局", "所�
 COURSES_HEADER = ("研修コード", "研修名", "研修区分", "段階", "時間", "必須", "開始年度", "終了年度")
 COMPLETIONS_HEADER = ("職員番号", "研修コード", "研修名", "受講状況", "進捗率", "修了日")
 LEADERS_HEADER = ("職員番号", "氏名", "期", "区分", "認定日", "状態")
-FAQ_HEADER = ("id", "question", "alternate_questions", "answer", "category", "tags", "source_url")
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,15 +284,6 @@ def _course_rows() -> list[tuple[str, ...]]:
     ]
 
 
-def _faq_rows() -> list[tuple[str, ...]]:
-    data = tomllib.loads(resources.files("config").joinpath("faq_seed.toml").read_text("utf-8"))
-    return [
-        (f["id"], f["question"], "\n".join(f.get("alternate_questions", [])), f["answer"],
-         f["category"], f.get("tags", ""), f.get("source_url", ""))
-        for f in data["faq"]
-    ]
-
-
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]], encoding: str) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")  # as Excel writes it
@@ -326,9 +315,9 @@ def generate(
     _write_csv(out_dir / COURSES_FILE, COURSES_HEADER, _course_rows(), encoding)
     _write_csv(out_dir / COMPLETIONS_FILE, COMPLETIONS_HEADER, completions, encoding)
     _write_csv(out_dir / LEADERS_FILE, LEADERS_HEADER, leaders, encoding)
-    faq = _faq_rows()
-    # The FAQ is edited in Excel by the DX division; "CSV UTF-8" keeps every character.
-    _write_csv(out_dir / FAQ_FILE, FAQ_HEADER, faq, "utf-8-sig")
+    # The FAQ in the format `dx-bot faq import` reads (CSV UTF-8 with BOM, as Excel saves it).
+    faq = seed_entries()
+    write_faq_file(out_dir / FAQ_FILE, faq)
     return SampleSummary(
         out_dir=out_dir,
         staff=len(people),

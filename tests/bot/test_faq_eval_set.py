@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import tomllib
-from importlib import resources
 from pathlib import Path
 
+from bot.faq.importer import seed_entries
 from bot.faq.text import Synonyms, normalise
 
 EVAL = Path(__file__).parent / "data" / "faq_eval.toml"
@@ -13,8 +13,7 @@ EVAL = Path(__file__).parent / "data" / "faq_eval.toml"
 
 def test_the_evaluation_set_covers_every_entry_and_copies_none() -> None:
     data = tomllib.loads(EVAL.read_text(encoding="utf-8"))
-    seed = {f["id"]: f for f in tomllib.loads(
-        resources.files("config").joinpath("faq_seed.toml").read_text("utf-8"))["faq"]}
+    seed = {e.faq_id: e for e in seed_entries()}
     in_scope = data["in_scope"]
     assert set(in_scope) == set(seed)
     assert sum(len(qs) for qs in in_scope.values()) >= 150
@@ -22,7 +21,7 @@ def test_the_evaluation_set_covers_every_entry_and_copies_none() -> None:
     assert len(data["out_of_scope"]["questions"]) >= 30
     synonyms = Synonyms.load()
     for faq_id, questions in in_scope.items():
-        known = {normalise(q, synonyms) for q in [seed[faq_id]["question"], *seed[faq_id]["alternate_questions"]]}
+        known = {normalise(q, synonyms) for q in [seed[faq_id].question, *seed[faq_id].alternate_questions]}
         for q in questions:
             assert normalise(q, synonyms) not in known, (faq_id, q)
     everything = [q for qs in in_scope.values() for q in qs] + data["out_of_scope"]["questions"]
