@@ -8,7 +8,6 @@ See https://learn.microsoft.com/adaptive-cards/templating/language
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 from functools import lru_cache
@@ -66,7 +65,9 @@ def _fill(node: Any, scope: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
 
 def render(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     """The card `name` (cards/<name>.json) filled with `data`."""
-    return _fill(copy.deepcopy(_template(name)), data, data)
+    # _fill builds new dicts and lists and never mutates its input, so the cached template is
+    # shared safely between renders.
+    return _fill(_template(name), data, data)
 
 
 def attachment(card: Mapping[str, Any]) -> dict[str, Any]:
