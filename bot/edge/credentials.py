@@ -4,6 +4,7 @@ settings) the Graph client uses, instead of botbuilder's own MSAL wrapper."""
 from __future__ import annotations
 
 import asyncio
+import time
 
 from azure.identity import ClientSecretCredential
 from botframework.connector.auth import AppCredentials, MicrosoftAppCredentials, ServiceClientCredentialsFactory
@@ -13,6 +14,7 @@ from config.settings import Settings
 # Multi-tenant bots get their Bot Connector token from this pseudo-tenant; single-tenant bots
 # from their own (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
 BOT_FRAMEWORK_TENANT = "botframework.com"
+REFRESH_AHEAD_SECONDS = 600
 
 
 class _EntraAppCredentials(AppCredentials):
@@ -32,6 +34,7 @@ class EntraCredentialFactory(ServiceClientCredentialsFactory):
 
     def __init__(self, settings: Settings) -> None:
         self._app_id = settings.bot_app_id
+        self._fresh_until: dict[str, float] = {}  # scope → when to fetch ahead of expiry again
         self._credential = None
         if settings.bot_app_id and settings.bot_app_password is not None:
             verify = str(settings.ca_bundle) if settings.ca_bundle else True
@@ -48,8 +51,12 @@ class EntraCredentialFactory(ServiceClientCredentialsFactory):
         token fetch there would stall every conversation. Fetched here in a thread, the
         synchronous ask is a cache hit (azure-identity refreshes ahead of expiry).
         """
-        if self._credential is not None:
-            await asyncio.to_thread(self._credential.get_token, f"{oauth_scope}/.default")
+        scope = f"{oauth_scope}/.default"
+        if self._credential is None or time.time() < self._fresh_until.get(scope, 0.0):
+            return  # the cached token is far from expiry: no thread hop on every turn
+        token = await asyncio.to_thread(self._credential.get_token, scope)
+        # azure-identity refreshes within 5 minutes of expiry, synchronously; warm before that.
+        self._fresh_until[scope] = token.expires_on - REFRESH_AHEAD_SECONDS
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return bool(self._app_id) and app_id == self._app_id
