@@ -85,7 +85,9 @@ async def playground(tmp_path: Path) -> AsyncIterator[Playground]:
     bot_port, pg_port = free_port(), free_port()
     env = {**os.environ, "DX_DATA_DIR": str(data_dir), "DX_BOT_PORT": str(bot_port), "DX_LOG_LEVEL": "WARNING"}
     bot = subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=tmp_path)
-    pg_env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none"}
+    # No browser to open; its log goes to the test's folder, not devTools/ in the checkout.
+    pg_env = {**os.environ, "TEAMSAPPTESTER_BROWSER": "none",
+              "M365_AGENTS_PLAYGROUND_LOGFILE": str(tmp_path / "playground.log")}
     pg = subprocess.Popen(["node", str(PLAYGROUND), "-e", f"http://127.0.0.1:{bot_port}/api/messages",
                            "-c", "msteams", "-p", str(pg_port), "--dt",
                            "--service-url", f"http://127.0.0.1:{pg_port}/_connector"],
