@@ -1,28 +1,43 @@
-"""The FAQ evaluation set stays honest: complete, big enough, and never copied from the FAQ."""
+"""The FAQ evaluation sets stay honest: complete, big enough, and never copied from the FAQ."""
 
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
+
+import pytest
 
 from bot.faq.importer import seed_entries
 from bot.faq.text import Synonyms, normalise
+from tests.bot.faq_eval import EVAL, FRESH
 
-EVAL = Path(__file__).parent / "data" / "faq_eval.toml"
+
+def _load(path) -> dict:
+    return tomllib.loads(path.read_text(encoding="utf-8"))
 
 
-def test_the_evaluation_set_covers_every_entry_and_copies_none() -> None:
-    data = tomllib.loads(EVAL.read_text(encoding="utf-8"))
+def _questions(data: dict) -> list[str]:
+    return [q for qs in data["in_scope"].values() for q in qs] + data["out_of_scope"]["questions"]
+
+
+@pytest.mark.parametrize("path, per_entry, in_scope_total", [(EVAL, 3, 150), (FRESH, 3, 135)])
+def test_an_evaluation_set_covers_every_entry_and_copies_none(path, per_entry, in_scope_total) -> None:
+    data = _load(path)
     seed = {e.faq_id: e for e in seed_entries()}
     in_scope = data["in_scope"]
     assert set(in_scope) == set(seed)
-    assert sum(len(qs) for qs in in_scope.values()) >= 150
-    assert all(len(qs) >= 3 for qs in in_scope.values())
+    assert sum(len(qs) for qs in in_scope.values()) >= in_scope_total
+    assert all(len(qs) >= per_entry for qs in in_scope.values())
     assert len(data["out_of_scope"]["questions"]) >= 30
     synonyms = Synonyms.load()
     for faq_id, questions in in_scope.items():
         known = {normalise(q, synonyms) for q in [seed[faq_id].question, *seed[faq_id].alternate_questions]}
         for q in questions:
             assert normalise(q, synonyms) not in known, (faq_id, q)
-    everything = [q for qs in in_scope.values() for q in qs] + data["out_of_scope"]["questions"]
+    everything = _questions(data)
     assert len(everything) == len(set(everything))
+
+
+def test_the_fresh_set_shares_no_question_with_the_first() -> None:
+    synonyms = Synonyms.load()
+    first = {normalise(q, synonyms) for q in _questions(_load(EVAL))}
+    assert not [q for q in _questions(_load(FRESH)) if normalise(q, synonyms) in first]
