@@ -7,10 +7,16 @@ character bigrams, see analyzer.py). Features the FAQ has never seen still count
 question's length, so a question about something else scores low instead of matching on one
 shared word.
 
-The raw similarity is turned into a probability that the top entry is the right one by a
-logistic model of (top similarity, margin over the runner-up), fitted on the development split
-of tests/bot/data/faq_eval.toml (`python -m tests.bot.faq_eval --fit`). Because the inputs are
-cosines and margins, not counts, one threshold means the same thing for 45 entries or 1,000.
+With a sentence encoder (encoder.py), each entry also gets a meaning similarity: the cosine of
+the question's embedding with its questions' and answer's embeddings, which finds paraphrases
+that share no word ("ログインできない" / "サインインできない").
+
+Each candidate's features (similarity, lead over the best other candidate, coverage, and with
+an encoder meaning and its lead) go through a logistic model fitted on
+tests/bot/data/faq_eval_dev.toml (`python -m tests.bot.faq_eval --fit`), which gives the
+probability that the candidate is what was asked; candidates are ranked by it. Because the
+inputs are cosines and margins, not counts, one threshold means the same thing for 45 entries
+or 1,000.
 """
 
 from __future__ import annotations
@@ -20,13 +26,21 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
+import numpy as np
+
 from bot.faq.analyzer import Analyzer
+from bot.faq.encoder import SentenceEncoder
 from bot.faq.importer import FaqEntry
 
-# Weights fitted by `python -m tests.bot.faq_eval --fit` on the development split.
-CALIBRATION = (-4.68, 4.26, 5.95, 1.36)  # bias, similarity, lead over the runner-up, coverage
+# Weights fitted by `python -m tests.bot.faq_eval --fit` on the development set: bias, then one
+# per feature (see `Similarity.features`). Without an encoder the meaning features are absent.
+CALIBRATION = (-4.68, 4.26, 5.95, 1.36)  # similarity, lead, coverage
+CALIBRATION_WITH_MEANING = (-4.47, 2.01, 3.27, 1.88, 2.0, 2.37)  # ..., meaning, meaning lead
 WORD_WEIGHT = 0.55  # share of the word space in the similarity; the rest is character bigrams
 ANSWER_WEIGHT = 0.35  # how much a match in the answer text counts against one in a question
+# e5 cosines of unrelated Japanese sentences sit around 0.75–0.8; the meaning scale starts there.
+MEANING_FLOOR = 0.8
+ANSWER_MEANING_GAP = 0.03  # a question is closer to a question than to an answer passage
 COVERAGE_WEIGHT = 1.2  # how much "the entry speaks of everything the question mentions" counts
 ANSWER_THRESHOLD = 0.3  # answer directly at or above this probability (chosen on dev)
 SUGGEST_THRESHOLD = 0.1  # list as "did you mean" at or above this probability
@@ -65,16 +79,26 @@ class Match:
 
 @dataclass(frozen=True, slots=True)
 class Similarity:
-    """Raw similarities of the top entries, before calibration (for fitting and evaluation)."""
+    """Features of the candidate entries, best first, before calibration (for fitting too)."""
 
-    ranked: tuple[tuple[str, float], ...]
-    coverage: tuple[float, ...] = ()  # of each ranked entry
+    ids: tuple[str, ...]
+    rows: tuple[tuple[float, ...], ...]  # `features` of each candidate
 
-    def features(self, i: int = 0) -> tuple[float, float, float]:
-        """(similarity, lead over the best other entry, coverage) of the i-th entry."""
-        s = self.ranked[i][1]
-        others = max((r for j, (_, r) in enumerate(self.ranked) if j != i), default=0.0)
-        return s, s - others, self.coverage[i]
+    def features(self, i: int) -> tuple[float, ...]:
+        """(similarity, its lead over the best other candidate, coverage[, meaning, its lead])."""
+        return self.rows[i]
+
+
+def _feature_rows(raw: Sequence[tuple[float, ...]]) -> list[tuple[float, ...]]:
+    """Adds to each candidate's (similarity, coverage[, meaning]) the leads over the others."""
+    rows = []
+    for i, values in enumerate(raw):
+        row: list[float] = []
+        for k, v in enumerate(values):
+            others = max((r[k] for j, r in enumerate(raw) if j != i), default=0.0)
+            row += [v] if k == 1 else [v, v - others]
+        rows.append(tuple(row))
+    return rows
 
 
 def calibrate(x: Sequence[float], weights: Sequence[float] = CALIBRATION) -> float:
@@ -127,8 +151,10 @@ class _Space:
 class FaqMatcher:
     """An immutable index of FAQ entries."""
 
-    def __init__(self, entries: Iterable[FaqEntry], analyzer: Analyzer) -> None:
+    def __init__(self, entries: Iterable[FaqEntry], analyzer: Analyzer,
+                 encoder: SentenceEncoder | None = None) -> None:
         self.analyzer = analyzer
+        self.encoder = encoder
         self.entries: dict[str, FaqEntry] = {}
         q_docs: list[Counter[str]] = []
         q_owner: list[int] = []
@@ -143,22 +169,37 @@ class FaqMatcher:
         self._ids = list(self.entries)
         n = len(self._ids)
         self._q_owner = q_owner
-        words = [_only(d, "w:") for d in q_docs]
-        grams = [_only(d, "c:") for d in q_docs]
-        self._q_words = _Space(words, q_owner, n)
-        self._q_grams = _Space(grams, q_owner, n)
+        self._q_words = _Space([_only(d, "w:") for d in q_docs], q_owner, n)
+        self._q_grams = _Space([_only(d, "c:") for d in q_docs], q_owner, n)
         self._a_words = _Space([_only(d, "w:") for d in a_docs], list(range(n)), n)
         # Everything each entry mentions anywhere, for coverage (see `similarity`).
         vocab: list[set[str]] = [set(a) for a in a_docs]
         for doc, owner in zip(q_docs, q_owner):
             vocab[owner].update(doc)
         self._vocab = [frozenset(v) for v in vocab]
+        self._weights = CALIBRATION if encoder is None else CALIBRATION_WITH_MEANING
+        if encoder is not None:
+            asked = [(i, t) for i, e in enumerate(self.entries.values())
+                     for t in (e.question, *e.alternate_questions) if t]
+            self._asked_vectors = encoder.encode([t for _, t in asked], "query")
+            self._asked_owner = np.array([i for i, _ in asked], dtype=np.intp)
+            self._answer_vectors = encoder.encode([e.answer for e in self.entries.values()], "passage")
 
     def __len__(self) -> int:
         return len(self._ids)
 
-    def similarity(self, question: str) -> Similarity:
-        """Raw similarity of the question with the best entries, best first."""
+    def _meaning(self, question: str) -> np.ndarray:
+        """Per entry, 0–1: how close the question's embedding comes to the entry's."""
+        assert self.encoder is not None
+        v = self.encoder.encode([question], "query")[0]
+        best = np.full(len(self._ids), -1.0, dtype=np.float32)
+        if len(self._asked_owner):
+            np.maximum.at(best, self._asked_owner, self._asked_vectors @ v)
+            best = np.maximum(best, self._answer_vectors @ v - ANSWER_MEANING_GAP)
+        return np.clip((best - MEANING_FLOOR) / (1 - MEANING_FLOOR), 0.0, 1.0)
+
+    def similarity(self, question: str, limit: int | None = CANDIDATES + 1) -> Similarity:
+        """Features of the entries worth a look, best first (by calibrated probability)."""
         feats = self.analyzer.features(question)
         word_feats = _only(feats, "w:")
         best: dict[int, float] = defaultdict(float)
@@ -170,33 +211,40 @@ class FaqMatcher:
             best[owner] = max(best[owner], sim)
         for entry, sim in self._a_words.scores(word_feats).items():
             best[entry] = max(best[entry], ANSWER_WEIGHT * sim)
+        shortlist = [e for e, _ in sorted(best.items(), key=lambda kv: -kv[1])[:CANDIDATES * 4]]
+        meaning = None
+        if self.encoder is not None and self._ids:
+            meaning = self._meaning(question)
+            # Entries close in meaning are looked at even when they share no word.
+            shortlist += [int(e) for e in np.argsort(-meaning)[:CANDIDATES * 2]
+                          if meaning[e] > 0 and int(e) not in best]
         # Coverage: the share of the question's weight that the entry mentions somewhere (its
         # questions, tags or answer). A paraphrase is mostly covered; a question about
         # something else that shares one word with the FAQ ("市営住宅の募集はいつ") is not.
-        shortlist = sorted(best.items(), key=lambda kv: -kv[1])[:CANDIDATES * 4]
         weights = {f: self._q_words.idf(f) if f.startswith("w:") else self._q_grams.idf(f)
                    for f in feats}
         total = sum(weights.values()) or 1.0
-        scored = []
-        for entry, sim in shortlist:
+        raw = []
+        for entry in shortlist:
             covered = sum(w for f, w in weights.items() if f in self._vocab[entry]) / total
-            scored.append((self._ids[entry], (sim + COVERAGE_WEIGHT * covered) / (1 + COVERAGE_WEIGHT),
-                           covered))
-        scored.sort(key=lambda t: (-t[1], t[0]))
-        scored = scored[:CANDIDATES + 1]
-        return Similarity(tuple((e, s) for e, s, _ in scored), tuple(c for _, _, c in scored))
+            lexical = (best.get(entry, 0.0) + COVERAGE_WEIGHT * covered) / (1 + COVERAGE_WEIGHT)
+            raw.append((lexical, covered) if meaning is None else (lexical, covered, float(meaning[entry])))
+        rows = _feature_rows(raw)
+        ids = [self._ids[e] for e in shortlist]
+        order = sorted(range(len(rows)), key=lambda i: (-calibrate(rows[i], self._weights), ids[i]))[:limit]
+        return Similarity(tuple(ids[i] for i in order), tuple(rows[i] for i in order))
 
     def match(self, question: str) -> Match:
         """The entry to answer with (if any), its probability and the runners-up."""
         sim = self.similarity(question)
-        if not sim.ranked:
+        if not sim.ids:
             return Match(False, None, 0.0, ())
         # Each candidate's probability counts its lead over the best other one, so two
         # near-equal entries both come out unsure (and become "did you mean").
-        scores = [calibrate(sim.features(i)) for i in range(min(CANDIDATES, len(sim.ranked)))]
+        scores = [calibrate(sim.features(i), self._weights) for i in range(min(CANDIDATES, len(sim.ids)))]
         # At most one entry is right, so the probabilities cannot add up to more than 1.
         total = max(1.0, sum(scores))
-        candidates = [Candidate(faq_id, p / total) for (faq_id, _), p in zip(sim.ranked, scores)]
+        candidates = [Candidate(faq_id, p / total) for faq_id, p in zip(sim.ids, scores)]
         top = candidates[0]
         close = len(candidates) > 1 and candidates[1].score >= CLOSE_RATIO * top.score
         answered = top.score >= ANSWER_THRESHOLD and not close

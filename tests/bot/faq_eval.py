@@ -1,44 +1,33 @@
-"""Scores the FAQ matcher on the evaluation set: `python -m tests.bot.faq_eval [--split test]`.
+"""Scores the FAQ matcher on the evaluation set: `python -m tests.bot.faq_eval [--split dev]`.
 
-The set (tests/bot/data/faq_eval.toml) is split in two by a hash of each question: tune on
-`dev`, report `test`, which nothing was tuned on. `fresh` (tests/bot/data/faq_eval_fresh.toml)
-is a second held-out set, written later and whole, after `test` had been measured several
-times. `--fit` refits the calibration on dev and prints the weights to paste into
-bot/faq/matcher.py. `--show-misses` lists dev mistakes only (looking at held-out mistakes would
-turn them into dev).
+Two files, written by hand as staff type:
+- `dev` (tests/bot/data/faq_eval_dev.toml): tune on it. Until 2026-11-23 half of it (by a hash of
+  each question) was the held-out split; that half had been measured several times while the
+  matcher was tuned, so it became development data and a fresh set was written.
+- `test` (tests/bot/data/faq_eval_test.toml): held out, written whole before the matcher was
+  changed again; nothing is tuned on it and its mistakes are never printed.
+
+`--fit` refits the calibration on dev and prints the weights to paste into
+bot/faq/matcher.py. `--show-misses` lists dev mistakes only.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.importer import FaqEntry, seed_entries
-from bot.faq.matcher import CALIBRATION, FaqMatcher, calibrate
+from bot.faq.encoder import SentenceEncoder, open_encoder
+from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 
-EVAL = Path(__file__).parent / "data" / "faq_eval.toml"
-FRESH = Path(__file__).parent / "data" / "faq_eval_fresh.toml"
+EVAL = Path(__file__).parent / "data" / "faq_eval_dev.toml"
+TEST = Path(__file__).parent / "data" / "faq_eval_test.toml"
 TARGETS = {"top1": 0.97, "answered_correct": 0.93, "answered_wrong": 0.02, "oos_rejected": 0.90}
-
-
-def _hash(question: str) -> bytes:
-    return hashlib.sha256(question.encode("utf-8")).digest()
-
-
-def split_group(questions: list[str]) -> dict[str, str]:
-    """`dev` or `test` for each question of one group (one FAQ entry, or out of scope).
-
-    Ordered by a hash of the text and alternated, so each entry and the out-of-scope set are
-    halved evenly, and the assignment never depends on the matcher.
-    """
-    ordered = sorted(questions, key=_hash)
-    return {q: ("dev" if i % 2 == 0 else "test") for i, q in enumerate(ordered)}
 
 
 @dataclass(frozen=True)
@@ -54,14 +43,10 @@ def _groups(path: Path) -> list[tuple[str | None, list[str]]]:
 
 
 def load_cases(split: str | None) -> list[Case]:
-    """Cases of one split: `dev`, `test`, `fresh`, or None for dev and test together."""
-    if split == "fresh":
-        return [Case(q, expected) for expected, questions in _groups(FRESH) for q in questions]
-    cases = []
-    for expected, questions in _groups(EVAL):
-        splits = split_group(questions)
-        cases += [Case(q, expected) for q in questions if split is None or splits[q] == split]
-    return cases
+    """Cases of one split: `dev`, `test`, or None for both."""
+    paths = {"dev": [EVAL], "test": [TEST], None: [EVAL, TEST]}[split]
+    return [Case(q, expected) for path in paths for expected, questions in _groups(path)
+            for q in questions]
 
 
 @dataclass(frozen=True)
@@ -113,57 +98,108 @@ def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:
     return Report(len(inside), len(outside), top1 / n, correct / n, wrong / n, rejected / o, misses)
 
 
-def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case]) -> tuple[float, ...]:
-    """Logistic regression of "the top entry is right" on `Similarity.features`.
+def _leave_one_question_out(entries: list[FaqEntry]) -> list[tuple[list[FaqEntry], Case]]:
+    """Each of an entry's own questions, asked of an FAQ whose entry lacks it: more development
+    questions that nobody on this project wrote, phrased as the division phrases them."""
+    out = []
+    for entry in entries:
+        texts = [entry.question, *entry.alternate_questions]
+        for i, text in enumerate(texts):
+            rest = texts[:i] + texts[i + 1:]
+            if not rest:
+                continue
+            smaller = replace(entry, question=rest[0], alternate_questions=tuple(rest[1:]))
+            out.append(([smaller if e is entry else e for e in entries], Case(text, entry.faq_id)))
+    return out
 
-    Besides the out-of-scope questions, every in-scope question is also asked once of an FAQ
-    without its entry: the nearest wrong entry then looks like a real near miss, the hardest
-    kind of negative, and there are as many of them as there are questions.
+
+def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
+        encoder: SentenceEncoder | None) -> tuple[float, ...]:
+    """Logistic regression of "this candidate is right" on `Similarity.features`, over every
+    candidate the matcher looks at, so the model learns to rank as well as to doubt.
+
+    Questions are the dev cases; each in-scope one is also asked of an FAQ without its entry
+    (every candidate is then a near miss, the hardest negative), and each FAQ question of an FAQ
+    without that question (leave one out).
     """
-    matcher = FaqMatcher(entries, analyzer)
+    groups: list[tuple[list[FaqEntry], list[Case]]] = [(entries, cases)]
+    for held_out in sorted({c.expected for c in cases if c.expected}):
+        groups.append(([e for e in entries if e.faq_id != held_out],
+                       [Case(c.question, None) for c in cases if c.expected == held_out]))
+    groups += [(smaller, [case]) for smaller, case in _leave_one_question_out(entries)]
     rows: list[tuple[tuple[float, ...], float]] = []
-    for case in cases:
-        sim = matcher.similarity(case.question)
-        if sim.ranked:
-            right = sim.ranked[0][0] == case.expected
-            rows.append(((1.0, *sim.features(0)), 1.0 if right else 0.0))
-    for held_out in {c.expected for c in cases if c.expected}:
-        without = FaqMatcher([e for e in entries if e.faq_id != held_out], analyzer)
-        for case in cases:
-            if case.expected == held_out:
-                sim = without.similarity(case.question)
-                if sim.ranked:
-                    rows.append(((1.0, *sim.features(0)), 0.0))
-    w = [0.0] * len(rows[0][0])
-    rate = 0.5
-    for _ in range(20000):
-        grad = [0.0] * len(w)
+    for group_entries, group_cases in groups:
+        matcher = FaqMatcher(group_entries, analyzer, encoder)
+        for case in group_cases:
+            sim = matcher.similarity(case.question, limit=None)
+            rows += [((1.0, *sim.features(i)), 1.0 if faq_id == case.expected else 0.0)
+                     for i, faq_id in enumerate(sim.ids)]
+    return _newton(rows)
+
+
+def _newton(rows: list[tuple[tuple[float, ...], float]], l2: float = 1e-3) -> tuple[float, ...]:
+    """Logistic regression by Newton's method; a little L2 on the slopes keeps the fit from
+    chasing a perfectly separable development set."""
+    d = len(rows[0][0])
+    w = [0.0] * d
+    for _ in range(50):
+        grad = [0.0] * d
+        hess = [[0.0] * d for _ in range(d)]
         for x, y in rows:
-            error = calibrate(x[1:], w) - y
-            for k, v in enumerate(x):
-                grad[k] += error * v
-        # A little L2 on the slopes keeps the fit from chasing a perfectly separable dev split.
-        w = [wk - rate * (g / len(rows) + (1e-3 * wk if k else 0.0))
-             for k, (wk, g) in enumerate(zip(w, grad))]
+            p = calibrate(x[1:], w)
+            for i in range(d):
+                grad[i] += (p - y) * x[i]
+                for j in range(d):
+                    hess[i][j] += p * (1 - p) * x[i] * x[j]
+        for i in range(1, d):
+            grad[i] += l2 * len(rows) * w[i]
+            hess[i][i] += l2 * len(rows)
+        step = _solve(hess, grad)
+        w = [a - b for a, b in zip(w, step)]
+        if max(map(abs, step)) < 1e-7:
+            break
     return tuple(round(v, 2) for v in w)
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """x with a·x = b (Gauss–Jordan with partial pivoting; a is small and well-conditioned)."""
+    n = len(b)
+    m = [row[:] + [v] for row, v in zip(a, b)]
+    for c in range(n):
+        pivot = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[pivot] = m[pivot], m[c]
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                m[r] = [x - f * y for x, y in zip(m[r], m[c])]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def open_eval_encoder(kind: str) -> SentenceEncoder | None:
+    """The encoder to evaluate with; vectors cached in .cache/ so reruns take seconds."""
+    return open_encoder(kind, Path(__file__).resolve().parents[2] / ".cache" / "faq-embeddings.sqlite3")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bot.faq_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["dev", "test", "fresh", "all"], default="test")
+    parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
     parser.add_argument("--fit", action="store_true", help="refit the calibration on dev")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
+    parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
+                        help="sentence encoder (default e5, as the bot; none: words only)")
     args = parser.parse_args(argv)
     entries, analyzer = seed_entries(), Analyzer(Synonyms.load())
-    matcher = FaqMatcher(entries, analyzer)
+    encoder = open_eval_encoder(args.encoder)
+    matcher = FaqMatcher(entries, analyzer, encoder)
     if args.fit:
-        weights = fit(entries, analyzer, load_cases("dev"))
-        print(f"CALIBRATION = {weights}  # was {CALIBRATION}")
+        weights = fit(entries, analyzer, load_cases("dev"), encoder)
+        name = "CALIBRATION" if encoder is None else "CALIBRATION_WITH_MEANING"
+        print(f"{name} = {weights}  # was {CALIBRATION if encoder is None else CALIBRATION_WITH_MEANING}")
         return 0
     split = None if args.split == "all" else args.split
     report = evaluate(matcher, load_cases(split))
-    print(f"FAQ matcher on the {args.split} split ({len(matcher)} FAQ entries)")
+    print(f"FAQ matcher on the {args.split} split ({len(matcher)} FAQ entries, encoder {args.encoder})")
     print("\n".join(report.lines()))
     if args.show_misses:
         if args.split != "dev":

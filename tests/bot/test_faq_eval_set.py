@@ -8,7 +8,7 @@ import pytest
 
 from bot.faq.importer import seed_entries
 from bot.faq.text import Synonyms, normalise
-from tests.bot.faq_eval import EVAL, FRESH
+from tests.bot.faq_eval import EVAL, TEST
 
 
 def _load(path) -> dict:
@@ -19,7 +19,7 @@ def _questions(data: dict) -> list[str]:
     return [q for qs in data["in_scope"].values() for q in qs] + data["out_of_scope"]["questions"]
 
 
-@pytest.mark.parametrize("path, per_entry, in_scope_total", [(EVAL, 3, 150), (FRESH, 3, 135)])
+@pytest.mark.parametrize("path, per_entry, in_scope_total", [(EVAL, 3, 150), (TEST, 3, 135)])
 def test_an_evaluation_set_covers_every_entry_and_copies_none(path, per_entry, in_scope_total) -> None:
     data = _load(path)
     seed = {e.faq_id: e for e in seed_entries()}
@@ -37,7 +37,7 @@ def test_an_evaluation_set_covers_every_entry_and_copies_none(path, per_entry, i
     assert len(everything) == len(set(everything))
 
 
-def test_the_fresh_set_shares_no_question_with_the_first() -> None:
+def test_the_held_out_set_shares_no_question_with_the_first() -> None:
     synonyms = Synonyms.load()
     first = {normalise(q, synonyms) for q in _questions(_load(EVAL))}
-    assert not [q for q in _questions(_load(FRESH)) if normalise(q, synonyms) in first]
+    assert not [q for q in _questions(_load(TEST)) if normalise(q, synonyms) in first]
