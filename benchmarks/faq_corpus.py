@@ -34,7 +34,7 @@ def generated_entries(count: int, *, seed: int = 5) -> list[FaqEntry]:
             f"{system}で{obj}を{noun}するには？",
             (f"{system}の{obj}を{verb}方法", f"{obj}の{noun}が{system}でできない"),
             f"{system}の［{obj}］画面から［{noun}］を選びます。権限がない場合は所管課に申請してください。",
-            system, f"{system},{obj}", None,
+            "その他", f"{system},{obj}", None,  # a category the FAQ list accepts
         ))
     return out
 

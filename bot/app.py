@@ -13,6 +13,7 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
 from bot.edge import BotEndpoint
+from bot.faq.encoder import encoder_from
 from bot.faq.service import FaqService
 from bot.questions import QuestionLog
 from config.schema import load_list_specs
@@ -44,10 +45,13 @@ class BotCore:
 
 
 @contextlib.asynccontextmanager
-async def open_bot(settings: Settings) -> AsyncIterator[BotCore]:
-    """Open the store, load the FAQ index and build the pipeline; close it all on exit."""
+async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIterator[BotCore]:
+    """Open the store, load the FAQ index and build the pipeline; close it all on exit.
+
+    `words_first`: answer from a words-only index until `FaqService.keep_fresh` adds meaning.
+    """
     async with open_store(settings) as store:
-        faq = await FaqService.load(store)
+        faq = await FaqService.load(store, encoder_from(settings), words_first=words_first)
         conversations = open_conversations(settings)
         try:
             services = Services(faq, QuestionLog(store), conversations)
@@ -58,7 +62,7 @@ async def open_bot(settings: Settings) -> AsyncIterator[BotCore]:
 
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    async with open_bot(settings) as core:
+    async with open_bot(settings, words_first=True) as core:
         app[STORE] = core.store
         app[FAQ] = core.faq
         app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
@@ -83,7 +87,8 @@ async def healthz(request: web.Request) -> web.Response:
             lists[name] = None
             healthy = False
     body = {"status": "ok" if healthy else "degraded", "store": request.app[SETTINGS].store,
-            "lists": lists, "faq_entries": len(request.app[FAQ].matcher)}
+            "lists": lists, "faq_entries": len(request.app[FAQ].matcher),
+            "faq_index": request.app[FAQ].mode}
     return web.json_response(body, status=200 if healthy else 503)
 
 

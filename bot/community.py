@@ -140,7 +140,7 @@ def build_router(services: Services) -> Router:
         if len(text) > MAX_QUESTION_CHARS:
             await turn.send_text(turn.t["too_long"].format(limit=MAX_QUESTION_CHARS))
             return
-        await reply_to_question(turn, text, faq.ask(text))
+        await reply_to_question(turn, text, await faq.ask(text))
 
     async def reply_to_question(turn: Turn, text: str, match: Match) -> None:
         if match.answered and (entry := faq.entry(match.faq_id or "")) is not None:
@@ -173,7 +173,7 @@ def build_router(services: Services) -> Router:
 
     @router.card_action("faq.none", NoneOfThese)
     async def none_of_these(turn: Turn, data: NoneOfThese) -> CardReply:
-        match = faq.ask(data.asked) if data.asked else None
+        match = await faq.ask(data.asked) if data.asked else None
         question_id = await questions.unanswered(
             asker(turn), data.asked or "-", match.candidates[0].faq_id if match and match.candidates else None,
             match.score if match else 0.0)

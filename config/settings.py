@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     bot_token_issuer: str = Field("https://api.botframework.com",
                                   description="Issuer of the Bot Connector's tokens.")
     faq_refresh_seconds: float = Field(60.0, gt=0, description="How often the bot rereads the FAQ list.")
+    faq_encoder: Literal["e5", "none"] = Field(
+        "e5", description="Sentence encoder of the FAQ matcher (none: words only).")
+    faq_embedding_cache: Path | None = Field(
+        None, description="SQLite cache of FAQ sentence vectors; default DATA_DIR/faq-embeddings.sqlite3.")
 
     # The sync scheduler's health endpoint (`dx-sync schedule`).
     sync_health_host: str = Field("127.0.0.1", description="Address of the scheduler's /healthz.")
@@ -113,6 +117,11 @@ class Settings(BaseSettings):
     def sqlite_path(self) -> Path:
         """The embedded store's database file."""
         return self.data_dir / "lists.sqlite3"
+
+    @property
+    def faq_embedding_cache_path(self) -> Path:
+        """Where FAQ sentence vectors are cached: DX_FAQ_EMBEDDING_CACHE, else in DATA_DIR."""
+        return self.faq_embedding_cache or self.data_dir / "faq-embeddings.sqlite3"
 
     @property
     def authority_is_public_cloud(self) -> bool:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
+
+# FAQ sentence vectors are cached across tests and runs (gitignored): every bot the tests start
+# embeds the same FAQ, and embedding is the slow part (~10 ms a text). A clean checkout fills it once.
+EMBEDDING_CACHE = Path(__file__).resolve().parents[1] / ".cache" / "faq-embeddings.sqlite3"
 
 
 @pytest.fixture(autouse=True)
@@ -12,5 +17,6 @@ def _clean_dx_environment(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pyt
     for name in list(os.environ):
         if name.startswith("DX_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("DX_FAQ_EMBEDDING_CACHE", str(EMBEDDING_CACHE))
     # pydantic-settings reads .env from the working directory; tests run where none exists.
     monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -18,9 +18,12 @@ import logging
 import sqlite3
 import threading
 from pathlib import Path
-from typing import Literal, Protocol, Sequence
+from typing import TYPE_CHECKING, Literal, Protocol, Sequence
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +35,9 @@ class SentenceEncoder(Protocol):
 
     model_id: str
 
-    def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
-        """An (n, dim) float32 array, one row per text, in order."""
+    def encode(self, texts: Sequence[str], kind: Kind, *, remember: bool = True) -> np.ndarray:
+        """An (n, dim) float32 array, one row per text, in order. `remember=False`: a one-off
+        text (a staff member's question), not worth a place in any cache."""
 
 
 class E5Encoder:
@@ -48,7 +52,7 @@ class E5Encoder:
         # The C engine keeps scratch buffers per model: one call at a time.
         self._lock = threading.Lock()
 
-    def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    def encode(self, texts: Sequence[str], kind: Kind, *, remember: bool = True) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._model.dim), dtype=np.float32)
         with self._lock:
@@ -77,7 +81,10 @@ class CachedEncoder:
     def _key(self, text: str, kind: Kind) -> bytes:
         return hashlib.sha256(f"{self.model_id}\0{kind}\0{text}".encode("utf-8")).digest()
 
-    def encode(self, texts: Sequence[str], kind: Kind) -> np.ndarray:
+    def encode(self, texts: Sequence[str], kind: Kind, *, remember: bool = True) -> np.ndarray:
+        if not remember:
+            # Questions are mostly unique: caching them would only grow memory and the file.
+            return self._inner.encode(texts, kind, remember=False)
         keys = [self._key(t, kind) for t in texts]
         with self._lock:
             missing = [k for k in dict.fromkeys(keys) if k not in self._memory]
@@ -115,7 +122,12 @@ class CachedEncoder:
 
 
 def open_encoder(kind: str, cache_path: Path | None) -> CachedEncoder | None:
-    """The encoder the settings name (`e5` or `none`), cached at `cache_path`."""
+    """The encoder named `e5` or `none` (None), its vectors cached at `cache_path`."""
     if kind == "none":
         return None
     return CachedEncoder(E5Encoder(), cache_path)
+
+
+def encoder_from(settings: "Settings") -> CachedEncoder | None:
+    """The encoder DX_FAQ_ENCODER names, cached where DX_FAQ_EMBEDDING_CACHE says."""
+    return open_encoder(settings.faq_encoder, settings.faq_embedding_cache_path)

@@ -191,7 +191,7 @@ class FaqMatcher:
     def _meaning(self, question: str) -> np.ndarray:
         """Per entry, 0–1: how close the question's embedding comes to the entry's."""
         assert self.encoder is not None
-        v = self.encoder.encode([question], "query")[0]
+        v = self.encoder.encode([question], "query", remember=False)[0]
         best = np.full(len(self._ids), -1.0, dtype=np.float32)
         if len(self._asked_owner):
             np.maximum.at(best, self._asked_owner, self._asked_vectors @ v)

@@ -2,6 +2,10 @@
 
 The list's change feed drives it: the first read takes every item, later reads only what
 changed, and the matcher is rebuilt (off the event loop) only when something did.
+
+With a sentence encoder, a cold start of a large FAQ takes a while to embed (about 10 ms a text
+on this kind of machine; cached afterwards). The bot therefore starts on a words-only index
+and answers at once; `keep_fresh` swaps in the index with meaning as soon as it is built.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from bot.faq.analyzer import Analyzer
+from bot.faq.encoder import SentenceEncoder
 from bot.faq.importer import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.text import Synonyms
@@ -30,18 +35,26 @@ def entry_from_item(item: Item) -> FaqEntry | None:
 class FaqService:
     """Answers questions from the FAQ list; `refresh` picks up the division's edits."""
 
-    def __init__(self, store: ListStore, analyzer: Analyzer) -> None:
+    def __init__(self, store: ListStore, analyzer: Analyzer, encoder: SentenceEncoder | None = None) -> None:
         self._store = store
         self._analyzer = analyzer
+        self._encoder = encoder
+        self._meaning_pending = False
         self._items: dict[str, FaqEntry] = {}
         self._token: str | None = None
         self._matcher = FaqMatcher((), analyzer)
         self._lock = asyncio.Lock()
 
     @classmethod
-    async def load(cls, store: ListStore) -> "FaqService":
-        """The service over `store`'s FAQ list, indexed and ready to answer."""
-        service = cls(store, Analyzer(Synonyms.load()))
+    async def load(cls, store: ListStore, encoder: SentenceEncoder | None = None, *,
+                   words_first: bool = False) -> "FaqService":
+        """The service over `store`'s FAQ list, indexed and ready to answer.
+
+        `words_first`: with an encoder, answer from a words-only index until `keep_fresh` has
+        built the one with meaning (for a server that must answer within seconds of start).
+        """
+        service = cls(store, Analyzer(Synonyms.load()), encoder)
+        service._meaning_pending = words_first and encoder is not None
         await service.refresh()
         return service
 
@@ -53,9 +66,17 @@ class FaqService:
         """The entry with this id, if it is (still) published."""
         return self._matcher.entries.get(faq_id)
 
-    def ask(self, question: str) -> Match:
-        """What the FAQ says to `question` (pure; the index in memory)."""
-        return self._matcher.match(question)
+    async def ask(self, question: str) -> Match:
+        """What the FAQ says to `question` (the index in memory; embedding runs off the loop)."""
+        matcher = self._matcher
+        if matcher.encoder is None:
+            return matcher.match(question)
+        return await asyncio.to_thread(matcher.match, question)
+
+    @property
+    def mode(self) -> str:
+        """`meaning` when the index uses the encoder, `words` when not (yet)."""
+        return "words" if self._matcher.encoder is None else "meaning"
 
     async def refresh(self) -> bool:
         """Read the FAQ list's changes; True when the index was rebuilt."""
@@ -74,16 +95,29 @@ class FaqService:
             self._token = changes.token
             if not (changes.full or changes.items or changes.deleted):
                 return False
-            entries = sorted(self._items.values(), key=lambda e: e.faq_id)
-            self._matcher = await asyncio.to_thread(FaqMatcher, entries, self._analyzer)
-            logger.info("FAQ index built: %d entries", len(entries))
+            await self._build(None if self._meaning_pending else self._encoder)
             return True
 
+    async def _build(self, encoder: SentenceEncoder | None) -> None:
+        entries = sorted(self._items.values(), key=lambda e: e.faq_id)
+        self._matcher = await asyncio.to_thread(FaqMatcher, entries, self._analyzer, encoder)
+        logger.info("FAQ index built: %d entries, %s", len(entries),
+                    "words and meaning" if encoder is not None else "words only")
+
+    async def add_meaning(self) -> None:
+        """Build the index with meaning, if `load(words_first=True)` left it words-only."""
+        async with self._lock:
+            if self._meaning_pending:
+                await self._build(self._encoder)
+                self._meaning_pending = False
+
     async def keep_fresh(self, interval: float) -> None:
-        """Refresh forever, every `interval` seconds; errors are logged and retried."""
+        """Add meaning if pending, then refresh every `interval` seconds, forever; errors are
+        logged and retried (the current index keeps answering)."""
         while True:
-            await asyncio.sleep(interval)
             try:
+                await self.add_meaning()
                 await self.refresh()
-            except Exception:  # noqa: BLE001 - a store hiccup must not stop the bot answering
+            except Exception:  # noqa: BLE001 - a store or encoder hiccup must not stop the bot answering
                 logger.warning("FAQ refresh failed; answering from the current index", exc_info=True)
+            await asyncio.sleep(interval)

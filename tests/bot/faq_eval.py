@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
@@ -57,7 +57,8 @@ class Report:
     answered_correct: float
     answered_wrong: float
     oos_rejected: float
-    misses: list[str]
+    # Kept out of the repr, so a failing assertion on a report cannot print held-out mistakes.
+    misses: list[str] = field(repr=False)
 
     def meets_targets(self) -> bool:
         return (self.top1 >= TARGETS["top1"] and self.answered_correct >= TARGETS["answered_correct"]
@@ -176,8 +177,10 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 
 def open_eval_encoder(kind: str) -> SentenceEncoder | None:
-    """The encoder to evaluate with; vectors cached in .cache/ so reruns take seconds."""
-    return open_encoder(kind, Path(__file__).resolve().parents[2] / ".cache" / "faq-embeddings.sqlite3")
+    """The encoder to evaluate with; vectors cached in .cache/ (as the tests do) so reruns take seconds."""
+    from tests.conftest import EMBEDDING_CACHE
+
+    return open_encoder(kind, EMBEDDING_CACHE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -196,3 +196,18 @@ async def test_the_bot_picks_up_an_edit_of_the_faq_list(bot: RunningBot) -> None
     await wait_for_replies(bot, 1)
     [card] = bot.connector.fake.cards()
     assert card["actions"][-1]["data"]["faqId"] == "FAQ-0100"
+
+
+async def test_the_bot_answers_from_words_at_once_and_adds_meaning_in_the_background(bot: RunningBot) -> None:
+    states = []
+    for _ in range(100):
+        async with bot.http.get(f"{bot.url}/healthz") as response:
+            states.append((await response.json())["faq_index"])
+        if states[-1] == "meaning":
+            break
+        await asyncio.sleep(0.1)
+    assert states[-1] == "meaning" and set(states) <= {"words", "meaning"}
+    await bot.post(a.personal_message(bot.connector.service_url, "パスワードを忘れてしまいました"))
+    await wait_for_replies(bot, 1)
+    [card] = bot.connector.fake.cards()
+    assert card["actions"][-1]["data"]["faqId"] == "FAQ-0035"

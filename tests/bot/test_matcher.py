@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.faq.analyzer import Analyzer
+from bot.faq.encoder import SentenceEncoder
 from bot.faq.importer import FaqEntry, seed_entries
 from bot.faq.matcher import ANSWER_THRESHOLD, FaqMatcher
 from bot.faq.text import Synonyms
@@ -17,8 +18,15 @@ def analyzer() -> Analyzer:
 
 
 @pytest.fixture(scope="module")
-def matcher(analyzer: Analyzer) -> FaqMatcher:
-    return FaqMatcher(seed_entries(), analyzer)
+def encoder() -> SentenceEncoder:
+    return faq_eval.open_eval_encoder("e5")
+
+
+@pytest.fixture(scope="module", params=["words", "meaning"])
+def matcher(request: pytest.FixtureRequest, analyzer: Analyzer) -> FaqMatcher:
+    """The seed FAQ, words only and with the encoder the bot uses by default."""
+    encoder = request.getfixturevalue("encoder") if request.param == "meaning" else None
+    return FaqMatcher(seed_entries(), analyzer, encoder)
 
 
 def entry(faq_id: str, question: str, *alternates: str, answer: str = "回答です。") -> FaqEntry:
@@ -51,6 +59,47 @@ def test_the_right_entry_wins_among_neighbours(analyzer: Analyzer) -> None:
     assert m.match("シェアポイントでリストを作成したい").candidates[0].faq_id == "C"
 
 
+def test_meaning_finds_paraphrases_that_share_no_word(analyzer: Analyzer, encoder: SentenceEncoder) -> None:
+    faq = [entry("A", "間違って削除したファイルを元に戻したい"), entry("B", "Teamsの通知を減らしたい"),
+           entry("C", "会議を録画したい"), entry("D", "パスワードを忘れた")]
+    words, meaning = FaqMatcher(faq, analyzer), FaqMatcher(faq, analyzer, encoder)
+    for question, expected in [("うっかり捨てた書類を取り返せる？", "A"), ("ミーティングをビデオに撮りたい", "C"),
+                               ("ログインの暗証番号が思い出せない", "D")]:
+        assert words.match(question).candidates == (), question
+        found = meaning.match(question)
+        assert found.candidates[0].faq_id == expected, question
+        # Nothing in common but meaning is not enough to answer outright.
+        assert not found.answered
+
+
+def test_the_encoder_caches_vectors_across_restarts(tmp_path, encoder: SentenceEncoder) -> None:
+    from bot.faq.encoder import CachedEncoder
+
+    calls: list[int] = []
+
+    class Counting:
+        model_id = encoder.model_id
+
+        def encode(self, texts, kind, remember=True):
+            calls.append(len(texts))
+            return encoder.encode(texts, kind)
+
+    first = CachedEncoder(Counting(), tmp_path / "vectors.sqlite3")
+    vectors = first.encode(["会議を録画したい", "パスワードを忘れた", "会議を録画したい"], "query")
+    assert vectors.shape == (3, 384) and (vectors[0] == vectors[2]).all()
+    assert calls == [2]
+    again = CachedEncoder(Counting(), tmp_path / "vectors.sqlite3").encode(["パスワードを忘れた"], "query")
+    assert calls == [2] and (again[0] == vectors[1]).all()
+    # A question and an answer passage of the same text are different vectors (e5's prefixes).
+    CachedEncoder(Counting(), tmp_path / "vectors.sqlite3").encode(["パスワードを忘れた"], "passage")
+    assert calls == [2, 1]
+    # A staff member's question is embedded every time and never stored.
+    asked = CachedEncoder(Counting(), tmp_path / "vectors.sqlite3")
+    asked.encode(["会議を録画したい"], "query", remember=False)
+    asked.encode(["会議を録画したい"], "query", remember=False)
+    assert calls == [2, 1, 1, 1]
+
+
 def test_a_question_about_something_else_is_not_answered(matcher: FaqMatcher) -> None:
     for question in ["粗大ごみの出し方", "児童手当の申請方法は？", "しりとりしよう"]:
         result = matcher.match(question)
@@ -75,7 +124,11 @@ def test_close_entries_both_come_out_unsure(analyzer: Analyzer) -> None:
 
 
 def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> None:
-    """One threshold for 45 entries and for 1,000: padding the FAQ barely moves the figures."""
+    """One threshold for 45 entries and for 1,000: padding the FAQ barely moves the figures.
+
+    Words only here: embedding 1,000 entries takes about a minute on a cold cache, so the
+    figures with meaning at 1,000 entries are in `python -m benchmarks.bot_bench`.
+    """
     from benchmarks.faq_corpus import padded_faq
 
     small = faq_eval.evaluate(FaqMatcher(seed_entries(), analyzer), faq_eval.load_cases("dev"))
@@ -85,15 +138,18 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
     assert large.answered_correct >= small.answered_correct - 0.08
 
 
-def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
-    """Regression guard at the figures measured when the matcher was tuned (README has them).
+# Held-out figures measured on 2026-11-23 (README): (top-1, answered correctly, answered wrongly,
+# out of scope rejected). The issue's targets are 97 / 93 / ≤2 / ≥90; the held-out set does not
+# reach the first two, and these floors must not pretend it does.
+HELD_OUT_FLOORS = {"words": (0.88, 0.61, 0.03, 0.90), "meaning": (0.93, 0.72, 0.02, 0.90)}
 
-    The issue's targets (97 / 93 / ≤2 / 90) are printed by `python -m tests.bot.faq_eval`; the
-    held-out split does not reach all of them yet, and this test must not pretend it does.
-    """
+
+def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
+    """Regression guard at the measured figures; a failure prints numbers only, never the
+    held-out questions (that would make them development data)."""
     report = faq_eval.evaluate(matcher, faq_eval.load_cases("test"))
-    assert report.in_scope >= 85 and report.out_of_scope >= 15
-    assert report.top1 >= 0.96
-    assert report.answered_correct >= 0.88
-    assert report.answered_wrong <= 0.02
-    assert report.oos_rejected >= 0.90
+    assert (report.in_scope, report.out_of_scope) == (135, 30)
+    top1, correct, wrong, rejected = HELD_OUT_FLOORS["words" if matcher.encoder is None else "meaning"]
+    figures = (round(report.top1, 3), round(report.answered_correct, 3), round(report.answered_wrong, 3),
+               round(report.oos_rejected, 3))
+    assert figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected, figures
