@@ -182,7 +182,10 @@ class FaqMatcher:
             asked = [(i, t) for i, e in enumerate(self.entries.values())
                      for t in (e.question, *e.alternate_questions) if t]
             self._asked_vectors = encoder.encode([t for _, t in asked], "query")
-            self._asked_owner = np.array([i for i, _ in asked], dtype=np.intp)
+            # Each entry's questions are consecutive rows: where each entry's rows start, and whose.
+            owners = np.array([i for i, _ in asked], dtype=np.intp)
+            self._asked_starts = np.flatnonzero(np.r_[True, owners[1:] != owners[:-1]]) if len(owners) else owners
+            self._asked_entries = owners[self._asked_starts]
             self._answer_vectors = encoder.encode([e.answer for e in self.entries.values()], "passage")
 
     def __len__(self) -> int:
@@ -192,10 +195,10 @@ class FaqMatcher:
         """Per entry, 0–1: how close the question's embedding comes to the entry's."""
         assert self.encoder is not None
         v = self.encoder.encode([question], "query", remember=False)[0]
-        best = np.full(len(self._ids), -1.0, dtype=np.float32)
-        if len(self._asked_owner):
-            np.maximum.at(best, self._asked_owner, self._asked_vectors @ v)
-            best = np.maximum(best, self._answer_vectors @ v - ANSWER_MEANING_GAP)
+        best = self._answer_vectors @ v - ANSWER_MEANING_GAP
+        if len(self._asked_starts):
+            asked = np.maximum.reduceat(self._asked_vectors @ v, self._asked_starts)
+            best[self._asked_entries] = np.maximum(best[self._asked_entries], asked)
         return np.clip((best - MEANING_FLOOR) / (1 - MEANING_FLOOR), 0.0, 1.0)
 
     def similarity(self, question: str, limit: int | None = CANDIDATES + 1) -> Similarity:
