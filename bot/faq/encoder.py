@@ -74,15 +74,20 @@ class CachedEncoder:
         self._lock = threading.Lock()
         self._db: sqlite3.Connection | None = None
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(path, check_same_thread=False)
-            self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, check_same_thread=False)
+                self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, vector BLOB NOT NULL)")
+            except (OSError, sqlite3.Error) as exc:
+                # A cache must never keep the bot from starting: embed again, remember in memory.
+                logger.warning("FAQ embedding cache %s unusable (%s); continuing without it", path, exc)
+                self._db = None
 
     def _key(self, text: str, kind: Kind) -> bytes:
         return hashlib.sha256(f"{self.model_id}\0{kind}\0{text}".encode("utf-8")).digest()
 
     def encode(self, texts: Sequence[str], kind: Kind, *, remember: bool = True) -> np.ndarray:
-        if not remember:
+        if not remember or not texts:
             # Questions are mostly unique: caching them would only grow memory and the file.
             return self._inner.encode(texts, kind, remember=False)
         keys = [self._key(t, kind) for t in texts]
@@ -94,7 +99,7 @@ class CachedEncoder:
         if todo:
             self._embed(todo, kind)
         with self._lock:
-            return np.stack([self._memory[k] for k in keys]) if keys else np.zeros((0, 0), np.float32)
+            return np.stack([self._memory[k] for k in keys])
 
     def _load(self, keys: list[bytes]) -> None:
         assert self._db is not None

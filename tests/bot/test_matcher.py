@@ -98,6 +98,10 @@ def test_the_encoder_caches_vectors_across_restarts(tmp_path, encoder: SentenceE
     asked.encode(["会議を録画したい"], "query", remember=False)
     asked.encode(["会議を録画したい"], "query", remember=False)
     assert calls == [2, 1, 1, 1]
+    # A damaged cache file costs time, never the start.
+    (tmp_path / "broken.sqlite3").write_bytes(b"not a database" * 100)
+    damaged = CachedEncoder(Counting(), tmp_path / "broken.sqlite3")
+    assert (damaged.encode(["パスワードを忘れた"], "query")[0] == vectors[1]).all()
 
 
 def test_a_question_about_something_else_is_not_answered(matcher: FaqMatcher) -> None:
