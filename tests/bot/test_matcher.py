@@ -72,6 +72,11 @@ def test_meaning_finds_paraphrases_that_share_no_word(analyzer: Analyzer, encode
         assert not found.answered
 
 
+def test_meaning_does_not_care_about_character_width(encoder: SentenceEncoder) -> None:
+    half, full, wide = encoder.encode(["ﾊﾟﾜｰｱｯﾌﾟｽ 共有", "パワーアップス 共有", "パワーアップス　共有"], "query", remember=False)
+    assert (half == full).all() and (full == wide).all()
+
+
 def test_the_encoder_caches_vectors_across_restarts(tmp_path, encoder: SentenceEncoder) -> None:
     from bot.faq.encoder import CachedEncoder
 
