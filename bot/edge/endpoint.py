@@ -16,10 +16,12 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -56,6 +58,17 @@ def _speed_up_msrest_retry_policy() -> None:
 TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
 # Conversations where the bot only answers when @mentioned.
 SHARED_CONVERSATIONS = {"channel", "groupChat"}
+
+
+def _is_loopback(url: str) -> bool:
+    """True for http(s) URLs on localhost or a loopback address (no DNS lookup)."""
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def build_authentication(settings: Settings, credentials: EntraCredentialFactory) -> BotFrameworkAuthentication:
@@ -112,6 +125,12 @@ class BotEndpoint:
         except Exception:  # noqa: BLE001 - msrest's deserializer raises many kinds on odd shapes
             return _problem(400, "BadActivity", "the body is not a Bot Framework activity")
 
+        if not self._authenticated and not _is_loopback(body["serviceUrl"]):
+            # Unsigned activities could otherwise make the bot post to any address (SSRF); the
+            # Playground and the Emulator listen on loopback, Teams needs an app id anyway.
+            logger.warning("local mode: refused an activity whose serviceUrl is not on loopback")
+            return _problem(403, "LocalModeLoopbackOnly",
+                            "without DX_BOT_APP_ID the bot replies only to a serviceUrl on this machine")
         auth_header = request.headers.get("Authorization", "")
         try:
             if self._authenticated:

@@ -157,6 +157,17 @@ async def test_an_oversized_activity_is_400(bot: RunningBot) -> None:
     assert (await response.json())["error"]["code"] == "TooLarge"
 
 
+@pytest.mark.parametrize("service_url", ["https://smba.trafficmanager.net/jp/", "http://10.0.0.5:8080/",
+                                         "http://169.254.169.254/latest/", "http://127.0.0.1.evil.example/"])
+async def test_local_mode_replies_only_to_loopback(bot: RunningBot, service_url: str) -> None:
+    """Without an app id nothing is signed, so a reply address off this machine is refused."""
+    response = await bot.post(a.personal_message(service_url, "パスワードを忘れた"))
+    assert response.status == 403
+    assert "DX_BOT_APP_ID" in (await response.json())["error"]["message"]
+    local = bot.connector.service_url.replace("127.0.0.1", "localhost")
+    assert (await bot.post(a.personal_message(local, "パスワードを忘れた"))).status == 200
+
+
 async def test_card_data_the_bot_never_rendered_is_400(bot: RunningBot) -> None:
     url = bot.connector.service_url
     assert (await bot.post(a.card_invoke(url, "faq.feedback", {"faqId": "FAQ-0001"}))).status == 400
