@@ -51,7 +51,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
     `words_first`: answer from a words-only index until `FaqService.keep_fresh` adds meaning.
     """
     async with open_store(settings) as store:
-        faq = await FaqService.load(store, encoder_from(settings), words_first=words_first)
+        faq = await FaqService.load(store, encoder_from(settings), words_first=words_first,
+                                    synonyms_file=settings.faq_synonyms_file)
         conversations = open_conversations(settings)
         try:
             services = Services(faq, QuestionLog(store), conversations)

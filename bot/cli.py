@@ -12,7 +12,7 @@ from typing import Sequence
 
 from aiohttp import web
 
-from config.runtime import EXIT_OK, configure_logging, settings_or_exit
+from config.runtime import EXIT_OK, EXIT_USAGE, configure_logging, settings_or_exit
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -58,7 +58,22 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("question", nargs="?", help="the question; without it, read one per line from stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p = faq_sub.add_parser("check-synonyms", help="check a synonym file before the bot uses it",
+                           description="default: the file DX_FAQ_SYNONYMS_FILE names, else the packaged one",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("file", type=Path, nargs="?")
     return parser
+
+
+def _synonyms_problem(path: Path | None) -> str | None:
+    """Why the synonym file cannot be used, or None when it can."""
+    from bot.faq.text import Synonyms, SynonymsError
+
+    try:
+        Synonyms.load(path)
+    except SynonymsError as exc:
+        return str(exc)
+    return None
 
 
 async def _faq_import(settings: Settings, path: Path, merge: bool) -> int:
@@ -106,7 +121,7 @@ async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> i
     from liststore import open_store
 
     async with open_store(settings) as store:
-        faq = await FaqService.load(store, encoder_from(settings))
+        faq = await FaqService.load(store, encoder_from(settings), synonyms_file=settings.faq_synonyms_file)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for q in questions:
         match = await faq.ask(q)
@@ -141,6 +156,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     settings = settings_or_exit()
     configure_logging(settings.log_level)
+    if args.command == "faq" and args.faq_command == "check-synonyms":
+        path = args.file or settings.faq_synonyms_file
+        problem = _synonyms_problem(path)
+        if problem:
+            print(f"同義語ファイルを使えません / synonym file unusable: {problem}", file=sys.stderr)
+            return EXIT_BAD_INPUT
+        print(f"同義語ファイルは使えます / synonym file OK: {path or 'config/faq_synonyms.toml'}")
+        return EXIT_OK
+    if args.command != "faq" or args.faq_command == "ask":
+        # The bot cannot start on a synonym file it cannot read: say which and why, once.
+        problem = _synonyms_problem(settings.faq_synonyms_file)
+        if problem:
+            print(f"DX_FAQ_SYNONYMS_FILE を使えません / unusable: {problem}", file=sys.stderr)
+            return EXIT_USAGE
     if args.command == "serve":
         from bot.app import create_app
 

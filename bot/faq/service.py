@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
+
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
 from bot.faq.importer import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
-from bot.faq.text import Synonyms
+from bot.faq.text import Synonyms, SynonymsError
 from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
@@ -35,10 +37,13 @@ def entry_from_item(item: Item) -> FaqEntry | None:
 class FaqService:
     """Answers questions from the FAQ list; `refresh` picks up the division's edits."""
 
-    def __init__(self, store: ListStore, analyzer: Analyzer, encoder: SentenceEncoder | None = None) -> None:
+    def __init__(self, store: ListStore, analyzer: Analyzer, encoder: SentenceEncoder | None = None,
+                 synonyms_file: Path | None = None) -> None:
         self._store = store
         self._analyzer = analyzer
         self._encoder = encoder
+        self._synonyms_file = synonyms_file
+        self._synonyms_stamp = _stamp(synonyms_file)
         self._meaning_pending = False
         self._items: dict[str, FaqEntry] = {}
         self._token: str | None = None
@@ -47,13 +52,15 @@ class FaqService:
 
     @classmethod
     async def load(cls, store: ListStore, encoder: SentenceEncoder | None = None, *,
-                   words_first: bool = False) -> "FaqService":
+                   words_first: bool = False, synonyms_file: Path | None = None) -> "FaqService":
         """The service over `store`'s FAQ list, indexed and ready to answer.
 
         `words_first`: with an encoder, answer from a words-only index until `keep_fresh` has
         built the one with meaning (for a server that must answer within seconds of start).
+        `synonyms_file`: the division's synonyms instead of the packaged ones (SynonymsError
+        when unusable); `keep_fresh` rereads it when it changes.
         """
-        service = cls(store, Analyzer(Synonyms.load()), encoder)
+        service = cls(store, Analyzer(Synonyms.load(synonyms_file)), encoder, synonyms_file)
         service._meaning_pending = words_first and encoder is not None
         await service.refresh()
         return service
@@ -111,13 +118,42 @@ class FaqService:
                 await self._build(self._encoder)
                 self._meaning_pending = False
 
+    async def reload_synonyms(self) -> bool:
+        """Reread the synonym file if it changed and rebuild the index; True when it did. A file
+        that cannot be used is logged (file and reason) and the current synonyms stay."""
+        stamp = _stamp(self._synonyms_file)
+        if stamp == self._synonyms_stamp:
+            return False
+        async with self._lock:
+            self._synonyms_stamp = stamp
+            try:
+                synonyms = await asyncio.to_thread(Synonyms.load, self._synonyms_file)
+            except SynonymsError as exc:
+                logger.warning("FAQ synonyms not reloaded, keeping the previous ones: %s", exc)
+                return False
+            self._analyzer = Analyzer(synonyms)
+            await self._build(None if self._meaning_pending else self._encoder)
+            return True
+
     async def keep_fresh(self, interval: float) -> None:
-        """Add meaning if pending, then refresh every `interval` seconds, forever; errors are
-        logged and retried (the current index keeps answering)."""
+        """Add meaning if pending, pick up a changed synonym file, then refresh every `interval`
+        seconds, forever; errors are logged and retried (the current index keeps answering)."""
         while True:
             try:
                 await self.add_meaning()
+                await self.reload_synonyms()
                 await self.refresh()
             except Exception:  # noqa: BLE001 - a store or encoder hiccup must not stop the bot answering
                 logger.warning("FAQ refresh failed; answering from the current index", exc_info=True)
             await asyncio.sleep(interval)
+
+
+def _stamp(path: Path | None) -> tuple[int, int] | None:
+    """What changes when the file is saved (modification time and size); None without one."""
+    if path is None:
+        return None
+    try:
+        st = path.stat()
+    except OSError:
+        return (0, 0)  # gone or unreadable: Synonyms.load will say so
+    return (st.st_mtime_ns, st.st_size)

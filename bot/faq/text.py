@@ -34,6 +34,10 @@ def drop_long_vowels(text: str) -> str:
     return _KATAKANA_LONG_VOWEL.sub("", text)
 
 
+class SynonymsError(Exception):
+    """A synonym file that cannot be used; the message names the file and the reason."""
+
+
 @dataclass(frozen=True)
 class Synonyms:
     """Spellings → canonical terms, applied longest spelling first."""
@@ -48,10 +52,21 @@ class Synonyms:
 
     @classmethod
     def load(cls, path: Path | None = None) -> "Synonyms":
-        """The packaged config/faq_synonyms.toml, or the file at `path`."""
-        raw = (path.read_text("utf-8") if path is not None
-               else resources.files("config").joinpath("faq_synonyms.toml").read_text("utf-8"))
-        data = tomllib.loads(raw)
+        """The packaged config/faq_synonyms.toml, or the file at `path`.
+
+        Raises SynonymsError naming the file and what is wrong with it."""
+        where = str(path) if path is not None else "config/faq_synonyms.toml"
+        try:
+            raw = (path.read_text("utf-8-sig") if path is not None
+                   else resources.files("config").joinpath("faq_synonyms.toml").read_text("utf-8"))
+            data = tomllib.loads(raw)
+            return cls._build(data)
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, ValueError, KeyError, TypeError) as exc:
+            reason = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+            raise SynonymsError(f"{where}: {reason}") from exc
+
+    @classmethod
+    def _build(cls, data: dict) -> "Synonyms":
         words = _spelling_table(data.get("words", []), lambda c: drop_long_vowels(fold(c)))
         table = _spelling_table(data.get("terms", []), fold)
         if not table:
@@ -81,6 +96,8 @@ def _spelling_table(groups: list[dict], canonical_form: Callable[[str], str]) ->
     for group in groups:
         canonical = canonical_form(group["canonical"])
         for spelling in [group["canonical"], *group.get("variants", [])]:
+            if not fold(spelling):
+                raise ValueError(f"faq synonyms: an empty spelling in the group of {group['canonical']!r}")
             previous = table.setdefault(drop_long_vowels(fold(spelling)), canonical)
             if previous != canonical:
                 raise ValueError(f"faq synonyms: {spelling!r} means both {previous!r} and {canonical!r}")

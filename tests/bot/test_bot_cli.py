@@ -76,3 +76,18 @@ def test_chat_drives_the_same_pipeline_and_buttons_press(data_dir: Path) -> None
     assert "[1] 役に立った  [2] 解決しない" in out
     assert "ありがとうございます。" in out
     assert "[1] 担当者に聞く" in out and "受付番号 Q-" in out
+
+
+def test_a_synonym_file_is_checked_and_a_bad_one_named(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    good = data_dir / "synonyms.toml"
+    good.write_text('[[terms]]\ncanonical = "docuworks"\nvariants = ["ドキュワークス"]\n', "utf-8")
+    checked = run("faq", "check-synonyms", str(good))
+    assert checked.returncode == 0 and "synonym file OK" in checked.stdout
+    bad = data_dir / "bad.toml"
+    bad.write_text('[[terms]]\ncanonical = "a"\nvariants = [""]\n', "utf-8")
+    refused = run("faq", "check-synonyms", str(bad))
+    assert refused.returncode == 1 and "bad.toml" in refused.stderr and "empty spelling" in refused.stderr
+    # The bot does not start on it either, and says which setting is at fault.
+    monkeypatch.setenv("DX_FAQ_SYNONYMS_FILE", str(bad))
+    asked = run("faq", "ask", "パスワードを忘れた")
+    assert asked.returncode == 2 and "DX_FAQ_SYNONYMS_FILE" in asked.stderr and "bad.toml" in asked.stderr

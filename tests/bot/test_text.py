@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.text import Synonyms, drop_long_vowels, fold, normalise
+from bot.faq.text import Synonyms, SynonymsError, drop_long_vowels, fold, normalise
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def test_a_spelling_with_two_meanings_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "syn.toml"
     path.write_text('[[terms]]\ncanonical = "a"\nvariants = ["x"]\n[[terms]]\ncanonical = "b"\n'
                     'variants = ["x"]\n', encoding="utf-8")
-    with pytest.raises(ValueError, match="means both"):
+    with pytest.raises(SynonymsError, match=r"syn\.toml: .*means both"):
         Synonyms.load(path)
 
 
