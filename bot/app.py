@@ -58,6 +58,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
             services = Services(faq, QuestionLog(store), conversations)
             yield BotCore(store, faq, Pipeline(build_router(services), conversations))
         finally:
+            faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await conversations.close()
 
 

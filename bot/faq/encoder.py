@@ -63,6 +63,10 @@ class E5Encoder:
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
 
 
+class EncoderClosed(Exception):
+    """The encoder was closed (the process is stopping) while texts were still being embedded."""
+
+
 class CachedEncoder:
     """An encoder with a memory cache and, when `path` is given, a persistent SQLite one."""
 
@@ -75,6 +79,7 @@ class CachedEncoder:
         self.model_id = inner.model_id
         self._memory: dict[bytes, np.ndarray] = {}
         self._lock = threading.Lock()
+        self._closed = threading.Event()
         self._db: sqlite3.Connection | None = None
         if path is not None:
             try:
@@ -113,9 +118,16 @@ class CachedEncoder:
             for key, blob in rows:
                 self._memory[key] = np.frombuffer(blob, dtype=np.float32)
 
+    def close(self) -> None:
+        """Stop embedding at the next batch: a worker thread still embedding a large FAQ would
+        otherwise hold up the process's exit for up to a minute (the vectors so far are kept)."""
+        self._closed.set()
+
     def _embed(self, todo: dict[bytes, str], kind: Kind) -> None:
         items = list(todo.items())
         for start in range(0, len(items), self.BATCH):
+            if self._closed.is_set():
+                raise EncoderClosed(f"stopped after {start} of {len(items)} texts")
             chunk = items[start:start + self.BATCH]
             vectors = self._inner.encode([t for _, t in chunk], kind)
             with self._lock:

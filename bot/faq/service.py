@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
-from bot.faq.encoder import SentenceEncoder
+from bot.faq.encoder import CachedEncoder, SentenceEncoder
 from bot.faq.importer import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.text import Synonyms, SynonymsError
@@ -134,6 +134,11 @@ class FaqService:
             self._analyzer = Analyzer(synonyms)
             await self._build(None if self._meaning_pending else self._encoder)
             return True
+
+    def close(self) -> None:
+        """Let an index build that is still embedding stop at its next batch (see CachedEncoder.close)."""
+        if isinstance(self._encoder, CachedEncoder):
+            self._encoder.close()
 
     async def keep_fresh(self, interval: float) -> None:
         """Add meaning if pending, pick up a changed synonym file, then refresh every `interval`
