@@ -14,6 +14,7 @@ bot/faq/matcher.py. `--show-misses` lists dev mistakes only.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import tomllib
 from dataclasses import dataclass, field, replace
@@ -66,14 +67,28 @@ class Report:
                 and self.oos_rejected >= TARGETS["oos_rejected"])
 
     def lines(self) -> list[str]:
+        def row(label: str, value: float, n: int, target: str) -> str:
+            low, high = wilson(value, n)
+            return f"{label:23} {value:6.1%}  95% {low:5.1%}–{high:5.1%}  (target {target})"
+
         return [
             f"in-scope questions      {self.in_scope}",
             f"out-of-scope questions  {self.out_of_scope}",
-            f"top-1 accuracy          {self.top1:6.1%}  (target ≥ {TARGETS['top1']:.0%})",
-            f"answered correctly      {self.answered_correct:6.1%}  (target ≥ {TARGETS['answered_correct']:.0%})",
-            f"answered wrongly        {self.answered_wrong:6.1%}  (target ≤ {TARGETS['answered_wrong']:.0%})",
-            f"out of scope rejected   {self.oos_rejected:6.1%}  (target ≥ {TARGETS['oos_rejected']:.0%})",
+            row("top-1 accuracy", self.top1, self.in_scope, f"≥ {TARGETS['top1']:.0%}"),
+            row("answered correctly", self.answered_correct, self.in_scope, f"≥ {TARGETS['answered_correct']:.0%}"),
+            row("answered wrongly", self.answered_wrong, self.in_scope, f"≤ {TARGETS['answered_wrong']:.0%}"),
+            row("out of scope rejected", self.oos_rejected, self.out_of_scope, f"≥ {TARGETS['oos_rejected']:.0%}"),
         ]
+
+
+def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson interval of a proportion: with 135 questions, one question is 0.7 points and
+    the interval around 90% is about ±5, which is how far apart two sets can honestly differ."""
+    if n == 0:
+        return 0.0, 1.0
+    centre = (rate + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(rate * (1 - rate) / n + z * z / (4 * n * n))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:

@@ -41,3 +41,11 @@ def test_the_held_out_set_shares_no_question_with_the_first() -> None:
     synonyms = Synonyms.load()
     first = {normalise(q, synonyms) for q in _questions(_load(EVAL))}
     assert not [q for q in _questions(_load(TEST)) if normalise(q, synonyms) in first]
+
+
+def test_the_scorer_reports_a_95_percent_interval() -> None:
+    from tests.bot.faq_eval import wilson
+
+    low, high = wilson(0.5, 100)
+    assert round(low, 3) == 0.404 and round(high, 3) == 0.596
+    assert wilson(1.0, 30)[1] == 1.0 and 0.88 < wilson(1.0, 30)[0] < 0.89
