@@ -102,10 +102,12 @@ class FaqService:
             self._token = changes.token
             if not (changes.full or changes.items or changes.deleted):
                 return False
-            await self._build(None if self._meaning_pending else self._encoder)
+            await self._build()
             return True
 
-    async def _build(self, encoder: SentenceEncoder | None) -> None:
+    async def _build(self) -> None:
+        """A new index of the current entries, with meaning unless that is still pending."""
+        encoder = None if self._meaning_pending else self._encoder
         entries = sorted(self._items.values(), key=lambda e: e.faq_id)
         self._matcher = await asyncio.to_thread(FaqMatcher, entries, self._analyzer, encoder)
         logger.info("FAQ index built: %d entries, %s", len(entries),
@@ -115,8 +117,12 @@ class FaqService:
         """Build the index with meaning, if `load(words_first=True)` left it words-only."""
         async with self._lock:
             if self._meaning_pending:
-                await self._build(self._encoder)
                 self._meaning_pending = False
+                try:
+                    await self._build()
+                except BaseException:
+                    self._meaning_pending = True  # words keep answering; the next round retries
+                    raise
 
     async def reload_synonyms(self) -> bool:
         """Reread the synonym file if it changed and rebuild the index; True when it did. A file
@@ -132,7 +138,7 @@ class FaqService:
                 logger.warning("FAQ synonyms not reloaded, keeping the previous ones: %s", exc)
                 return False
             self._analyzer = Analyzer(synonyms)
-            await self._build(None if self._meaning_pending else self._encoder)
+            await self._build()
             return True
 
     def close(self) -> None:
