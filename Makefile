@@ -1,5 +1,6 @@
 # The two commands of README: `make run` and `make test`. Everything is installed into .venv
-# from the pinned lock file, so a fresh clone needs only python3 (>= 3.11) and make.
+# from the pinned lock files, so a fresh clone needs python3 (>= 3.11) and make, and for the
+# tests node/npm (the Agents Playground end-to-end test).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
