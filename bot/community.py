@@ -169,6 +169,12 @@ def build_router(services: Services) -> Router:
         entry = faq.entry(data.faq_id)
         if entry is None:
             return CardReply(text=turn.t["card_expired"])
+        if data.asked:
+            try:
+                await questions.chosen(asker(turn), data.asked, entry.faq_id)
+            except Exception:  # noqa: BLE001 - bookkeeping; the person still gets the answer they chose
+                logger.warning("could not record a did-you-mean choice of %s (run dx-sync provision?)",
+                               entry.faq_id, exc_info=True)
         return CardReply(card=answer_card(turn, entry, data.asked, 1.0))
 
     @router.card_action("faq.none", NoneOfThese)

@@ -30,12 +30,12 @@ class QuestionLog:
     def _new_id(self) -> str:
         return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
-    def _asked(self, asked_by: str, text: str, faq_id: str | None, score: float) -> dict[str, object]:
+    def _asked(self, asked_by: str, text: str, faq_id: str | None, score: float | None) -> dict[str, object]:
         """The columns every recorded question has: what was asked, by whom, when, and the
-        FAQ entry that came nearest."""
+        FAQ entry that came nearest (or was chosen)."""
         return {"Title": text[:255], "QuestionText": text, "AskedBy": asked_by,
                 "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
-                "MatchScore": round(score, 4)}
+                "MatchScore": None if score is None else round(score, 4)}
 
     async def _write(self, question_id: str, fields: dict[str, object]) -> None:
         [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, fields)])
@@ -58,6 +58,14 @@ class QuestionLog:
             # A helpful answer needs nothing more; an unhelpful one is a question still open.
             "Status": "クローズ" if helpful else "未回答",
         })
+        return question_id
+
+    async def chosen(self, asked_by: str, text: str, faq_id: str) -> str:
+        """Record that someone picked `faq_id` from "did you mean" for `text`: the bot was unsure
+        and a person settled it, so the wording is a ready-made alternate for that entry."""
+        question_id = self._new_id()
+        await self._write(question_id, {**self._asked(asked_by, text, faq_id, None),
+                                        "Feedback": "候補から選択", "Status": "クローズ"})
         return question_id
 
     async def escalate(self, question_id: str) -> bool:

@@ -81,6 +81,8 @@ def _describe_schema(report: SchemaReport) -> str:
             parts.append("列を追加 / added columns: " + ", ".join(report.added_columns))
         if report.added_indexes:
             parts.append("インデックスを追加 / indexed: " + ", ".join(report.added_indexes))
+        if report.added_choices:
+            parts.append("選択肢を追加 / choices added: " + ", ".join(report.added_choices))
         what = "; ".join(parts)
     else:
         what = "変更なし / up to date"
@@ -104,7 +106,8 @@ async def cmd_provision(args: argparse.Namespace, settings: Settings) -> int:
 
 def _schema_json(r: SchemaReport) -> dict[str, Any]:
     return {"list": r.list_name, "created": r.created, "added_columns": list(r.added_columns),
-            "added_indexes": list(r.added_indexes), "drift": list(r.drift)}
+            "added_indexes": list(r.added_indexes),
+            "added_choices": list(r.added_choices), "drift": list(r.drift)}
 
 
 def open_state(settings: Settings) -> SyncState:

@@ -14,6 +14,7 @@ from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, Writ
 from liststore.protocol import DEFAULT_PAGE_SIZE
 from liststore.rules import (
     check_queryable,
+    choices_to_add,
     compare_schema,
     effective_spec,
     merge_upsert,
@@ -61,7 +62,7 @@ class MemoryListStore:
         existing = {c.name: c for c in current.spec.columns}
         added, indexed, drift = compare_schema(spec, existing)
         current.spec = effective_spec(spec, existing)
-        return schema_report(spec, False, added, indexed, drift)
+        return schema_report(spec, False, added, indexed, drift, choices_to_add(spec, existing))
 
     async def get(self, list_name: str, key: str) -> Item | None:
         """The item with this key, or None."""

@@ -72,9 +72,10 @@ class SchemaReport:
     created: bool = False
     added_columns: tuple[str, ...] = ()
     added_indexes: tuple[str, ...] = ()
+    added_choices: tuple[str, ...] = ()  # choice columns that were given the declared new values
     drift: tuple[str, ...] = field(default=())
 
     @property
     def changed(self) -> bool:
         """True when provisioning wrote anything."""
-        return self.created or bool(self.added_columns or self.added_indexes)
+        return self.created or bool(self.added_columns or self.added_indexes or self.added_choices)

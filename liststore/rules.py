@@ -89,26 +89,36 @@ def compare_schema(
             )
         if column.indexed and not have.indexed:
             to_index.append(column)
-        if column.type == "choice" and have.type == "choice":
-            missing = [c for c in column.choices if c not in have.choices]
-            if missing:
-                drift.append(f"{declared.name}.{column.name}: choices missing: {', '.join(missing)}")
     for name in existing:
         if name not in declared.column_names:
             drift.append(f"{declared.name}.{name}: present in the list but not declared; kept")
     return to_add, to_index, drift
 
 
+def choices_to_add(declared: ListSpec, existing: Mapping[str, ColumnSpec]) -> list[ColumnSpec]:
+    """Choice columns of the list that lack values the declaration has, each with the list's
+    choices followed by the missing ones (adding a value never invalidates an item)."""
+    out = []
+    for column in declared.columns:
+        have = existing.get(column.name)
+        if have is not None and column.type == "choice" and have.type == "choice":
+            missing = [c for c in column.choices if c not in have.choices]
+            if missing:
+                out.append(replace(have, choices=tuple(have.choices) + tuple(missing)))
+    return out
+
+
 def schema_report(
     declared: ListSpec, created: bool, added: list[ColumnSpec], indexed: list[ColumnSpec],
-    drift: list[str],
+    drift: list[str], extended: list[ColumnSpec] = (),
 ) -> SchemaReport:
-    """The report `ensure_list` returns."""
+    """The report `ensure_list` returns; `extended` are choice columns given new values."""
     return SchemaReport(
         list_name=declared.name,
         created=created,
         added_columns=tuple(c.name for c in added) if not created else (),
         added_indexes=tuple(c.name for c in indexed),
+        added_choices=tuple(c.name for c in extended),
         drift=tuple(drift),
     )
 
@@ -129,7 +139,10 @@ def effective_spec(
         if have is None:
             columns.append(column)
         else:
-            columns.append(replace(have, indexed=have.indexed or column.indexed,
+            choices = have.choices
+            if column.type == "choice" and have.type == "choice":
+                choices = tuple(have.choices) + tuple(c for c in column.choices if c not in have.choices)
+            columns.append(replace(have, indexed=have.indexed or column.indexed, choices=choices,
                                    display=column.display, owner=column.owner))
     columns.extend(c for name, c in existing.items() if name not in declared.column_names)
     return replace(declared, columns=tuple(columns))

@@ -23,6 +23,7 @@ from liststore.protocol import DEFAULT_PAGE_SIZE
 from liststore.sqlitedb import connect, write_transaction
 from liststore.rules import (
     check_queryable,
+    choices_to_add,
     compare_schema,
     effective_spec,
     merge_upsert,
@@ -156,7 +157,7 @@ class SqliteListStore:
         with write_transaction(self._db) as db:
             row = db.execute("SELECT spec FROM lists WHERE name = ?", (spec.name,)).fetchone()
             if row is None:
-                created, added, indexed, drift = True, list(spec.columns), [], []
+                created, added, indexed, drift, extended = True, list(spec.columns), [], [], []
                 effective = spec
                 db.execute(
                     "INSERT INTO lists (name, spec, created_at) VALUES (?, ?, ?)",
@@ -166,6 +167,7 @@ class SqliteListStore:
                 existing = {c.name: c for c in spec_from_dict(json.loads(row[0])).columns}
                 created = False
                 added, indexed, drift = compare_schema(spec, existing)
+                extended = choices_to_add(spec, existing)
                 effective = effective_spec(spec, existing)
                 db.execute(
                     "UPDATE lists SET spec = ? WHERE name = ?",
@@ -175,7 +177,7 @@ class SqliteListStore:
                 if column.indexed:
                     self._create_index(spec.name, column)
         self._specs[spec.name] = effective
-        return schema_report(spec, created, added, indexed, drift)
+        return schema_report(spec, created, added, indexed, drift, extended)
 
     def _create_index(self, list_name: str, column: ColumnSpec) -> None:
         # A partial expression index per indexed column, so filters stay fast at 40,000+ items

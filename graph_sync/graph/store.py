@@ -28,6 +28,7 @@ from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, Writ
 from liststore.protocol import DEFAULT_PAGE_SIZE
 from liststore.rules import (
     check_queryable,
+    choices_to_add,
     compare_schema,
     effective_spec,
     query_value,
@@ -258,6 +259,14 @@ class SharePointListStore:
         raw_columns = await self._columns(list_id)
         existing = self._declared_columns(spec, raw_columns)
         added, indexed, drift = compare_schema(spec, existing)
+        extended = choices_to_add(spec, existing)
+        for column in extended:
+            # "For columns in site or list, you can update any property of columnDefinition other
+            # than the id" (learn.microsoft.com/graph/api/columndefinition-update); the choice
+            # facet is sent whole, list's values first, so nothing an item holds goes missing.
+            facet = column_definition(column)["choice"]
+            await self.transport.call("PATCH", self._site(f"/lists/{list_id}/columns/{raw_columns[column.name]['id']}"),
+                                      {"choice": facet}, cost=2, what=f"add choices to {column.name}")
         for column in added:
             await self.transport.call("POST", self._site(f"/lists/{list_id}/columns"),
                                       column_definition(column), cost=2, what=f"add column {column.name}")
@@ -271,7 +280,7 @@ class SharePointListStore:
         state = _ListState(list_id, effective_spec(spec, merged))
         self._load_index(state)
         self._lists[spec.name] = state
-        return schema_report(spec, False, added, indexed, drift)
+        return schema_report(spec, False, added, indexed, drift, extended)
 
     async def _set_title(self, list_id: str, spec: ListSpec, column_id: str | None = None) -> None:
         if column_id is None:

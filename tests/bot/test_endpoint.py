@@ -104,6 +104,10 @@ async def test_choosing_from_did_you_mean_replaces_the_card_with_the_answer(bot:
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     assert body["value"]["version"] == "1.5"
     assert "FAQ-0024" in json.dumps(body["value"])
+    # The choice is kept: the wording is a ready-made alternate question for that entry.
+    [record] = await questions(bot)
+    assert (record["Feedback"], record["MatchedFaqId"], record["QuestionText"]) == ("候補から選択", "FAQ-0024", "期限")
+    assert record["Status"] == "クローズ" and record["MatchScore"] is None
 
 
 async def test_an_unanswerable_question_is_recorded_and_can_go_to_a_person(bot: RunningBot) -> None:
@@ -222,3 +226,13 @@ async def test_the_bot_answers_from_words_at_once_and_adds_meaning_in_the_backgr
     await wait_for_replies(bot, 1)
     [card] = bot.connector.fake.cards()
     assert card["actions"][-1]["data"]["faqId"] == "FAQ-0035"
+
+
+async def test_a_choice_is_answered_even_when_it_cannot_be_recorded(tmp_path, connector, caplog) -> None:
+    async with running_bot(tmp_path, connector, skip_lists=("Questions",)) as bot:
+        response = await bot.post(a.card_invoke(bot.connector.service_url, "faq.choose",
+                                                {"verb": "faq.choose", "faqId": "FAQ-0024", "asked": "期限"}))
+        assert response.status == 200
+        assert "FAQ-0024" in json.dumps((await response.json())["value"])
+    assert any("did-you-mean choice of FAQ-0024" in r.getMessage() for r in caplog.records)
+    assert all("期限" not in r.getMessage() for r in caplog.records)  # never the question text

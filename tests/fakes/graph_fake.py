@@ -517,6 +517,10 @@ class GraphFake:
             return _error(404, "itemNotFound", "Column not found")
         if b.get("indexed") and not col["indexed"] and len(lst.items) > self.knobs.list_view_threshold:
             return _error(400, "invalidRequest", "Cannot index a column of a list over the threshold")
+        if "choice" in b:
+            if "choice" not in col:
+                return _error(400, "invalidRequest", "The column is not a choice column")
+            col["choice"] = {**col["choice"], **b["choice"]}  # the values sent replace the list
         for key in ("displayName", "indexed", "description", "required"):
             if key in b:
                 col[key] = b[key]

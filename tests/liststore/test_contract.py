@@ -246,3 +246,21 @@ async def test_product_lists_accept_realistic_rows(store: ListStore) -> None:
     assert res.outcome is Outcome.CREATED, res.error
     found = await store.query("CourseCompletions", "StaffNumber", "012345")
     assert [i.key for i in found] == ["012345_E-SEC"]
+
+
+async def test_ensure_list_adds_declared_choice_values_and_they_are_writable_at_once(
+    store: ListStore, spec: ListSpec
+) -> None:
+    await store.ensure_list(spec)
+    (refused,) = await store.upsert("Things", [row("A", State="取消")])
+    assert not refused.ok
+    grown = replace(spec, columns=tuple(
+        replace(c, choices=(*c.choices, "取消")) if c.name == "State" else c for c in spec.columns))
+    report = await store.ensure_list(grown)
+    assert report.added_choices == ("State",) and report.changed and report.drift == ()
+    (res,) = await store.upsert("Things", [row("A", State="取消")])
+    assert res.ok
+    item = await store.get("Things", "A")
+    assert item is not None and item.fields["State"] == "取消"
+    again = await store.ensure_list(grown)
+    assert not again.changed
