@@ -148,9 +148,10 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
 
 
 # Held-out figures measured on 2026-11-23 (README): (top-1, answered correctly, answered wrongly,
-# out of scope rejected). The issue's targets are 97 / 93 / ≤2 / ≥90; the held-out set does not
-# reach the first two, and these floors must not pretend it does.
-HELD_OUT_FLOORS = {"words": (0.88, 0.61, 0.03, 0.90), "meaning": (0.93, 0.72, 0.02, 0.90)}
+# out of scope rejected, answered or offered on "did you mean"). The issue's targets are
+# 97 / 93 / ≤2 / ≥90; the held-out set does not reach the first two, and these floors must not
+# pretend it does.
+HELD_OUT_FLOORS = {"words": (0.88, 0.61, 0.03, 0.90, 0.80), "meaning": (0.93, 0.72, 0.02, 0.90, 0.91)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
@@ -158,41 +159,8 @@ def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
     held-out questions (that would make them development data)."""
     report = faq_eval.evaluate(matcher, faq_eval.load_cases("test"))
     assert (report.in_scope, report.out_of_scope) == (135, 30)
-    top1, correct, wrong, rejected = HELD_OUT_FLOORS["words" if matcher.encoder is None else "meaning"]
-    figures = (round(report.top1, 3), round(report.answered_correct, 3), round(report.answered_wrong, 3),
-               round(report.oos_rejected, 3))
-    assert figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected, figures
-
-
-def test_closing_the_encoder_stops_a_long_embedding_at_the_next_batch(tmp_path) -> None:
-    import threading
-    import time
-
-    import numpy as np
-
-    from bot.faq.encoder import CachedEncoder, EncoderClosed
-
-    class Slow:
-        model_id = "slow"
-        batches = 0
-
-        def encode(self, texts, kind, remember=True):
-            Slow.batches += 1
-            time.sleep(0.05)
-            return np.ones((len(texts), 4), dtype=np.float32)
-
-    encoder = CachedEncoder(Slow(), tmp_path / "vectors.sqlite3")
-    outcome: list[BaseException] = []
-
-    def embed() -> None:
-        try:
-            encoder.encode([f"質問{i}" for i in range(64 * 100)], "query")
-        except EncoderClosed as exc:
-            outcome.append(exc)
-
-    worker = threading.Thread(target=embed)
-    worker.start()
-    time.sleep(0.12)
-    encoder.close()
-    worker.join(timeout=2)
-    assert not worker.is_alive() and outcome and Slow.batches < 10
+    top1, correct, wrong, rejected, found = HELD_OUT_FLOORS["words" if matcher.encoder is None else "meaning"]
+    figures = tuple(round(x, 3) for x in (report.top1, report.answered_correct, report.answered_wrong,
+                                          report.oos_rejected, report.answered_or_offered))
+    assert (figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected
+            and figures[4] >= found), figures
