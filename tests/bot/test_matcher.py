@@ -164,3 +164,37 @@ def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
                                           report.oos_rejected, report.answered_or_offered))
     assert (figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected
             and figures[4] >= found), figures
+
+
+def test_closing_the_encoder_stops_a_long_embedding_at_the_next_batch(tmp_path) -> None:
+    import threading
+    import time
+
+    import numpy as np
+
+    from bot.faq.encoder import CachedEncoder, EncoderClosed
+
+    class Slow:
+        model_id = "slow"
+        batches = 0
+
+        def encode(self, texts, kind, remember=True):
+            Slow.batches += 1
+            time.sleep(0.05)
+            return np.ones((len(texts), 4), dtype=np.float32)
+
+    encoder = CachedEncoder(Slow(), tmp_path / "vectors.sqlite3")
+    outcome: list[BaseException] = []
+
+    def embed() -> None:
+        try:
+            encoder.encode([f"質問{i}" for i in range(64 * 100)], "query")
+        except EncoderClosed as exc:
+            outcome.append(exc)
+
+    worker = threading.Thread(target=embed)
+    worker.start()
+    time.sleep(0.12)
+    encoder.close()
+    worker.join(timeout=2)
+    assert not worker.is_alive() and outcome and Slow.batches < 10
