@@ -213,8 +213,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
                         help="sentence encoder (default e5, as the bot; none: words only)")
+    parser.add_argument("--entries", type=int, default=45,
+                        help="pad the FAQ with generated entries to this many (calibration across sizes)")
     args = parser.parse_args(argv)
-    entries, analyzer = seed_entries(), Analyzer(Synonyms.load())
+    from benchmarks.faq_corpus import padded_faq
+
+    entries, analyzer = padded_faq(max(45, args.entries)), Analyzer(Synonyms.load())
     encoder = open_eval_encoder(args.encoder)
     matcher = FaqMatcher(entries, analyzer, encoder)
     if args.fit:
