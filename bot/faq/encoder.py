@@ -142,10 +142,20 @@ class CachedEncoder:
 
 
 def open_encoder(kind: str, cache_path: Path | None) -> CachedEncoder | None:
-    """The encoder named `e5` or `none` (None), its vectors cached at `cache_path`."""
+    """The encoder named `e5` or `none` (None), its vectors cached at `cache_path`.
+
+    An encoder that cannot load (the package missing, its engine unable to run on this CPU) is
+    logged loudly and the bot answers on words alone: worse answers beat no bot at all, and
+    /healthz shows `"faq_index": "words"`."""
     if kind == "none":
         return None
-    return CachedEncoder(E5Encoder(), cache_path)
+    try:
+        inner = E5Encoder()
+    except (ImportError, OSError, RuntimeError) as exc:
+        logger.error("FAQ sentence encoder %r could not load (%s: %s); answering on words only. "
+                     "Set DX_FAQ_ENCODER=none to silence this.", kind, type(exc).__name__, exc)
+        return None
+    return CachedEncoder(inner, cache_path)
 
 
 def encoder_from(settings: "Settings") -> CachedEncoder | None:

