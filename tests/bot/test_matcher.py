@@ -19,7 +19,10 @@ def analyzer() -> Analyzer:
 
 @pytest.fixture(scope="module")
 def encoder() -> SentenceEncoder:
-    return faq_eval.open_eval_encoder("e5")
+    loaded = faq_eval.open_eval_encoder("e5")
+    # The product falls back to words when the encoder cannot load; a test must not.
+    assert loaded is not None, "the e5 sentence encoder did not load (see the error logged above)"
+    return loaded
 
 
 @pytest.fixture(scope="module", params=["words", "meaning"])
