@@ -220,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
 
     entries, analyzer = padded_faq(max(45, args.entries)), Analyzer(Synonyms.load())
     encoder = open_eval_encoder(args.encoder)
+    if args.encoder != "none" and encoder is None:
+        print(f"the {args.encoder} encoder did not load; figures would be words-only", file=sys.stderr)
+        return 2
     matcher = FaqMatcher(entries, analyzer, encoder)
     if args.fit:
         weights = fit(entries, analyzer, load_cases("dev"), encoder)
