@@ -65,7 +65,10 @@ async def build(data_dir: Path, mode: str, cache: Path | None = None, *, words_f
                              faq_embedding_cache=cache)
     store_cm = open_store(settings)
     store = await store_cm.__aenter__()
-    faq = await FaqService.load(store, encoder_from(settings), words_first=words_first)
+    encoder = encoder_from(settings)
+    if mode == "meaning" and encoder is None:
+        raise SystemExit("the e5 encoder did not load; the 'with meaning' figures would be words-only")
+    faq = await FaqService.load(store, encoder, words_first=words_first)
     conversations = MemoryConversationStore()
     router = echo_router() if mode == "echo" else build_router(Services(faq, QuestionLog(store), conversations))
     return settings, store_cm, Pipeline(router, conversations), faq
