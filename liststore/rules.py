@@ -95,16 +95,21 @@ def compare_schema(
     return to_add, to_index, drift
 
 
+def _merged_choices(declared: ColumnSpec, have: ColumnSpec) -> tuple[str, ...]:
+    """The list's choices followed by the declared ones it lacks (adding a value never
+    invalidates an item); a column that is not a choice on both sides keeps what it has."""
+    if declared.type != "choice" or have.type != "choice":
+        return have.choices
+    return tuple(have.choices) + tuple(c for c in declared.choices if c not in have.choices)
+
+
 def choices_to_add(declared: ListSpec, existing: Mapping[str, ColumnSpec]) -> list[ColumnSpec]:
-    """Choice columns of the list that lack values the declaration has, each with the list's
-    choices followed by the missing ones (adding a value never invalidates an item)."""
+    """Choice columns of the list that lack values the declaration has, with merged choices."""
     out = []
     for column in declared.columns:
         have = existing.get(column.name)
-        if have is not None and column.type == "choice" and have.type == "choice":
-            missing = [c for c in column.choices if c not in have.choices]
-            if missing:
-                out.append(replace(have, choices=tuple(have.choices) + tuple(missing)))
+        if have is not None and (merged := _merged_choices(column, have)) != tuple(have.choices):
+            out.append(replace(have, choices=merged))
     return out
 
 
@@ -139,10 +144,8 @@ def effective_spec(
         if have is None:
             columns.append(column)
         else:
-            choices = have.choices
-            if column.type == "choice" and have.type == "choice":
-                choices = tuple(have.choices) + tuple(c for c in column.choices if c not in have.choices)
-            columns.append(replace(have, indexed=have.indexed or column.indexed, choices=choices,
+            columns.append(replace(have, indexed=have.indexed or column.indexed,
+                                   choices=_merged_choices(column, have),
                                    display=column.display, owner=column.owner))
     columns.extend(c for name, c in existing.items() if name not in declared.column_names)
     return replace(declared, columns=tuple(columns))
