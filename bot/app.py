@@ -13,7 +13,6 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
 from bot.edge import BotEndpoint
-from bot.faq.encoder import encoder_from
 from bot.faq.service import FaqService
 from bot.questions import QuestionLog
 from config.schema import load_list_specs
@@ -51,8 +50,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
     `words_first`: answer from a words-only index until `FaqService.keep_fresh` adds meaning.
     """
     async with open_store(settings) as store:
-        faq = await FaqService.load(store, encoder_from(settings), words_first=words_first,
-                                    synonyms_file=settings.faq_synonyms_file)
+        faq = await FaqService.from_settings(store, settings, words_first=words_first)
         conversations = open_conversations(settings)
         try:
             services = Services(faq, QuestionLog(store), conversations)

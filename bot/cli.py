@@ -116,12 +116,11 @@ async def _faq_export(settings: Settings, path: Path) -> int:
 
 
 async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> int:
-    from bot.faq.encoder import encoder_from
     from bot.faq.service import FaqService
     from liststore import open_store
 
     async with open_store(settings) as store:
-        faq = await FaqService.load(store, encoder_from(settings), synonyms_file=settings.faq_synonyms_file)
+        faq = await FaqService.from_settings(store, settings)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for q in questions:
         match = await faq.ask(q)

@@ -13,13 +13,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.faq.analyzer import Analyzer
-from bot.faq.encoder import CachedEncoder, SentenceEncoder
+from bot.faq.encoder import CachedEncoder, SentenceEncoder, encoder_from
 from bot.faq.importer import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.text import Synonyms, SynonymsError
 from liststore import Item, ListStore
+
+if TYPE_CHECKING:
+    from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +68,13 @@ class FaqService:
         service._meaning_pending = words_first and encoder is not None
         await service.refresh()
         return service
+
+    @classmethod
+    async def from_settings(cls, store: ListStore, settings: "Settings", *,
+                            words_first: bool = False) -> "FaqService":
+        """`load` with the encoder and synonym file the settings name (the bot and the CLI)."""
+        return await cls.load(store, encoder_from(settings), words_first=words_first,
+                              synonyms_file=settings.faq_synonyms_file)
 
     @property
     def matcher(self) -> FaqMatcher:
