@@ -152,8 +152,7 @@ def build_router(services: Services) -> Router:
                 {"faq_id": e.faq_id, "question": e.question} for _, e in suggestions]})
             await turn.send_card(card, summary=turn.t["did_you_mean"])
             return
-        question_id = await questions.unanswered(asker(turn), text, match.candidates[0].faq_id
-                                                 if match.candidates else None, match.score)
+        question_id = await questions.unanswered(asker(turn), text, match.nearest, match.score)
         await turn.send_card(no_answer_card(turn, question_id), summary=turn.t["no_answer"])
 
     @router.card_action("faq.feedback", Feedback)
@@ -181,8 +180,7 @@ def build_router(services: Services) -> Router:
     async def none_of_these(turn: Turn, data: NoneOfThese) -> CardReply:
         match = await faq.ask(data.asked) if data.asked else None
         question_id = await questions.unanswered(
-            asker(turn), data.asked or "-", match.candidates[0].faq_id if match and match.candidates else None,
-            match.score if match else 0.0)
+            asker(turn), data.asked or "-", match.nearest if match else None, match.score if match else 0.0)
         return CardReply(card=no_answer_card(turn, question_id))
 
     @router.card_action("question.escalate", Escalation)

@@ -68,6 +68,11 @@ class Match:
     candidates: tuple[Candidate, ...]  # the top few, best first
 
     @property
+    def nearest(self) -> str | None:
+        """The best candidate's id, answered or not (what the Questions list records)."""
+        return self.candidates[0].faq_id if self.candidates else None
+
+    @property
     def suggestions(self) -> tuple[Candidate, ...]:
         """Candidates worth offering as "did you mean" when not answered."""
         return tuple(c for c in self.candidates if c.score >= SUGGEST_THRESHOLD)

@@ -103,7 +103,7 @@ def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:
     misses = []
     for case in inside:
         m = matcher.match(case.question)
-        top = m.candidates[0].faq_id if m.candidates else None
+        top = m.nearest
         top1 += top == case.expected
         correct += m.answered and m.faq_id == case.expected
         wrong += m.answered and m.faq_id != case.expected
