@@ -142,8 +142,8 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
         async with open_store(settings) as store:
             _, resources = config.selection(args.job)
             async with entra_source(settings, config, resources, state) as entra:
-                plans = await prepare(store, state, config, specs, settings.resolved_sources_dir,
-                                      only=resources, force=args.force, entra=entra)
+                plans = [p async for p in prepare(store, state, config, specs, settings.resolved_sources_dir,
+                                                  only=resources, force=args.force, entra=entra)]
     finally:
         state.close()
     out: dict[str, Any] = {}

@@ -138,24 +138,9 @@ async def prepare(
     only: Sequence[str] | None = None,
     force: bool = False,
     entra: EntraGroupRoster | None = None,
-) -> list[ResourcePlan]:
-    """Read every export, validate it and plan each list; nothing is written."""
-    return [p async for p in _prepare_each(store, state, config, specs, sources_dir, only=only,
-                                           force=force, entra=entra)]
-
-
-async def _prepare_each(
-    store: ListStore,
-    state: SyncState,
-    config: SyncConfig,
-    specs: Mapping[str, ListSpec],
-    sources_dir: Path,
-    *,
-    only: Sequence[str] | None = None,
-    force: bool = False,
-    entra: EntraGroupRoster | None = None,
 ) -> AsyncIterator[ResourcePlan]:
-    """One resource's plan at a time, so a run holds only one list's data in memory."""
+    """Read every export, validate it and plan each list, one resource at a time (so a run holds
+    only one list's data in memory); nothing is written."""
     staff_mapping = config.resource("staff")
     staff_error = ""
     try:
@@ -244,7 +229,7 @@ async def _run(
 ) -> None:
     requests_before = _requests(store)
     list_started = time.monotonic()
-    async for prepared in _prepare_each(store, state, config, specs, sources_dir, only=only,
+    async for prepared in prepare(store, state, config, specs, sources_dir, only=only,
                                         force=force, entra=entra):
         name = prepared.mapping.name
         if prepared.error:
