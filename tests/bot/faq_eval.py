@@ -26,8 +26,11 @@ from bot.faq.encoder import SentenceEncoder, open_encoder
 from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 
-EVAL = Path(__file__).parent / "data" / "faq_eval_dev.toml"
-TEST = Path(__file__).parent / "data" / "faq_eval_test.toml"
+DATA = Path(__file__).parent / "data"
+EVAL = DATA / "faq_eval_dev.toml"
+EVAL2 = DATA / "faq_eval_dev2.toml"
+TEST = DATA / "faq_eval_test.toml"
+SPLITS = {"dev": [EVAL, EVAL2], "dev1": [EVAL], "dev2": [EVAL2], "test": [TEST], "all": [EVAL, EVAL2, TEST]}
 TARGETS = {"top1": 0.97, "answered_correct": 0.93, "answered_wrong": 0.02, "oos_rejected": 0.90}
 
 
@@ -43,10 +46,9 @@ def _groups(path: Path) -> list[tuple[str | None, list[str]]]:
     return [*data["in_scope"].items(), (None, data["out_of_scope"]["questions"])]
 
 
-def load_cases(split: str | None) -> list[Case]:
-    """Cases of one split: `dev`, `test`, or None for both."""
-    paths = {"dev": [EVAL], "test": [TEST], None: [EVAL, TEST]}[split]
-    return [Case(q, expected) for path in paths for expected, questions in _groups(path)
+def load_cases(split: str) -> list[Case]:
+    """Cases of one split (see SPLITS): `dev` is both development files."""
+    return [Case(q, expected) for path in SPLITS[split] for expected, questions in _groups(path)
             for q in questions]
 
 
@@ -208,7 +210,7 @@ def open_eval_encoder(kind: str) -> SentenceEncoder | None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.bot.faq_eval", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--split", choices=["dev", "test", "all"], default="test")
+    parser.add_argument("--split", choices=list(SPLITS), default="test")
     parser.add_argument("--fit", action="store_true", help="refit the calibration on dev")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
@@ -229,12 +231,11 @@ def main(argv: list[str] | None = None) -> int:
         name = "CALIBRATION" if encoder is None else "CALIBRATION_WITH_MEANING"
         print(f"{name} = {weights}  # was {CALIBRATION if encoder is None else CALIBRATION_WITH_MEANING}")
         return 0
-    split = None if args.split == "all" else args.split
-    report = evaluate(matcher, load_cases(split))
+    report = evaluate(matcher, load_cases(args.split))
     print(f"FAQ matcher on the {args.split} split ({len(matcher)} FAQ entries, encoder {args.encoder})")
     print("\n".join(report.lines()))
     if args.show_misses:
-        if args.split != "dev":
+        if TEST in SPLITS[args.split]:
             print("misses are shown for the dev split only", file=sys.stderr)
             return 2
         print("\n".join(report.misses))
