@@ -16,8 +16,8 @@ from sudachipy import Dictionary, SplitMode
 
 from bot.faq.text import Synonyms, drop_long_vowels, fold
 
-# Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks.
-_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+# Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks, その/この.
+_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号", "連体詞"})
 # Lemmas so common in questions that they only add noise (after Sudachi normalisation).
 _STOP_LEMMAS = frozenset({
     "為る", "する", "有る", "ある", "居る", "いる", "成る", "なる", "出来る", "できる", "れる", "られる",
@@ -68,16 +68,30 @@ class Analyzer:
         """Content words of `text`, normalised (lemma, long vowels dropped)."""
         out: list[str] = []
         for morpheme in self._tokenizer().tokenize(self.canonical(text)):
-            pos = morpheme.part_of_speech()
-            if pos[0] in _SKIP_POS:
+            word = self._content_word(morpheme)
+            if word is None:
                 continue
-            lemma = fold(morpheme.normalized_form())
-            if lemma in _STOP_LEMMAS or fold(morpheme.dictionary_form()) in _STOP_LEMMAS:
-                continue
-            if len(lemma) == 1 and "\u3041" <= lemma <= "\u3096":
-                continue  # a lone hiragana is a particle Sudachi did not tag as one
-            out.append(self.synonyms.word(drop_long_vowels(lemma)))
+            out.append(word)
+            # A compound also counts as its parts, so 締切日 meets 締め切り and 相談窓口 meets
+            # 相談: staff and the FAQ rarely compound the same way.
+            if len(morpheme.surface()) > 2:
+                parts = morpheme.split(SplitMode.A)
+                if len(parts) > 1:
+                    # Parts of one character are mostly affixes (化, 書, 日): noise on their own.
+                    out += [w for w in map(self._content_word, parts)
+                            if w is not None and w != word and len(w) > 1]
         return out
+
+    def _content_word(self, morpheme) -> str | None:
+        """The normalised lemma of a morpheme that carries content, else None."""
+        if morpheme.part_of_speech()[0] in _SKIP_POS:
+            return None
+        lemma = fold(morpheme.normalized_form())
+        if lemma in _STOP_LEMMAS or fold(morpheme.dictionary_form()) in _STOP_LEMMAS:
+            return None
+        if len(lemma) == 1 and "\u3041" <= lemma <= "\u3096":
+            return None  # a lone hiragana is a particle Sudachi did not tag as one
+        return self.synonyms.word(drop_long_vowels(lemma))
 
     @staticmethod
     def weight(feature: str) -> float:

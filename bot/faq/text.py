@@ -29,6 +29,22 @@ def fold(text: str) -> str:
     return _SPACES.sub(" ", folded).strip()
 
 
+# Greetings and politeness that frame a chat message but say nothing about what is asked. Left
+# in, they dilute both the words and the meaning of a short question ("お疲れ様です。…").
+_PLEASANTRIES = re.compile(
+    r"(お疲れ(様|さま)です|おつかれ(様|さま)です|お疲れ(様|さま)|お世話になって(おり|い)ます|"
+    r"(すみません|すいません|失礼します|失礼いたします)|"
+    r"(どうぞ)?(よろしく|宜しく)お(願|ねが)い(します|いたします|致します)|"
+    r"(ちょっと)?質問(です|があります|させてください)|教えて(ください|下さい|頂けますか|いただけますか))"
+    r"[。、!！?？\s]*")
+
+
+def strip_pleasantries(text: str) -> str:
+    """`text` without greetings and politeness formulas; the text itself if nothing else is left."""
+    stripped = _PLEASANTRIES.sub("", text).strip()
+    return stripped or text
+
+
 def drop_long_vowels(text: str) -> str:
     """サーバー and サーバ, コンピューター and コンピュータ: compare without the long vowel."""
     return _KATAKANA_LONG_VOWEL.sub("", text)
