@@ -154,7 +154,7 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
 # out of scope rejected, answered or offered on "did you mean"). The targets are
 # 97 / 93 / ≤2 / ≥90; the held-out set does not reach the first two, and these floors must not
 # pretend it does.
-HELD_OUT_FLOORS = {"words": (0.88, 0.61, 0.03, 0.90, 0.80), "meaning": (0.93, 0.72, 0.02, 0.90, 0.91)}
+HELD_OUT_FLOORS = {"words": (0.88, 0.64, 0.03, 0.90, 0.82), "meaning": (0.94, 0.81, 0.02, 0.90, 0.90)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
