@@ -8,12 +8,16 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from aiohttp import web
 
 from config.runtime import EXIT_OK, EXIT_USAGE, configure_logging, settings_or_exit
 from config.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.faq.importer import FaqEntry
+    from liststore import ListStore
 
 logger = logging.getLogger(__name__)
 
@@ -58,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("question", nargs="?", help="the question; without it, read one per line from stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p = faq_sub.add_parser("alternates", help="write the wordings people picked on \"did you mean\" as new alternates, for review",
+                           description="reads the Questions list (評価 = 候補から選択) and writes the entries "
+                                       "that gain alternates to FILE (CSV or .xlsx, the import format); review it, "
+                                       "then `dx-bot faq import FILE --merge`",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("file", type=Path)
     p = faq_sub.add_parser("check-synonyms", help="check a synonym file before the bot uses it",
                            description="default: the file DX_FAQ_SYNONYMS_FILE names, else the packaged one",
                            epilog=EPILOG, formatter_class=fmt)
@@ -102,17 +112,53 @@ async def _faq_import(settings: Settings, path: Path, merge: bool) -> int:
 
 
 async def _faq_export(settings: Settings, path: Path) -> int:
-    from bot.faq.importer import FAQ_LIST, write_faq_file
-    from bot.faq.service import entry_from_item
+    from bot.faq.importer import write_faq_file
     from liststore import open_store
 
     async with open_store(settings) as store:
-        entries = [e async for page in store.pages(FAQ_LIST) for item in page
-                   if (e := entry_from_item(item)) is not None]
-    entries.sort(key=lambda e: e.faq_id)
+        entries = await _published_entries(store)
     write_faq_file(path, entries)
     print(f"FAQ: {len(entries)} 件を {path} に書き出しました / {len(entries)} entries written")
     return EXIT_OK
+
+
+async def _faq_alternates(settings: Settings, path: Path) -> int:
+    from bot.faq.alternates import mark_promoted, recorded_picks, review
+    from bot.faq.importer import write_faq_file
+    from bot.faq.text import Synonyms
+    from liststore import open_store
+
+    async with open_store(settings) as store:
+        entries = await _published_entries(store)
+        found = review(entries, await recorded_picks(store), Synonyms.load(settings.faq_synonyms_file))
+        promoted = await mark_promoted(store, found.promoted)
+    if promoted:
+        print(f"{promoted} 件の質問の言い換えは登録済みのため「FAQ化」にしました / {promoted} marked FAQ化")
+    for wording in found.conflicting:
+        print(f"別々のFAQが選ばれたため候補にしません / picked for different entries, not suggested: {wording}")
+    if not found.suggested:
+        print("新しい言い換えの候補はありません / no new alternates to suggest")
+        return EXIT_OK
+    for entry, wordings in found.suggested:
+        print(f"{entry.faq_id} {entry.question}")
+        for wording in wordings:
+            print(f"  + {wording}")
+    write_faq_file(path, [entry for entry, _ in found.suggested])
+    count = sum(len(w) for _, w in found.suggested)
+    print(f"{len(found.suggested)} 件のFAQに {count} 件の言い換えを追加して {path} に書き出しました。"
+          f"確認して不要な行を消してから dx-bot faq import {path} --merge で取り込んでください。\n"
+          f"{count} alternates for {len(found.suggested)} entries written to {path}; review, then import with --merge")
+    return EXIT_OK
+
+
+async def _published_entries(store: "ListStore") -> list["FaqEntry"]:
+    """The FAQ list's published entries, by id."""
+    from bot.faq.importer import FAQ_LIST
+    from bot.faq.service import entry_from_item
+
+    entries = [e async for page in store.pages(FAQ_LIST) for item in page
+               if (e := entry_from_item(item)) is not None]
+    return sorted(entries, key=lambda e: e.faq_id)
 
 
 async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> int:
@@ -163,12 +209,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         print(f"同義語ファイルは使えます / synonym file OK: {path or 'config/faq_synonyms.toml'}")
         return EXIT_OK
-    if args.command != "faq" or args.faq_command == "ask":
+    if args.command != "faq" or args.faq_command in ("ask", "alternates"):
         # The bot cannot start on a synonym file it cannot read: say which and why, once.
         problem = _synonyms_problem(settings.faq_synonyms_file)
         if problem:
             print(f"DX_FAQ_SYNONYMS_FILE を使えません / unusable: {problem}", file=sys.stderr)
             return EXIT_USAGE
+    from liststore.errors import NotProvisionedError, StoreError
+
+    try:
+        return _run(args, settings)
+    except NotProvisionedError as exc:
+        print(f"{exc.list_name} リストがまだありません。先に dx-sync provision（試すだけなら dx-sync demo）を"
+              f"実行してください / {exc}", file=sys.stderr)
+    except StoreError as exc:
+        print(f"リストを読み書きできません / store error: {exc}", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from bot.app import create_app
 
@@ -188,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return asyncio.run(_faq_import(settings, args.file, args.merge))
     if args.faq_command == "export":
         return asyncio.run(_faq_export(settings, args.file))
+    if args.faq_command == "alternates":
+        return asyncio.run(_faq_alternates(settings, args.file))
     return asyncio.run(_faq_ask(settings, args.question, args.json))
 
 

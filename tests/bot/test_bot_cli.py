@@ -106,3 +106,14 @@ def test_an_encoder_that_cannot_load_leaves_the_bot_answering_on_words(data_dir:
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["faq_id"] == "FAQ-0035"
     assert "could not load" in done.stderr and "libgomp" in done.stderr and "words only" in done.stderr
+
+
+def test_a_store_that_was_never_provisioned_is_one_clear_line_not_a_traceback(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DX_DATA_DIR", str(tmp_path / "never-provisioned"))
+    for args in (("faq", "ask", "パスワードを忘れた"), ("faq", "alternates", str(tmp_path / "a.csv")),
+                 ("serve", "--port", "0")):
+        done = run(*args)
+        assert done.returncode == 1, args
+        assert "Traceback" not in done.stderr
+        assert "FAQ リストがまだありません。先に dx-sync provision" in done.stderr, args
