@@ -12,6 +12,7 @@ from bot.conversations import ConversationReference, ConversationStore
 from bot.faq.importer import FaqEntry
 from bot.faq.matcher import Match
 from bot.faq.service import FaqService
+from bot.faq.text import ONLY_PLEASANTRIES
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
 from bot.turn import CardReply, Turn
@@ -111,6 +112,10 @@ def build_router(services: Services) -> Router:
     @router.message(GREETING)
     async def greet(turn: Turn) -> None:
         await turn.send_text(turn.t["greeting"])
+
+    @router.message(ONLY_PLEASANTRIES)  # お疲れ様です。よろしくお願いします
+    async def greet_at_work(turn: Turn) -> None:
+        await turn.send_text(turn.t["greeting_work"])
 
     @router.message(WHO_ARE_YOU)
     async def introduce(turn: Turn) -> None:

@@ -56,7 +56,7 @@ def review(entries: Sequence[FaqEntry], picks: Iterable[Pick], synonyms: Synonym
     promoted: list[str] = []
     skipped = 0
     for pick in picks:
-        wording = strip_pleasantries(pick.text.strip())
+        wording = strip_pleasantries(pick.text)
         if pick.faq_id not in by_id or not wording or len(wording) > MAX_WORDING:
             skipped += 1
             continue

@@ -230,6 +230,8 @@ class FaqMatcher:
     def similarity(self, question: str, limit: int | None = CANDIDATES + 1) -> Similarity:
         """Features of the entries worth a look, best first (by calibrated probability)."""
         question = strip_pleasantries(question)
+        if not question:
+            return Similarity((), ())  # only a greeting: nothing was asked
         feats = self.analyzer.features(question)
         word_feats = _only(feats, "w:")
         best: dict[int, float] = defaultdict(float)

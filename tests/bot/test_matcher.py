@@ -47,6 +47,20 @@ def test_product_names_in_any_script_are_one_word(analyzer: Analyzer, typed: str
     assert "w:powerapps" in analyzer.features(f"{typed}の使い方")
 
 
+def test_a_compound_also_counts_as_its_parts(analyzer: Analyzer) -> None:
+    # Staff write 相談窓口 where the FAQ says 相談; 締切日 where it says 締め切り (→ 期限).
+    assert {"相談窓口", "相談", "窓口"} <= set(analyzer.words("相談窓口はどこ"))
+    assert "期限" in analyzer.words("締切日") and "日" not in analyzer.words("締切日")  # no lone affixes
+
+
+@pytest.mark.parametrize("greeting", ["お疲れ様です。", "すみません、", "おつかれさまです！", "質問です。"])
+def test_greetings_change_neither_the_entry_nor_its_score(matcher: FaqMatcher, greeting: str) -> None:
+    plain = matcher.match("削除したファイルを元に戻したい")
+    polite = matcher.match(f"{greeting}削除したファイルを元に戻したい。よろしくお願いします")
+    assert plain.answered and (polite.faq_id, polite.score) == (plain.faq_id, plain.score)
+    assert not matcher.match("よろしくお願いします").answered  # nothing but a greeting is not a question
+
+
 def test_long_vowel_marks_do_not_matter(analyzer: Analyzer) -> None:
     assert analyzer.features("サーバーのエラー") == analyzer.features("サーバのエラ")
 
