@@ -123,15 +123,18 @@ async def _faq_export(settings: Settings, path: Path) -> int:
 
 
 async def _faq_alternates(settings: Settings, path: Path) -> int:
-    from bot.faq.alternates import mark_promoted, recorded_picks, review
+    from bot.faq.alternates import Pick, review
     from bot.faq.importer import write_faq_file
     from bot.faq.text import Synonyms
+    from bot.questions import QuestionLog
     from liststore import open_store
 
     async with open_store(settings) as store:
         entries = await _published_entries(store)
-        found = review(entries, await recorded_picks(store), Synonyms.load(settings.faq_synonyms_file))
-        promoted = await mark_promoted(store, found.promoted)
+        log = QuestionLog(store)
+        picks = [Pick(*p) for p in await log.picks()]
+        found = review(entries, picks, Synonyms.load(settings.faq_synonyms_file))
+        promoted = await log.promoted(found.promoted)
     if promoted:
         print(f"{promoted} 件の質問の言い換えは登録済みのため「FAQ化」にしました / {promoted} marked FAQ化")
     for wording in found.conflicting:
@@ -151,7 +154,7 @@ async def _faq_alternates(settings: Settings, path: Path) -> int:
     return EXIT_OK
 
 
-async def _published_entries(store: "ListStore") -> list["FaqEntry"]:
+async def _published_entries(store: ListStore) -> list[FaqEntry]:
     """The FAQ list's published entries, by id."""
     from bot.faq.importer import FAQ_LIST
     from bot.faq.service import entry_from_item

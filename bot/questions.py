@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Callable
+from typing import Callable, Sequence
 
 from liststore import ListStore, Upsert
 
 QUESTIONS_LIST = "Questions"
+CHOSEN = "候補から選択"  # 評価 of a pick from "did you mean": a person matched a wording to an entry
+PROMOTED = "FAQ化"  # 状態 once the question's wording (or its answer) is in the FAQ
 Clock = Callable[[], datetime]
 
 
@@ -65,8 +67,22 @@ class QuestionLog:
         and a person settled it, so the wording is a ready-made alternate for that entry."""
         question_id = self._new_id()
         await self._write(question_id, {**self._asked(asked_by, text, faq_id, None),
-                                        "Feedback": "候補から選択", "Status": "クローズ"})
+                                        "Feedback": CHOSEN, "Status": "クローズ"})
         return question_id
+
+    async def picks(self) -> list[tuple[str, str, str]]:
+        """(question id, what was asked, entry chosen) of every "did you mean" pick not yet FAQ化."""
+        return [(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
+                async for page in self._store.pages(QUESTIONS_LIST) for item in page
+                if (f := item.fields).get("Feedback") == CHOSEN and f.get("Status") != PROMOTED
+                and f.get("MatchedFaqId")]
+
+    async def promoted(self, question_ids: Sequence[str]) -> int:
+        """Mark questions whose wording the FAQ now has as FAQ化; returns how many were written."""
+        if not question_ids:
+            return 0
+        results = await self._store.upsert(QUESTIONS_LIST, [Upsert(q, {"Status": PROMOTED}) for q in question_ids])
+        return sum(r.ok for r in results)
 
     async def escalate(self, question_id: str) -> bool:
         """Mark a recorded question as waiting for a person; False when it does not exist."""

@@ -3,6 +3,7 @@ Bot Connector it replies to, both on loopback."""
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +56,21 @@ async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool
             yield RunningBot(str(server.make_url("")).rstrip("/"), connector, http, settings)
     finally:
         await server.close()
+
+
+async def wait_for_replies(bot: RunningBot, count: int) -> list[dict]:
+    """The replies the fake Bot Connector has, once there are `count` (or after two seconds)."""
+    for _ in range(100):
+        if len(bot.connector.fake.replies) >= count:
+            break
+        await asyncio.sleep(0.02)
+    return bot.connector.fake.replies
+
+
+async def questions(bot: RunningBot) -> list[dict]:
+    """Every item of the bot's Questions list, with its key."""
+    async with open_store(bot.settings) as store:
+        return [dict(i.fields, key=i.key) async for page in store.pages("Questions") for i in page]
 
 
 @pytest.fixture

@@ -10,21 +10,8 @@ import pytest
 
 from liststore import open_store
 from tests.bot import activities as a
-from tests.bot.conftest import RunningBot, running_bot
+from tests.bot.conftest import RunningBot, questions, running_bot, wait_for_replies
 from tests.fakes.bot_connector import RunningConnector
-
-
-async def wait_for_replies(bot: RunningBot, count: int) -> list[dict]:
-    for _ in range(100):
-        if len(bot.connector.fake.replies) >= count:
-            break
-        await asyncio.sleep(0.02)
-    return bot.connector.fake.replies
-
-
-async def questions(bot: RunningBot) -> list[dict]:
-    async with open_store(bot.settings) as store:
-        return [dict(i.fields, key=i.key) async for page in store.pages("Questions") for i in page]
 
 
 async def test_a_personal_question_gets_an_answer_card_in_reply(bot: RunningBot) -> None:

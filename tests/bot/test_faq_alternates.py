@@ -12,8 +12,7 @@ from bot.faq.alternates import Pick, review
 from bot.faq.importer import read_faq_file, seed_entries
 from bot.faq.text import Synonyms
 from tests.bot import activities as a
-from tests.bot.conftest import RunningBot
-from tests.bot.test_endpoint import questions, wait_for_replies
+from tests.bot.conftest import RunningBot, questions, wait_for_replies
 
 NICKNAME = "ミライ会議室を新しく作りたい"  # a city's own name for a Teams team: no model can know it
 
