@@ -44,6 +44,18 @@ def test_the_held_out_set_shares_no_question_with_the_development_sets() -> None
     assert not [q for q in _questions(_load(TEST)) if normalise(q, synonyms) in dev]
 
 
+def test_no_off_topic_reference_sentence_is_an_evaluation_question() -> None:
+    # The matcher measures meaning against bot/faq/off_topic.txt; an evaluation question in it
+    # would be rejected for having been seen, not for being off topic. A failure lists only the
+    # reference sentences (never a held-out question that is not one of them).
+    from bot.faq.matcher import off_topic_sentences
+
+    synonyms = Synonyms.load()
+    asked = {normalise(q, synonyms) for path in (EVAL, EVAL2, TEST) for q in _questions(_load(path))}
+    assert len(off_topic_sentences()) >= 100
+    assert not [s for s in off_topic_sentences() if normalise(s, synonyms) in asked]
+
+
 def test_the_scorer_reports_a_95_percent_interval() -> None:
     from tests.bot.faq_eval import wilson
 

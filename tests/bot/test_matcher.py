@@ -7,7 +7,7 @@ import pytest
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
 from bot.faq.importer import FaqEntry, seed_entries
-from bot.faq.matcher import ANSWER_THRESHOLD, FaqMatcher
+from bot.faq.matcher import FaqMatcher
 from bot.faq.text import Synonyms
 from tests.bot import faq_eval
 
@@ -135,7 +135,7 @@ def test_a_question_about_something_else_is_not_answered(matcher: FaqMatcher) ->
 def test_empty_and_symbol_only_questions_are_not_answered(matcher: FaqMatcher) -> None:
     for question in ["", "？？？", "!!!"]:
         result = matcher.match(question)
-        assert not result.answered and result.score < ANSWER_THRESHOLD
+        assert not result.answered and result.score < matcher.answer_threshold
 
 
 def test_close_entries_both_come_out_unsure(analyzer: Analyzer) -> None:
