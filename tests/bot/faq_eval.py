@@ -1,22 +1,26 @@
 """Scores the FAQ matcher on the evaluation set: `python -m tests.bot.faq_eval [--split dev]`.
 
-Two files, written by hand as staff type:
-- `dev` (tests/bot/data/faq_eval_dev.toml): tune on it. Until 2026-11-23 half of it (by a hash of
-  each question) was the held-out split; that half had been measured several times while the
-  matcher was tuned, so it became development data and a fresh set was written.
+Three files, written by hand as staff type:
+- `dev` (tests/bot/data/faq_eval_dev.toml and faq_eval_dev2.toml; `dev1`/`dev2` pick one): tune
+  on it. Until 2026-11-23 half of the first file (by a hash of each question) was the held-out
+  split; that half had been measured several times while the matcher was tuned, so it became
+  development data and a fresh set was written.
 - `test` (tests/bot/data/faq_eval_test.toml): held out, written whole before the matcher was
   changed again; nothing is tuned on it and its mistakes are never printed.
 
 `--fit` refits the calibration on dev and prints the weights to paste into
-bot/faq/matcher.py. `--show-misses` lists dev mistakes only.
+bot/faq/matcher.py; `--cv K` scores dev by K-fold cross-validation of that fit.
+`--show-misses` lists dev mistakes only.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 import tomllib
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -138,28 +142,62 @@ def _leave_one_question_out(entries: list[FaqEntry]) -> list[tuple[list[FaqEntry
     return out
 
 
-def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
-        encoder: SentenceEncoder | None) -> tuple[float, ...]:
-    """Logistic regression of "this candidate is right" on `Similarity.features`, over every
-    candidate the matcher looks at, so the model learns to rank as well as to doubt.
+def training_rows(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
+                  encoder: SentenceEncoder | None) -> list[tuple[str | None, tuple[float, ...], float]]:
+    """Rows for the logistic regression of "this candidate is right" on `Similarity.features`,
+    over every candidate the matcher looks at, so the model learns to rank as well as to doubt:
+    (the dev question a row comes from, or None for the FAQ's own questions; features; label).
 
     Questions are the dev cases; each in-scope one is also asked of an FAQ without its entry
     (every candidate is then a near miss, the hardest negative), and each FAQ question of an FAQ
     without that question (leave one out).
     """
-    groups: list[tuple[list[FaqEntry], list[Case]]] = [(entries, cases)]
+    groups: list[tuple[list[FaqEntry], list[Case], bool]] = [(entries, cases, True)]
     for held_out in sorted({c.expected for c in cases if c.expected}):
         groups.append(([e for e in entries if e.faq_id != held_out],
-                       [Case(c.question, None) for c in cases if c.expected == held_out]))
-    groups += [(smaller, [case]) for smaller, case in _leave_one_question_out(entries)]
-    rows: list[tuple[tuple[float, ...], float]] = []
-    for group_entries, group_cases in groups:
+                       [Case(c.question, None) for c in cases if c.expected == held_out], True))
+    groups += [(smaller, [case], False) for smaller, case in _leave_one_question_out(entries)]
+    rows: list[tuple[str | None, tuple[float, ...], float]] = []
+    for group_entries, group_cases, from_dev in groups:
         matcher = FaqMatcher(group_entries, analyzer, encoder)
         for case in group_cases:
             sim = matcher.similarity(case.question, limit=None)
-            rows += [((1.0, *sim.features(i)), 1.0 if faq_id == case.expected else 0.0)
-                     for i, faq_id in enumerate(sim.ids)]
-    return _newton(rows)
+            rows += [(case.question if from_dev else None, (1.0, *sim.features(i)),
+                      1.0 if faq_id == case.expected else 0.0) for i, faq_id in enumerate(sim.ids)]
+    return rows
+
+
+def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
+        encoder: SentenceEncoder | None) -> tuple[float, ...]:
+    """Weights for bot/faq/matcher.py, fitted on every row of `training_rows`."""
+    return _newton([(x, y) for _, x, y in training_rows(entries, analyzer, cases, encoder)])
+
+
+def cross_validate(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
+                   encoder: SentenceEncoder | None, folds: int = 4) -> Report:
+    """Each dev question scored by weights fitted without it (nor the rows made from it): how
+    the fit does on phrasings it has not seen, without touching the held-out set."""
+    rows = training_rows(entries, analyzer, cases, encoder)
+    fold_of = {c.question: zlib.crc32(c.question.encode()) % folds for c in cases}
+    parts = []
+    for k in range(folds):
+        weights = _newton([(x, y) for q, x, y in rows if q is None or fold_of[q] != k])
+        matcher = FaqMatcher(entries, analyzer, encoder, calibration=weights)
+        parts.append(evaluate(matcher, [c for c in cases if fold_of[c.question] == k]))
+    return _pooled(parts)
+
+
+def _pooled(parts: list[Report]) -> Report:
+    """One report of several disjoint ones."""
+    n = sum(p.in_scope for p in parts) or 1
+    o = sum(p.out_of_scope for p in parts) or 1
+
+    def inside(rate: str) -> float:
+        return sum(getattr(p, rate) * p.in_scope for p in parts) / n
+
+    return Report(n, o, inside("top1"), inside("answered_correct"), inside("answered_wrong"),
+                  sum(p.oos_rejected * p.out_of_scope for p in parts) / o,
+                  [m for p in parts for m in p.misses], inside("answered_or_offered"))
 
 
 def _newton(rows: list[tuple[tuple[float, ...], float]], l2: float = 1e-3) -> tuple[float, ...]:
@@ -212,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--split", choices=list(SPLITS), default="test")
     parser.add_argument("--fit", action="store_true", help="refit the calibration on dev")
+    parser.add_argument("--cv", type=int, metavar="K",
+                        help="score dev by K-fold cross-validation of the fit (each question by weights fitted without it)")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
                         help="sentence encoder (default e5, as the bot; none: words only)")
@@ -225,7 +265,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.encoder != "none" and encoder is None:
         print(f"the {args.encoder} encoder did not load; figures would be words-only", file=sys.stderr)
         return 2
+    if args.fit or args.cv:
+        # Fitting analyses each FAQ wording once per leave-one-out FAQ: remember the analyses.
+        analyzer.features = functools.lru_cache(maxsize=None)(analyzer.features)  # type: ignore[method-assign]
     matcher = FaqMatcher(entries, analyzer, encoder)
+    if args.cv:
+        if args.split not in ("dev", "dev1", "dev2"):
+            print("--cv scores development questions only", file=sys.stderr)
+            return 2
+        report = cross_validate(entries, analyzer, load_cases(args.split), encoder, args.cv)
+        print(f"{args.cv}-fold cross-validation of the fit on the {args.split} split "
+              f"({len(matcher)} FAQ entries, encoder {args.encoder})")
+        print("\n".join(report.lines()))
+        return 0
     if args.fit:
         weights = fit(entries, analyzer, load_cases("dev"), encoder)
         name = "CALIBRATION" if encoder is None else "CALIBRATION_WITH_MEANING"

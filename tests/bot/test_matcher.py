@@ -164,11 +164,11 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
     assert large.answered_correct >= small.answered_correct - 0.08
 
 
-# Held-out figures measured on 2026-11-23 (README): (top-1, answered correctly, answered wrongly,
-# out of scope rejected, answered or offered on "did you mean"). The targets are
-# 97 / 93 / ≤2 / ≥90; the held-out set does not reach the first two, and these floors must not
-# pretend it does.
-HELD_OUT_FLOORS = {"words": (0.88, 0.64, 0.03, 0.90, 0.82), "meaning": (0.94, 0.81, 0.02, 0.90, 0.90)}
+# Held-out figures measured on 2026-11-23, session 5 (README): (top-1, answered correctly,
+# answered wrongly, out of scope rejected, answered or offered on "did you mean"). The issue's
+# targets are 97 / 93 / ≤2 / ≥90; the held-out set does not reach the first two, and these
+# floors must not pretend it does. Wrong answers are held to the target itself.
+HELD_OUT_FLOORS = {"words": (0.90, 0.77, 0.02, 0.90, 0.87), "meaning": (0.94, 0.91, 0.02, 0.90, 0.97)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
