@@ -62,3 +62,15 @@ def test_the_scorer_reports_a_95_percent_interval() -> None:
     low, high = wilson(0.5, 100)
     assert round(low, 3) == 0.404 and round(high, 3) == 0.596
     assert wilson(1.0, 30)[1] == 1.0 and 0.88 < wilson(1.0, 30)[0] < 0.89
+
+
+def test_cross_validation_pools_its_folds_by_question_count() -> None:
+    from tests.bot.faq_eval import Report, _pooled
+
+    # 3 of 4 and 1 of 2 in scope answered correctly: 4 of 6 overall, not the mean of 75% and 50%.
+    pooled = _pooled([Report(4, 1, 1.0, 0.75, 0.25, 1.0, ["a"], 0.75),
+                      Report(2, 3, 0.5, 0.5, 0.0, 2 / 3, ["b"], 1.0)])
+    assert (pooled.in_scope, pooled.out_of_scope) == (6, 4)
+    assert round(pooled.top1, 4) == round(5 / 6, 4) and round(pooled.answered_correct, 4) == round(4 / 6, 4)
+    assert round(pooled.answered_wrong, 4) == round(1 / 6, 4) and pooled.oos_rejected == 0.75
+    assert round(pooled.answered_or_offered, 4) == round(5 / 6, 4) and pooled.misses == ["a", "b"]
