@@ -123,7 +123,7 @@ async def _faq_export(settings: Settings, path: Path) -> int:
 
 
 async def _faq_alternates(settings: Settings, path: Path) -> int:
-    from bot.faq.alternates import Pick, review
+    from bot.faq.alternates import review
     from bot.faq.importer import write_faq_file
     from bot.faq.text import Synonyms
     from bot.questions import QuestionLog
@@ -132,8 +132,7 @@ async def _faq_alternates(settings: Settings, path: Path) -> int:
     async with open_store(settings) as store:
         entries = await _published_entries(store)
         log = QuestionLog(store)
-        picks = [Pick(*p) for p in await log.picks()]
-        found = review(entries, picks, Synonyms.load(settings.faq_synonyms_file))
+        found = review(entries, await log.picks(), Synonyms.load(settings.faq_synonyms_file))
         promoted = await log.promoted(found.promoted)
     if promoted:
         print(f"{promoted} 件の質問の言い換えは登録済みのため「FAQ化」にしました / {promoted} marked FAQ化")

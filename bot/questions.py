@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Callable, Sequence
+from typing import Callable, NamedTuple, Sequence
 
 from liststore import ListStore, Upsert
 
@@ -16,6 +16,14 @@ QUESTIONS_LIST = "Questions"
 CHOSEN = "候補から選択"  # 評価 of a pick from "did you mean": a person matched a wording to an entry
 PROMOTED = "FAQ化"  # 状態 once the question's wording (or its answer) is in the FAQ
 Clock = Callable[[], datetime]
+
+
+class Pick(NamedTuple):
+    """One recorded "did you mean" pick: the question item, what was asked, the entry chosen."""
+
+    question_id: str
+    text: str
+    faq_id: str
 
 
 def _utc_now() -> datetime:
@@ -70,9 +78,9 @@ class QuestionLog:
                                         "Feedback": CHOSEN, "Status": "クローズ"})
         return question_id
 
-    async def picks(self) -> list[tuple[str, str, str]]:
-        """(question id, what was asked, entry chosen) of every "did you mean" pick not yet FAQ化."""
-        return [(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
+    async def picks(self) -> list[Pick]:
+        """Every "did you mean" pick not yet FAQ化."""
+        return [Pick(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
                 async for page in self._store.pages(QUESTIONS_LIST) for item in page
                 if (f := item.fields).get("Feedback") == CHOSEN and f.get("Status") != PROMOTED
                 and f.get("MatchedFaqId")]

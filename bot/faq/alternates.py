@@ -12,23 +12,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, replace
-from typing import Iterable, NamedTuple, Sequence
+from typing import Iterable, Sequence
 
 from bot.faq.importer import FaqEntry
 from bot.faq.text import Synonyms, normalise, strip_pleasantries
+from bot.questions import Pick
 
 # A wording longer than this is a message, not a question; as an alternate it would make the
 # entry match everything its context mentions.
 MAX_WORDING = 100
-
-
-class Pick(NamedTuple):
-    """One recorded "did you mean" pick (`QuestionLog.picks`): the question item, what was
-    asked, the entry chosen."""
-
-    question_id: str
-    text: str
-    faq_id: str
 
 
 @dataclass(frozen=True, slots=True)

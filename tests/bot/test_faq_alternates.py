@@ -8,9 +8,10 @@ import os
 import subprocess
 import sys
 
-from bot.faq.alternates import Pick, review
+from bot.faq.alternates import review
 from bot.faq.importer import read_faq_file, seed_entries
 from bot.faq.text import Synonyms
+from bot.questions import Pick
 from tests.bot import activities as a
 from tests.bot.conftest import RunningBot, questions, wait_for_replies
 
