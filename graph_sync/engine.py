@@ -230,7 +230,7 @@ async def _run(
     requests_before = _requests(store)
     list_started = time.monotonic()
     async for prepared in prepare(store, state, config, specs, sources_dir, only=only,
-                                        force=force, entra=entra):
+                                  force=force, entra=entra):
         name = prepared.mapping.name
         if prepared.error:
             report.file_errors.append(prepared.error)

@@ -202,7 +202,9 @@ class FaqMatcher:
         for doc, owner in zip(q_docs, q_owner):
             vocab[owner].update(doc)
         self._vocab = [frozenset(v) for v in vocab]
-        self._weights = calibration or (CALIBRATION if encoder is None else CALIBRATION_WITH_MEANING)
+        if calibration is None:
+            calibration = CALIBRATION if encoder is None else CALIBRATION_WITH_MEANING
+        self._weights = calibration
         self.answer_threshold = ANSWER_THRESHOLD_WORDS_ONLY if encoder is None else ANSWER_THRESHOLD
         if encoder is not None:
             asked = [(i, t) for i, e in enumerate(self.entries.values())

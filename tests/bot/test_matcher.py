@@ -153,7 +153,8 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
     """One threshold for 45 entries and for 1,000: padding the FAQ barely moves the figures.
 
     Words only here: embedding 1,000 entries takes about a minute on a cold cache, so the
-    figures with meaning at 1,000 entries are in `python -m benchmarks.bot_bench`.
+    figures with meaning at 1,000 entries come from `python -m tests.bot.faq_eval --split dev
+    --entries 1000` (README).
     """
     from benchmarks.faq_corpus import padded_faq
 
