@@ -2,8 +2,9 @@
 
 Words come from SudachiPy's normalised forms, so 申込 / 申し込み / 申込み, 出来る / できる and
 inflections meet; character bigrams catch what the dictionary splits oddly, compounds, typos and
-missing particles. Product names are made canonical by the synonym table first, so
-パワーアップス, ﾊﾟﾜｰｱｯﾌﾟｽ and Power Apps are one word.
+missing particles; bigrams of the reading (Sudachi's katakana reading_form) catch what is typed
+in kana or converted to the wrong kanji (さしもどし / 差し戻し, 既定 / 規定). Product names are
+made canonical by the synonym table first, so パワーアップス, ﾊﾟﾜｰｱｯﾌﾟｽ and Power Apps are one word.
 """
 
 from __future__ import annotations
@@ -44,6 +45,12 @@ _HIRAGANA_ONLY = re.compile(r"[\u3041-\u3096ー]+")
 # carry the topic; hiragana is grammar (the word features already see its content words);
 # an ASCII run is one product name or acronym.
 _SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff々〆]+|[\u30a1-\u30fa\u30fc]+|[0-9a-z][0-9a-z.+#-]*")
+# Readings are taken over runs of morphemes that are neither grammar nor punctuation. A reading
+# that is not katakana (Latin words read as themselves) ends the run: the word features see it.
+_NOT_READ_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+READING_N = 3
+READING_WEIGHT = 0.5
 
 
 class Analyzer:
@@ -67,8 +74,11 @@ class Analyzer:
 
     def words(self, text: str) -> list[str]:
         """Content words of `text`, normalised (lemma, long vowels dropped)."""
+        return self._words(self._tokenizer().tokenize(self.canonical(text)))
+
+    def _words(self, morphemes) -> list[str]:
         out: list[str] = []
-        for morpheme in self._tokenizer().tokenize(self.canonical(text)):
+        for morpheme in morphemes:
             word = self._content_word(morpheme)
             if word is None:
                 continue
@@ -82,6 +92,22 @@ class Analyzer:
                     out += [w for w in map(self._content_word, parts)
                             if w is not None and w != word and len(w) > 1]
         return out
+
+    @staticmethod
+    def _readings(morphemes) -> list[str]:
+        """Runs of the text's reading in katakana, long vowels dropped. Kana typed without kanji
+        is split oddly (さしもどしって → さしも/どしっ/て), so the runs are compared as bigrams,
+        never as words."""
+        runs, run = [], []
+        for morpheme in morphemes:
+            reading = morpheme.reading_form()
+            if morpheme.part_of_speech()[0] in _NOT_READ_POS or not _KATAKANA.fullmatch(reading):
+                runs.append("".join(run))
+                run = []
+            else:
+                run.append(reading)
+        runs.append("".join(run))
+        return [drop_long_vowels(r) for r in runs if len(r) > 1]
 
     def _content_word(self, morpheme) -> str | None:
         """The normalised lemma of a morpheme that carries content, else None."""
@@ -99,15 +125,21 @@ class Analyzer:
         """How much a feature counts: frame words and all-hiragana bigrams count little."""
         if feature.startswith("w:"):
             return FRAME_WEIGHT if feature[2:] in _FRAME_LEMMAS else 1.0
+        if feature.startswith("r:"):
+            return READING_WEIGHT
         return FRAME_WEIGHT if _HIRAGANA_ONLY.fullmatch(feature[2:]) else 1.0
 
     def features(self, text: str) -> Counter[str]:
-        """Word features (`w:`) and character bigram features (`c:`) of `text`."""
-        canonical = drop_long_vowels(self.canonical(text))
-        feats: Counter[str] = Counter("w:" + w for w in self.words(text))
-        for run in _SCRIPT_RUNS.findall(canonical):
+        """Word features (`w:`), character bigram features (`c:`) and reading bigram features
+        (`r:`) of `text`."""
+        canonical = self.canonical(text)
+        morphemes = self._tokenizer().tokenize(canonical)
+        feats: Counter[str] = Counter("w:" + w for w in self._words(morphemes))
+        for run in _SCRIPT_RUNS.findall(drop_long_vowels(canonical)):
             if run.isascii() or len(run) == 1:
                 feats["c:" + run] += 1
                 continue
             feats.update("c:" + run[i:i + 2] for i in range(len(run) - 1))
+        for run in self._readings(morphemes):
+            feats.update("r:" + run[i:i + READING_N] for i in range(max(1, len(run) - READING_N + 1)))
         return feats
