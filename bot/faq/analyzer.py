@@ -2,7 +2,7 @@
 
 Words come from SudachiPy's normalised forms, so 申込 / 申し込み / 申込み, 出来る / できる and
 inflections meet; character bigrams catch what the dictionary splits oddly, compounds, typos and
-missing particles; bigrams of the reading (Sudachi's katakana reading_form) catch what is typed
+missing particles; trigrams of the reading (Sudachi's katakana reading_form) catch what is typed
 in kana or converted to the wrong kanji (さしもどし / 差し戻し, 既定 / 規定). Product names are
 made canonical by the synonym table first, so パワーアップス, ﾊﾟﾜｰｱｯﾌﾟｽ and Power Apps are one word.
 """
@@ -49,6 +49,10 @@ _SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff々〆]+|[\u30a1-\u30fa\u30fc]+|[0-9a-
 # that is not katakana (Latin words read as themselves) ends the run: the word features see it.
 _NOT_READ_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
 _KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+# Trigrams, not bigrams: two kana of a reading (シュ, ウミ) turn up in unrelated words and let a
+# question about something else match; three rarely do. Half weight, because for text typed in
+# kanji they repeat what the character bigrams already see (dev, cross-validated: bigrams at full
+# weight rejected fewer out-of-scope questions on words alone).
 READING_N = 3
 READING_WEIGHT = 0.5
 
@@ -96,7 +100,7 @@ class Analyzer:
     @staticmethod
     def _readings(morphemes) -> list[str]:
         """Runs of the text's reading in katakana, long vowels dropped. Kana typed without kanji
-        is split oddly (さしもどしって → さしも/どしっ/て), so the runs are compared as bigrams,
+        is split oddly (さしもどしって → さしも/どしっ/て), so the runs are compared as n-grams,
         never as words."""
         runs, run = [], []
         for morpheme in morphemes:
@@ -122,7 +126,7 @@ class Analyzer:
 
     @staticmethod
     def weight(feature: str) -> float:
-        """How much a feature counts: frame words and all-hiragana bigrams count little."""
+        """How much a feature counts: frame words and all-hiragana bigrams count little, readings half."""
         if feature.startswith("w:"):
             return FRAME_WEIGHT if feature[2:] in _FRAME_LEMMAS else 1.0
         if feature.startswith("r:"):
@@ -130,7 +134,7 @@ class Analyzer:
         return FRAME_WEIGHT if _HIRAGANA_ONLY.fullmatch(feature[2:]) else 1.0
 
     def features(self, text: str) -> Counter[str]:
-        """Word features (`w:`), character bigram features (`c:`) and reading bigram features
+        """Word features (`w:`), character bigram features (`c:`) and reading trigram features
         (`r:`) of `text`."""
         canonical = self.canonical(text)
         morphemes = self._tokenizer().tokenize(canonical)

@@ -2,14 +2,14 @@
 
 Pure: build an index from entries once, then `match(question)` many times, no I/O. Each entry is
 represented by its question and alternate questions (and, with less weight, its tags and
-answer); a question is compared with TF-IDF cosine over two feature spaces (content words and
-character bigrams, see analyzer.py). Features the FAQ has never seen still count in the
-question's length, so a question about something else scores low instead of matching on one
-shared word.
+answer); a question is compared with TF-IDF cosine over two feature spaces (content words;
+character bigrams with reading trigrams, see analyzer.py). Features the FAQ has never seen still
+count in the question's length, so a question about something else scores low instead of
+matching on one shared word.
 
-With a sentence encoder (encoder.py), each entry also gets a meaning similarity: the cosine of
-the question's embedding with its questions' and answer's embeddings, which finds paraphrases
-that share no word ("うっかり捨てた書類を取り返せる？" / "間違って削除したファイルを元に戻したい").
+With a sentence encoder (encoder.py), each entry also gets a meaning similarity: the mean cosine
+of the question's embedding with the entry's few closest texts (questions and answer), which
+finds paraphrases that share no word ("うっかり捨てた書類を取り返せる？" / "間違って削除したファイルを元に戻したい").
 
 Meaning counts twice: how close the embeddings are on an absolute scale (what keeps questions
 about something else out), and how far the entry stands above sentences about other things

@@ -89,6 +89,55 @@ def test_meaning_finds_paraphrases_that_share_no_word(analyzer: Analyzer, encode
         assert not found.answered
 
 
+def test_kana_typing_and_wrong_kanji_read_the_same(analyzer: Analyzer) -> None:
+    def readings(text: str) -> set[str]:
+        return {f for f in analyzer.features(text) if f.startswith("r:")}
+
+    assert readings("差し戻し") == readings("さしもどし") != set()
+    assert readings("既定のブラウザ") == readings("規定のブラウザ")  # a slip of the kanji conversion
+    m = FaqMatcher([entry("A", "差し戻しとは何ですか"), entry("B", "承認の手順を知りたい"),
+                    entry("C", "締め切りはいつ")], analyzer)
+    assert m.match("さしもどしってなんですか").nearest == "A"
+    assert m.match("しめきりはいつ").nearest == "C"
+
+
+class _PlacedVectors:
+    """An encoder whose vectors the test places: listed texts get theirs, any other text (the
+    off-topic sentences, answers) a random unit vector of its own, nearly orthogonal to the rest."""
+
+    model_id = "placed"
+
+    def __init__(self, placed: dict[str, list[float]], dim: int = 64) -> None:
+        self.dim, self.placed = dim, placed
+
+    def encode(self, texts, kind, *, remember=True):
+        import zlib
+
+        import numpy as np
+
+        rows = []
+        for text in texts:
+            if text in self.placed:
+                v = np.zeros(self.dim)
+                v[:len(self.placed[text])] = self.placed[text]
+            else:
+                v = np.random.default_rng(zlib.crc32(text.encode())).normal(size=self.dim)
+            rows.append(v / np.linalg.norm(v))
+        return np.asarray(rows, dtype=np.float32)
+
+
+def test_one_odd_wording_does_not_outweigh_an_entry_whose_wordings_all_fit(analyzer: Analyzer) -> None:
+    def at(cos: float) -> list[float]:  # a unit vector at this cosine to the question's
+        return [cos, (1 - cos * cos) ** 0.5]
+
+    # A: three wordings, each 0.90 from the question; B: one at 0.97 (closer than any of A's),
+    # two at 0.82. No word in common, so meaning alone decides.
+    encoder = _PlacedVectors({"質問文": [1.0], "甲一": at(0.9), "甲二": at(0.9), "甲三": at(0.9),
+                              "乙一": at(0.97), "乙二": at(0.82), "乙三": at(0.82)})
+    m = FaqMatcher([entry("A", "甲一", "甲二", "甲三"), entry("B", "乙一", "乙二", "乙三")], analyzer, encoder)
+    assert [c.faq_id for c in m.match("質問文").candidates] == ["A", "B"]
+
+
 def test_meaning_does_not_care_about_character_width(encoder: SentenceEncoder) -> None:
     half, full, wide = encoder.encode(["ﾊﾟﾜｰｱｯﾌﾟｽ 共有", "パワーアップス 共有", "パワーアップス　共有"], "query", remember=False)
     assert (half == full).all() and (full == wide).all()
@@ -165,11 +214,13 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
     assert large.answered_correct >= small.answered_correct - 0.08
 
 
-# Held-out figures measured on 2026-11-23, session 5 (README): (top-1, answered correctly,
-# answered wrongly, out of scope rejected, answered or offered on "did you mean"). The issue's
-# targets are 97 / 93 / ≤2 / ≥90; the held-out set does not reach the first two, and these
-# floors must not pretend it does. Wrong answers are held to the target itself.
-HELD_OUT_FLOORS = {"words": (0.90, 0.77, 0.02, 0.90, 0.87), "meaning": (0.94, 0.91, 0.02, 0.90, 0.97)}
+# Held-out figures measured on 2026-11-23, session 6 (README), rounded down: (top-1, answered
+# correctly, answered wrongly, out of scope rejected, answered or offered on "did you mean").
+# The issue's targets are 97 / 93 / ≤2 / ≥90. With meaning (the bot's default) the held-out set
+# meets them; on words alone (the fallback when the encoder cannot load) it does not reach the
+# first two, and its floors must not pretend it does. Wrong answers and out-of-scope rejection
+# are held to the targets themselves.
+HELD_OUT_FLOORS = {"words": (0.91, 0.77, 0.02, 0.90, 0.87), "meaning": (0.97, 0.95, 0.02, 0.90, 0.97)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
