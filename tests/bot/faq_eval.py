@@ -9,8 +9,9 @@ Three files, written by hand as staff type:
   changed again; nothing is tuned on it and its mistakes are never printed.
 
 `--fit` refits the calibration on dev and prints the weights to paste into
-bot/faq/matcher.py; `--cv K` scores dev by K-fold cross-validation of that fit.
-`--show-misses` lists dev mistakes only.
+bot/faq/matcher.py; `--cv K` scores dev by K-fold cross-validation of that fit;
+`--leave-one-out` asks each of the FAQ's own wordings of an FAQ without it (a harder, larger
+development measure of ranking). `--show-misses` lists dev mistakes only.
 """
 
 from __future__ import annotations
@@ -187,16 +188,26 @@ def cross_validate(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case
     return _pooled(parts)
 
 
+def leave_one_out(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
+                  encoder: SentenceEncoder | None) -> Report:
+    """Each FAQ wording asked of an FAQ whose entry lacks it, scored by weights fitted on the dev
+    questions' rows alone (the fit's own leave-one-out rows would have seen the answer)."""
+    rows = training_rows(entries, analyzer, cases, encoder)
+    weights = _newton([(x, y) for q, x, y in rows if q is not None])
+    return _pooled([evaluate(FaqMatcher(smaller, analyzer, encoder, calibration=weights), [case])
+                    for smaller, case in _leave_one_question_out(entries)])
+
+
 def _pooled(parts: list[Report]) -> Report:
     """One report of several disjoint ones."""
-    n = sum(p.in_scope for p in parts) or 1
-    o = sum(p.out_of_scope for p in parts) or 1
+    n = sum(p.in_scope for p in parts)
+    o = sum(p.out_of_scope for p in parts)
 
     def inside(rate: str) -> float:
-        return sum(getattr(p, rate) * p.in_scope for p in parts) / n
+        return sum(getattr(p, rate) * p.in_scope for p in parts) / max(1, n)
 
     return Report(n, o, inside("top1"), inside("answered_correct"), inside("answered_wrong"),
-                  sum(p.oos_rejected * p.out_of_scope for p in parts) / o,
+                  sum(p.oos_rejected * p.out_of_scope for p in parts) / max(1, o),
                   [m for p in parts for m in p.misses], inside("answered_or_offered"))
 
 
@@ -252,6 +263,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fit", action="store_true", help="refit the calibration on dev")
     parser.add_argument("--cv", type=int, metavar="K",
                         help="score dev by K-fold cross-validation of the fit (each question by weights fitted without it)")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="ask each FAQ wording of an FAQ without it (weights fitted on dev questions only)")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
                         help="sentence encoder (default e5, as the bot; none: words only)")
@@ -265,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.encoder != "none" and encoder is None:
         print(f"the {args.encoder} encoder did not load; figures would be words-only", file=sys.stderr)
         return 2
-    if args.fit or args.cv:
+    if args.fit or args.cv or args.leave_one_out:
         # Fitting analyses each FAQ wording once per leave-one-out FAQ: remember the analyses.
         analyzer.features = functools.lru_cache(maxsize=None)(analyzer.features)  # type: ignore[method-assign]
     matcher = FaqMatcher(entries, analyzer, encoder)
@@ -277,6 +290,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{args.cv}-fold cross-validation of the fit on the {args.split} split "
               f"({len(matcher)} FAQ entries, encoder {args.encoder})")
         print("\n".join(report.lines()))
+        return 0
+    if args.leave_one_out:
+        report = leave_one_out(entries, analyzer, load_cases("dev"), encoder)
+        print(f"each of the FAQ's own wordings asked of an FAQ without it ({len(matcher)} FAQ entries, "
+              f"encoder {args.encoder}; weights fitted on the dev questions)")
+        lines = report.lines()
+        print("\n".join(lines[:1] + lines[2:5] + lines[6:]))  # no out-of-scope questions here
         return 0
     if args.fit:
         weights = fit(entries, analyzer, load_cases("dev"), encoder)
