@@ -17,8 +17,10 @@ from sudachipy import Dictionary, SplitMode
 
 from bot.faq.text import Synonyms, drop_long_vowels, fold
 
-# Parts of speech that carry no topic: particles, auxiliaries, symbols, blanks, その/この.
-_SKIP_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号", "連体詞"})
+# Grammar and punctuation: particles, auxiliaries, symbols, blanks.
+_GRAMMAR_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
+# Parts of speech that carry no topic: grammar, and その/この.
+_SKIP_POS = _GRAMMAR_POS | {"連体詞"}
 # Lemmas so common in questions that they only add noise (after Sudachi normalisation).
 _STOP_LEMMAS = frozenset({
     "為る", "する", "有る", "ある", "居る", "いる", "成る", "なる", "出来る", "できる", "れる", "られる",
@@ -44,11 +46,11 @@ _HIRAGANA_ONLY = re.compile(r"[\u3041-\u3096ー]+")
 # Character n-grams are taken inside runs of one script: kanji compounds and katakana words
 # carry the topic; hiragana is grammar (the word features already see its content words);
 # an ASCII run is one product name or acronym.
-_SCRIPT_RUNS = re.compile(r"[\u4e00-\u9fff々〆]+|[\u30a1-\u30fa\u30fc]+|[0-9a-z][0-9a-z.+#-]*")
+_KATAKANA_RUN = r"[\u30a1-\u30fa\u30fc]+"
+_SCRIPT_RUNS = re.compile(rf"[\u4e00-\u9fff々〆]+|{_KATAKANA_RUN}|[0-9a-z][0-9a-z.+#-]*")
 # Readings are taken over runs of morphemes that are neither grammar nor punctuation. A reading
 # that is not katakana (Latin words read as themselves) ends the run: the word features see it.
-_NOT_READ_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
-_KATAKANA = re.compile(r"[\u30a1-\u30fa\u30fc]+")
+_KATAKANA = re.compile(_KATAKANA_RUN)
 # Trigrams, not bigrams: two kana of a reading (シュ, ウミ) turn up in unrelated words and let a
 # question about something else match; three rarely do. Half weight, because for text typed in
 # kanji they repeat what the character bigrams already see (dev, cross-validated: bigrams at full
@@ -105,7 +107,7 @@ class Analyzer:
         runs, run = [], []
         for morpheme in morphemes:
             reading = morpheme.reading_form()
-            if morpheme.part_of_speech()[0] in _NOT_READ_POS or not _KATAKANA.fullmatch(reading):
+            if morpheme.part_of_speech()[0] in _GRAMMAR_POS or not _KATAKANA.fullmatch(reading):
                 runs.append("".join(run))
                 run = []
             else:

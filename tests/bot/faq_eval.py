@@ -77,19 +77,22 @@ class Report:
                 and self.oos_rejected >= TARGETS["oos_rejected"])
 
     def lines(self) -> list[str]:
+        """The report as printed; without out-of-scope questions (leave-one-out), without their rows."""
         def row(label: str, value: float, n: int, target: str) -> str:
             low, high = wilson(value, n)
             return f"{label:23} {value:6.1%}  95% {low:5.1%}–{high:5.1%}  (target {target})"
 
-        return [
-            f"in-scope questions      {self.in_scope}",
-            f"out-of-scope questions  {self.out_of_scope}",
+        inside = [
             row("top-1 accuracy", self.top1, self.in_scope, f"≥ {TARGETS['top1']:.0%}"),
             row("answered correctly", self.answered_correct, self.in_scope, f"≥ {TARGETS['answered_correct']:.0%}"),
             row("answered wrongly", self.answered_wrong, self.in_scope, f"≤ {TARGETS['answered_wrong']:.0%}"),
-            row("out of scope rejected", self.oos_rejected, self.out_of_scope, f"≥ {TARGETS['oos_rejected']:.0%}"),
-            row("answered or offered", self.answered_or_offered, self.in_scope, "none; one click away"),
         ]
+        offered = row("answered or offered", self.answered_or_offered, self.in_scope, "none; one click away")
+        if not self.out_of_scope:
+            return [f"in-scope questions      {self.in_scope}", *inside, offered]
+        return [f"in-scope questions      {self.in_scope}", f"out-of-scope questions  {self.out_of_scope}", *inside,
+                row("out of scope rejected", self.oos_rejected, self.out_of_scope, f"≥ {TARGETS['oos_rejected']:.0%}"),
+                offered]
 
 
 def wilson(rate: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -144,20 +147,22 @@ def _leave_one_question_out(entries: list[FaqEntry]) -> list[tuple[list[FaqEntry
 
 
 def training_rows(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
-                  encoder: SentenceEncoder | None) -> list[tuple[str | None, tuple[float, ...], float]]:
+                  encoder: SentenceEncoder | None, *, own_wordings: bool = True,
+                  ) -> list[tuple[str | None, tuple[float, ...], float]]:
     """Rows for the logistic regression of "this candidate is right" on `Similarity.features`,
     over every candidate the matcher looks at, so the model learns to rank as well as to doubt:
     (the dev question a row comes from, or None for the FAQ's own questions; features; label).
 
     Questions are the dev cases; each in-scope one is also asked of an FAQ without its entry
     (every candidate is then a near miss, the hardest negative), and each FAQ question of an FAQ
-    without that question (leave one out).
+    without that question (leave one out; `own_wordings=False` leaves those rows out).
     """
     groups: list[tuple[list[FaqEntry], list[Case], bool]] = [(entries, cases, True)]
     for held_out in sorted({c.expected for c in cases if c.expected}):
         groups.append(([e for e in entries if e.faq_id != held_out],
                        [Case(c.question, None) for c in cases if c.expected == held_out], True))
-    groups += [(smaller, [case], False) for smaller, case in _leave_one_question_out(entries)]
+    if own_wordings:
+        groups += [(smaller, [case], False) for smaller, case in _leave_one_question_out(entries)]
     rows: list[tuple[str | None, tuple[float, ...], float]] = []
     for group_entries, group_cases, from_dev in groups:
         matcher = FaqMatcher(group_entries, analyzer, encoder)
@@ -192,8 +197,8 @@ def leave_one_out(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case]
                   encoder: SentenceEncoder | None) -> Report:
     """Each FAQ wording asked of an FAQ whose entry lacks it, scored by weights fitted on the dev
     questions' rows alone (the fit's own leave-one-out rows would have seen the answer)."""
-    rows = training_rows(entries, analyzer, cases, encoder)
-    weights = _newton([(x, y) for q, x, y in rows if q is not None])
+    rows = training_rows(entries, analyzer, cases, encoder, own_wordings=False)
+    weights = _newton([(x, y) for _, x, y in rows])
     return _pooled([evaluate(FaqMatcher(smaller, analyzer, encoder, calibration=weights), [case])
                     for smaller, case in _leave_one_question_out(entries)])
 
@@ -295,8 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         report = leave_one_out(entries, analyzer, load_cases("dev"), encoder)
         print(f"each of the FAQ's own wordings asked of an FAQ without it ({len(matcher)} FAQ entries, "
               f"encoder {args.encoder}; weights fitted on the dev questions)")
-        lines = report.lines()
-        print("\n".join(lines[:1] + lines[2:5] + lines[6:]))  # no out-of-scope questions here
+        print("\n".join(report.lines()))
         return 0
     if args.fit:
         weights = fit(entries, analyzer, load_cases("dev"), encoder)
