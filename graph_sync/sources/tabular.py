@@ -17,7 +17,7 @@ class SourceFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A decoded export: its header, its rows with their line numbers, and how it was read."""
+    """A decoded export: its header, its rows with their row numbers, and how it was read."""
 
     path: Path
     encoding: str
@@ -59,80 +59,199 @@ def find_export(folder: Path, name: str) -> Path:
     return exact
 
 
-def _cell_text(value: object) -> str:
-    """An Excel cell as the text a CSV export would have carried."""
+def _cell_text(value: object, number_format: str = "General") -> str:
+    """An Excel cell as the text a CSV export would have carried.
+
+    A number shown with a zero-padded format (`000000`) is padded the same way: Excel keeps a
+    staff number typed as 012345 as the number 12345 and only its format remembers the zeros.
+    """
     if value is None:
         return ""
     if isinstance(value, datetime):
         return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
     if isinstance(value, date):
         return value.isoformat()
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        width = _zero_padded_width(number_format)
+        if width and isinstance(value, int) and value >= 0:
+            return str(value).zfill(width)
     return str(value)
 
 
-def read_excel(path: Path) -> Table:
-    """The first worksheet of an .xlsx file; its first row is the header."""
-    from openpyxl import load_workbook  # imported here: only Excel exports need it
+def _zero_padded_width(number_format: str) -> int:
+    """6 for `000000` (also with a `;` section after it), else 0."""
+    first = number_format.split(";", 1)[0].strip()
+    return len(first) if first and set(first) == {"0"} else 0
 
+
+# Cached results Excel writes for a formula that failed: not data anyone typed.
+_EXCEL_ERRORS = frozenset({"#NAME?", "#VALUE!", "#REF!", "#DIV/0!", "#N/A", "#NUM!", "#NULL!",
+                           "#SPILL!", "#CALC!", "#GETTING_DATA"})
+
+
+def _formula_error(path: Path, coordinate: str, formulas: str) -> SourceFileError:
+    if formulas == "error":
+        why = "数式は取り込めません。値として入力し直してください / formulas are not imported; type the value"
+    else:
+        why = "数式の計算結果が保存されていません / the formula has no saved result; open and save the file in Excel"
+    return SourceFileError(f"{path.name}: セル {coordinate} は数式です。{why}")
+
+
+def read_excel(path: Path, *, formulas: str = "value") -> Table:
+    """The first worksheet of an .xlsx file; its first row is the header.
+
+    A formula cell is read as the result Excel saved with it (`formulas="value"`), and is an
+    error when no result was saved, or always (`formulas="error"`, for files whose cells are
+    text a person typed, where a formula is never meant).
+    """
+    from openpyxl import load_workbook  # imported here: only Excel exports need it
+    from openpyxl.utils import get_column_letter
+
+    if path.is_dir():
+        raise SourceFileError(f"{path}: フォルダーです。ファイルを指定してください / is a folder, not a file")
     try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
+        workbook = load_workbook(path, read_only=True, data_only=False)
     except FileNotFoundError:
         raise SourceFileError(f"{path}: ファイルがありません / file not found") from None
     except Exception as exc:  # openpyxl raises several kinds for a damaged or wrong file
         raise SourceFileError(f"{path}: Excel ファイルとして読めません / not a readable .xlsx ({exc})") from None
+    formula_cells: dict[tuple[int, int], str] = {}
     try:
         sheet = workbook.worksheets[0]
-        rows_iter = sheet.iter_rows(values_only=True)
-        try:
-            header = tuple(_cell_text(c).strip() for c in next(rows_iter))
-        except StopIteration:
-            raise SourceFileError(f"{path}: 見出し行がありません / no header row") from None
-        rows = []
-        for number, values in enumerate(rows_iter, start=2):
-            cells = [_cell_text(v) for v in values]
-            if not any(c.strip() for c in cells):
-                continue
-            rows.append((number, {name: (cells[i] if i < len(cells) else "")
-                                  for i, name in enumerate(header) if name}))
+        grid: list[tuple[int, list[str]]] = []
+        for number, row in enumerate(sheet.iter_rows(), start=1):
+            cells = []
+            for column, cell in enumerate(row, start=1):
+                if getattr(cell, "data_type", None) == "f":
+                    where = f"{get_column_letter(column)}{number}"
+                    if formulas == "error":
+                        raise _formula_error(path, where, formulas)
+                    formula_cells[(number, column)] = where
+                    cells.append("")
+                    continue
+                cells.append(_cell_text(cell.value, getattr(cell, "number_format", "General")))
+            grid.append((number, cells))
     finally:
         workbook.close()
+    if formula_cells:
+        _fill_formula_results(path, grid, formula_cells)
+    if not grid:
+        raise SourceFileError(f"{path}: 見出し行がありません / no header row")
+    _, header_cells = grid[0]
+    header = tuple(c.strip() for c in header_cells)
+    rows = []
+    for number, cells in grid[1:]:
+        if not any(c.strip() for c in cells):
+            continue
+        rows.append((number, {name: (cells[i] if i < len(cells) else "")
+                              for i, name in enumerate(header) if name}))
     return Table(path=path, encoding="xlsx", header=header, rows=tuple(rows))
 
 
-def read_table(path: Path, encoding: str = "auto") -> Table:
-    """Read a CSV or .xlsx export; CSV header cells are stripped of spaces and a stray BOM."""
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        return read_excel(path)
-    if encoding not in ENCODINGS:
-        raise SourceFileError(f"{path}: unknown encoding {encoding!r} (use one of {', '.join(ENCODINGS)})")
+def _fill_formula_results(path: Path, grid: list[tuple[int, list[str]]],
+                          formula_cells: dict[tuple[int, int], str]) -> None:
+    """Put the results Excel saved into the formula cells of `grid`; none saved is an error."""
+    from openpyxl import load_workbook
+
+    by_row = {number: cells for number, cells in grid}
+    workbook = load_workbook(path, read_only=True, data_only=True)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise SourceFileError(f"{path}: ファイルがありません / file not found") from None
-    if not data.strip():
-        raise SourceFileError(f"{path}: ファイルが空です / the file is empty")
+        for number, row in enumerate(workbook.worksheets[0].iter_rows(), start=1):
+            for column, cell in enumerate(row, start=1):
+                where = (number, column)
+                if where not in formula_cells:
+                    continue
+                if cell.value is None or str(cell.value) in _EXCEL_ERRORS:
+                    raise _formula_error(path, formula_cells[where], "value")
+                by_row[number][column - 1] = _cell_text(
+                    cell.value, getattr(cell, "number_format", "General"))
+    finally:
+        workbook.close()
+
+
+def _structure_error(path: Path, line: int, row: int, why: str) -> SourceFileError:
+    return SourceFileError(
+        f"{path.name}: {line} 行目（Excel の {row} 行目）から CSV の形が壊れています。{why} "
+        f"このファイルは何も反映しません / malformed CSV from line {line} (row {row}); "
+        f"nothing from this file is applied"
+    )
+
+
+_UNCLOSED = ("引用符（\"）が閉じられていないか、余分な引用符があります。"
+             "Excel で開いて保存し直すか、該当のセルを確認してください。")
+
+
+def _decode(path: Path, data: bytes, encoding: str) -> tuple[str, str]:
+    if encoding == "auto" and (data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:2000]):
+        raise SourceFileError(
+            f"{path}: UTF-16 のファイルです（Excel の「Unicode テキスト」）。「CSV UTF-8」で保存し直してください"
+            f" / this file is UTF-16; save it as CSV UTF-8")
     chosen = detect_encoding(data) if encoding == "auto" else encoding
     try:
-        text = data.decode(chosen)
+        return data.decode(chosen), chosen
     except UnicodeDecodeError as exc:
         raise SourceFileError(
             f"{path}: {chosen} として読めません（{exc.start} バイト目） / cannot decode as {chosen}"
         ) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+
+
+def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] = frozenset(),
+               formulas: str = "value") -> Table:
+    """Read a CSV or .xlsx export; CSV header cells are stripped of spaces and a stray BOM.
+
+    Rows are numbered as Excel shows them (the header is row 1, blank rows count), which is
+    what a person opening the file looks for. A cell may span several lines only in the
+    `multiline` columns: anywhere else a line break inside quotes means a quote that was never
+    closed, which would silently join the rows after it into one cell, so the whole file is
+    refused, named by the line where the quote opened.
+    """
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return read_excel(path, formulas=formulas)
+    if encoding not in ENCODINGS:
+        raise SourceFileError(f"{path}: unknown encoding {encoding!r} (use one of {', '.join(ENCODINGS)})")
+    if path.is_dir():
+        raise SourceFileError(f"{path}: フォルダーです。ファイルを指定してください / is a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise SourceFileError(f"{path}: ファイルがありません / file not found") from None
+    except OSError as exc:
+        raise SourceFileError(f"{path}: 読めません / cannot read ({exc.strerror})") from None
+    if not data.strip():
+        raise SourceFileError(f"{path}: ファイルが空です / the file is empty")
+    text, chosen = _decode(path, data, encoding)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         raw_header = next(reader)
     except StopIteration:
         raise SourceFileError(f"{path}: 見出し行がありません / no header row") from None
+    except csv.Error:
+        raise _structure_error(path, 1, 1, _UNCLOSED) from None
     header = tuple(cell.strip().lstrip("\ufeff") for cell in raw_header)
+    allowed = {i for i, name in enumerate(header) if name in multiline}
     rows = []
-    for values in reader:
+    row = 1
+    while True:
+        start = reader.line_num + 1
+        row += 1
+        try:
+            values = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise SourceFileError(
+                    f"{path.name}: {start} 行目（Excel の {row} 行目）のセルが長すぎます"
+                    f"（{csv.field_size_limit():,} 文字まで） / a cell is too long") from None
+            raise _structure_error(path, start, row, _UNCLOSED) from None
+        if reader.line_num > start:
+            broken = any("\n" in v or "\r" in v for i, v in enumerate(values) if i not in allowed)
+            if broken or len(values) != len(header):
+                raise _structure_error(path, start, row, _UNCLOSED)
         if not any(cell.strip() for cell in values):
             continue  # blank lines that Excel leaves at the end
-        line = reader.line_num
         record = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
-        rows.append((line, record))
+        rows.append((row, record))
     return Table(path=path, encoding=chosen, header=header, rows=tuple(rows))
-
-
