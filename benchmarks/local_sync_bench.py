@@ -18,7 +18,7 @@ from pathlib import Path
 from config.schema import load_list_specs
 from graph_sync.engine import run_once
 from graph_sync.mapping import load_sync_config
-from graph_sync.resources import Context, extract, staff_index
+from graph_sync.resources import extract, staff_context
 from graph_sync.sample.generate import generate
 from graph_sync.state import SyncState
 from graph_sync.sources.tabular import read_table
@@ -38,8 +38,8 @@ async def naive(store: SqliteListStore, sources: Path) -> tuple[float, int]:
     specs, config = load_list_specs(), load_sync_config()
     started = time.perf_counter()
     staff_map = config.resource("staff")
-    ctx = Context(staff_index(read_table(sources / staff_map.file), staff_map),
-                  config.settings.first_cohort_fiscal_year)
+    ctx = staff_context(read_table(sources / staff_map.file), staff_map,
+                        config.settings.first_cohort_fiscal_year)
     calls = 0
     for mapping in config.resources:
         records = extract(read_table(sources / mapping.file), mapping, specs[mapping.list], ctx).records

@@ -27,7 +27,7 @@ from config.settings import Settings
 from graph_sync.graph.pacing import Pacer
 from graph_sync.graph.store import SharePointListStore
 from graph_sync.mapping import load_sync_config
-from graph_sync.resources import Context, extract, staff_index
+from graph_sync.resources import extract, staff_context
 from graph_sync.sources.tabular import read_table
 from tests.fakes.exports import complete_some_courses
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
@@ -54,8 +54,8 @@ async def _naive_seconds_per_item(running: RunningFake, data: Path, sample: int)
     store.transport.pacer = Pacer(RU_PER_MINUTE)
     config, specs = load_sync_config(), load_list_specs()
     staff_map = config.resource("staff")
-    ctx = Context(staff_index(read_table(data / "sources" / staff_map.file), staff_map),
-                  config.settings.first_cohort_fiscal_year)
+    ctx = staff_context(read_table(data / "sources" / staff_map.file), staff_map,
+                        config.settings.first_cohort_fiscal_year)
     mapping = config.resource("completions")
     records = extract(read_table(data / "sources" / mapping.file), mapping, specs[mapping.list], ctx).records
     state = await store._state(mapping.list)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, AsyncIterator, Sequence
 
 from config.runtime import (
+    EXIT_BUSY,
     EXIT_FAILED,
     EXIT_OK,
     EXIT_STOPPED,
@@ -23,6 +24,8 @@ from config.runtime import (
 from config.schema import ListSpec, load_list_specs
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport, prepare, run_once
+from graph_sync.lock import RunLock
+from graph_sync.resources import RowError
 from graph_sync.mapping import load_sync_config
 from graph_sync.state import SyncState
 from graph_sync.sample.generate import (
@@ -42,7 +45,9 @@ exit codes:
   0  success
   1  some rows or items failed, or a source file could not be read (details printed)
   2  bad arguments or settings (one line names the setting)
-  3  safety stop: a run would have removed too much of a list (use --force if intended)
+  3  safety stop: a run would have removed too much of a list, or emptied or rewritten one
+     column on too much of it (check the export; --force if intended)
+  4  another sync run is using the same data directory (nothing was done)
 
 settings come from DX_* environment variables or .env; see README.
 """
@@ -115,6 +120,24 @@ def open_state(settings: Settings) -> SyncState:
     return SyncState(settings.data_dir / "sync-state.sqlite3")
 
 
+def run_lock_or_exit(settings: Settings) -> RunLock:
+    """The data directory's run lock, or exit 4 naming who holds it."""
+    lock = RunLock(settings.data_dir / "locks")
+    if not lock.acquire():
+        fail(f"別の同期（プロセス {lock.holder()}）が実行中です。終わってからもう一度実行してください / "
+             f"another sync run (pid {lock.holder()}) is using {settings.data_dir}; try again when "
+             f"it has finished", EXIT_BUSY)
+    return lock
+
+
+def write_row_errors(path: Path, errors: Sequence[RowError]) -> None:
+    """Every skipped row as CSV (UTF-8 with BOM, cells safe to open in Excel)."""
+    from graph_sync.sources.cells import write_csv
+
+    write_csv(path, [["ファイル / file", "行 / row", "列 / column", "理由 / reason"],
+                     *([e.file, str(e.line), e.column, e.reason] for e in errors)])
+
+
 @asynccontextmanager
 async def entra_source(settings: Settings, config: Any, resources: Sequence[str] | None,
                        state: SyncState) -> AsyncIterator[Any]:
@@ -137,6 +160,7 @@ async def entra_source(settings: Settings, config: Any, resources: Sequence[str]
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
+    lock = run_lock_or_exit(settings)
     state = open_state(settings)
     try:
         async with open_store(settings) as store:
@@ -146,8 +170,12 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
                                                   only=resources, force=args.force, entra=entra)]
     finally:
         state.close()
+        lock.release()
     out: dict[str, Any] = {}
     errors = 0
+    all_errors = [e for p in plans if p.extracted for e in p.extracted.errors]
+    if args.errors:
+        write_row_errors(Path(args.errors), all_errors)
     for p in plans:
         if p.error or p.plan is None or p.extracted is None:
             out[p.mapping.name] = {"error": p.error}
@@ -166,7 +194,8 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
                 "deactivate": [d.key for d in pl.deactivations[:3]],
                 "delete": [d.key for d in pl.deletes[:3]],
             },
-            "row_errors": [str(e) for e in p.extracted.errors[:5]],
+            "row_errors": [str(e) for e in p.extracted.errors],
+            "warnings": p.extracted.warnings,
         }
     if args.json:
         print(json.dumps(out, ensure_ascii=False, indent=2))
@@ -178,8 +207,12 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{name}: 作成 {info['create']} / 更新 {info['update']} / 無効化 {info['deactivate']}"
                   f" / 削除 {info['delete']} / 変更なし {info['unchanged']}"
                   f" / スキップ行 {info['skipped_rows']}")
-            for e in info["row_errors"]:
+            for w in info["warnings"]:
+                print(f"    注意 / warning: {w}")
+            for e in info["row_errors"][:5]:
                 print(f"    {e}")
+            if len(info["row_errors"]) > 5:
+                print(f"    … ほか {len(info['row_errors']) - 5} 行 / more rows (--json or --errors FILE)")
             if info["stopped"]:
                 print(f"    {info['stopped']}")
     return EXIT_FAILED if errors else EXIT_OK
@@ -216,17 +249,21 @@ def _print_run(report: RunReport, as_json: bool) -> None:
               f"seconds={r.seconds:.1f}")
         for f in r.failures[:5]:
             print(f"    {f}")
+    for w in report.warnings:
+        print(f"  注意 / warning: {w}")
     for e in report.row_errors[:20]:
         print(f"  スキップ / skipped: {e}")
     if len(report.row_errors) > 20:
-        print(f"  … ほか {len(report.row_errors) - 20} 行 / more rows (see --json)")
+        print(f"  … ほか {len(report.row_errors) - 20} 行 / more rows (--json or --errors FILE lists them all)")
+    if report.row_errors:
+        print("  スキップした行のリスト項目は前回のまま残しています / the items of skipped rows were left as they were")
     for e in report.file_errors:
         print(f"  読み込めません / unreadable: {e}")
     for s in report.stops:
         print(f"  {s}")
     for name, n in report.edited.items():
-        print(f"  {name}: 前回の同期以降に {n} 件が SharePoint 上で編集されていました / "
-              f"{n} items were edited in the list since the last run")
+        print(f"  {name}: 前回の同期以降に {n} 件がリスト上で編集されていました（同期で上書きしました） / "
+              f"{n} items were edited in the list since the last run (the export's values were written)")
     if report.resumed:
         print(f"  前回の実行（#{', #'.join(map(str, report.resumed))}）は途中で終了していたため、"
               f"今回の実行で残りを反映しました / an earlier run had been interrupted; this run "
@@ -242,6 +279,7 @@ def _exit_code(report: RunReport) -> int:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
+    lock = run_lock_or_exit(settings)
     state = open_state(settings)
     try:
         job, resources = config.selection(args.job)
@@ -253,6 +291,9 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             )
     finally:
         state.close()
+        lock.release()
+    if args.errors:
+        write_row_errors(Path(args.errors), report.row_errors)
     _print_run(report, args.json)
     return _exit_code(report)
 
@@ -268,6 +309,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         _print_sample(generate(sources, seed=args.seed, staff=args.staff))
     specs = load_list_specs()
     config = load_sync_config()
+    lock = run_lock_or_exit(settings)
     state = open_state(settings)
     async with open_store(settings) as store:
         for r in await _provision(store, specs):
@@ -285,6 +327,7 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
                                     progress=_ProgressLine(sys.stderr.isatty()))
         finally:
             state.close()
+            lock.release()
     _print_run(report, as_json=False)
     return _exit_code(report)
 
@@ -361,7 +404,7 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     jobs = [Job(j.name, Cron.parse(j.cron), tuple(j.resources)) for j in config.jobs]
     if not jobs:
         fail("config/sync.toml has no [[jobs]] to schedule")
-    scheduler = Scheduler(jobs, run_job, settings.data_dir / "locks")
+    scheduler = Scheduler(jobs, run_job, settings.data_dir / "locks")  # RunLock's folder
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -421,7 +464,10 @@ def build_parser() -> argparse.ArgumentParser:
                                      "one resource (staff, courses, completions, leaders)")
         p.add_argument("--force", action="store_true",
                        help="write even when more than the allowed share of a list would be removed")
-        p.add_argument("--json", action="store_true", help="print one JSON document")
+        p.add_argument("--json", action="store_true", help="print one JSON document (every skipped row)")
+        p.add_argument("--errors", metavar="FILE",
+                       help="write every skipped row (file, row as Excel shows it, column, reason) "
+                            "to FILE as CSV")
 
     p = add("status", "最近の同期結果 / the latest runs and their outcome")
     p.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequenc
 
 from config.schema import ListSpec, Owner
 from graph_sync.executor import ListReport, apply
-from graph_sync.mapping import ResourceMapping, SyncConfig
+from graph_sync.mapping import ResourceMapping, SyncConfig, SyncSettings
 from graph_sync.planner import SyncPlan, plan
-from graph_sync.resources import Context, Extracted, RowError, extract, staff_index
+from graph_sync.resources import Context, Extracted, RowError, extract, staff_context
 from graph_sync.sources.tabular import SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
 
@@ -44,6 +44,7 @@ class RunReport:
 
     lists: dict[str, ListReport] = field(default_factory=dict)
     row_errors: list[RowError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # e.g. a column the export lacks
     file_errors: list[str] = field(default_factory=list)
     stops: list[str] = field(default_factory=list)
     edited: dict[str, int] = field(default_factory=dict)  # list -> items people changed
@@ -68,8 +69,9 @@ class RunReport:
             "ok": self.ok,
             "totals": self.totals(),
             "lists": {name: r.as_dict() for name, r in self.lists.items()},
-            "row_errors": [str(e) for e in self.row_errors[:50]],
+            "row_errors": [str(e) for e in self.row_errors],
             "row_error_count": len(self.row_errors),
+            "warnings": self.warnings,
             "file_errors": self.file_errors,
             "stops": self.stops,
             "edited_in_list": self.edited,
@@ -138,21 +140,30 @@ async def prepare(
     only: Sequence[str] | None = None,
     force: bool = False,
     entra: EntraGroupRoster | None = None,
+    count_edits: bool = True,
 ) -> AsyncIterator[ResourcePlan]:
     """Read every export, validate it and plan each list, one resource at a time (so a run holds
-    only one list's data in memory); nothing is written."""
+    only one list's data in memory); nothing is written.
+
+    `count_edits=False` when an earlier run died: what the change feed shows then may be that
+    run's own writes, which must not be reported as people's edits.
+    """
     staff_mapping = config.resource("staff")
     staff_error = ""
     try:
         staff_table = read_table(find_export(sources_dir, staff_mapping.file), staff_mapping.encoding)
-        ctx = Context(staff_index(staff_table, staff_mapping), config.settings.first_cohort_fiscal_year)
+        ctx = staff_context(staff_table, staff_mapping, config.settings.first_cohort_fiscal_year)
     except SourceFileError as exc:
         ctx, staff_error = None, str(exc)
     for mapping in _ordered(config, only):
         spec = specs[mapping.list]
         try:
-            if ctx is None and mapping.name != "courses":
+            if ctx is None and mapping.name == staff_mapping.name:
                 raise SourceFileError(staff_error)
+            if ctx is None and mapping.name != "courses":
+                raise SourceFileError(
+                    f"{mapping.name}: 職員データ（{staff_mapping.file}）が読めないため、今回は反映しません"
+                    f" / not applied: the staff export could not be read")
             if mapping.source == "entra_groups":
                 if entra is None:
                     raise SourceFileError(
@@ -171,20 +182,38 @@ async def prepare(
         edited = await refresh_mirror(store, state, mapping.list, owned, mirror=target)
         the_plan = plan(
             mapping.list, extracted.records, target, owned=owned, missing=mapping.missing,
-            deactivate=mapping.deactivate,
+            deactivate=mapping.deactivate, held=extracted.held, hold_all=extracted.hold_all,
+            unknown=extracted.unknown_columns,
         )
-        stopped = None
-        share = the_plan.removal_share()
-        if share > config.settings.max_removal_share and not force:
-            stopped = (
-                f"{mapping.list}: {the_plan.removals} 件（{share:.0%}）を削除・無効化しようとしたため"
-                f"停止しました。エクスポートを確認し、正しければ --force で実行してください / "
-                f"stopped: would remove {share:.0%} of the list "
-                f"(limit {config.settings.max_removal_share:.0%}); check the export or use --force"
-            )
+        stopped = None if force else safety_stop(the_plan, spec, config.settings)
         del target  # planned; the mirror's copy on disk is what later steps use
         extracted.records.clear()  # the plan holds what is to be written; errors stay
-        yield ResourcePlan(mapping, the_plan, extracted, stopped=stopped, edited=edited)
+        yield ResourcePlan(mapping, the_plan, extracted, stopped=stopped,
+                           edited=edited if count_edits else 0)
+
+
+_CHECK_EXPORT = "エクスポートを確認し、正しければ --force で実行してください"
+
+
+def safety_stop(the_plan: SyncPlan, spec: ListSpec, settings: SyncSettings) -> str | None:
+    """Why this plan must not run without --force, or None: it removes too much of the list,
+    empties a column on too much of it, or changes one column on most of it."""
+    share = the_plan.removal_share()
+    if share > settings.max_removal_share:
+        return (f"{the_plan.list_name}: {the_plan.removals} 件（{share:.0%}）を削除・無効化しようとしたため"
+                f"停止しました。{_CHECK_EXPORT} / stopped: would remove {share:.0%} of the list "
+                f"(limit {settings.max_removal_share:.0%}); check the export or use --force")
+    for column, (changed, blanked) in sorted(the_plan.column_shares().items()):
+        shown = spec.column(column).display if column in spec.column_names else column
+        if blanked > settings.max_removal_share:
+            return (f"{the_plan.list_name}: 「{shown}」を {blanked:.0%} の項目で空にしようとしたため停止しました。"
+                    f"{_CHECK_EXPORT} / stopped: would empty {column} on {blanked:.0%} of the list "
+                    f"(limit {settings.max_removal_share:.0%}); check the export or use --force")
+        if changed > settings.max_column_change_share:
+            return (f"{the_plan.list_name}: 「{shown}」を {changed:.0%} の項目で書き換えようとしたため停止しました。"
+                    f"{_CHECK_EXPORT} / stopped: would change {column} on {changed:.0%} of the list "
+                    f"(limit {settings.max_column_change_share:.0%}); check the export or use --force")
+    return None
 
 
 async def run_once(
@@ -211,7 +240,8 @@ async def run_once(
     run_id, unfinished = state.start_run(job or (",".join(only) if only else "all"))
     report.resumed = [r.id for r in unfinished]
     try:
-        await _run(store, state, config, specs, sources_dir, report, only, force, progress, entra)
+        await _run(store, state, config, specs, sources_dir, report, only, force, progress, entra,
+                   count_edits=not unfinished)
     except BaseException:
         report.seconds = clock() - started
         state.finish_run(run_id, "failed", report.as_dict())
@@ -226,11 +256,12 @@ async def _run(
     store: ListStore, state: SyncState, config: SyncConfig, specs: Mapping[str, ListSpec],
     sources_dir: Path, report: RunReport, only: Sequence[str] | None, force: bool,
     progress: Callable[[str, int, int], None] | None, entra: EntraGroupRoster | None,
+    *, count_edits: bool,
 ) -> None:
     requests_before = _requests(store)
     list_started = time.monotonic()
     async for prepared in prepare(store, state, config, specs, sources_dir, only=only,
-                                  force=force, entra=entra):
+                                  force=force, entra=entra, count_edits=count_edits):
         name = prepared.mapping.name
         if prepared.error:
             report.file_errors.append(prepared.error)
@@ -239,6 +270,7 @@ async def _run(
             continue
         assert prepared.plan is not None and prepared.extracted is not None
         report.row_errors.extend(prepared.extracted.errors)
+        report.warnings.extend(prepared.extracted.warnings)
         if prepared.edited:
             report.edited[prepared.plan.list_name] = prepared.edited
         if prepared.stopped:

@@ -68,6 +68,21 @@ class SyncPlan:
         """Share of the list this plan would deactivate or delete."""
         return self.removals / self.target_size if self.target_size else 0.0
 
+    def column_shares(self) -> dict[str, tuple[float, float]]:
+        """Per column, the share of the list whose value this plan changes, and the share it
+        empties (a value that was there becomes null): the signature of a broken export."""
+        if not self.target_size:
+            return {}
+        changed: dict[str, int] = {}
+        blanked: dict[str, int] = {}
+        for update in self.updates:
+            for column, value in update.fields.items():
+                changed[column] = changed.get(column, 0) + 1
+                if value is None or value == "":
+                    blanked[column] = blanked.get(column, 0) + 1
+        return {c: (n / self.target_size, blanked.get(c, 0) / self.target_size)
+                for c, n in changed.items()}
+
 
 def _same(have: Any, want: Any) -> bool:
     """Equal as list values: 4 == 4.0 (Graph may return either), but True is not 1."""
@@ -84,12 +99,18 @@ def plan(
     owned: frozenset[str],
     missing: Missing = "keep",
     deactivate: Mapping[str, Any] | None = None,
+    held: frozenset[str] | set[str] = frozenset(),
+    hold_all: bool = False,
+    unknown: frozenset[str] = frozenset(),
 ) -> SyncPlan:
     """The writes that make `target` agree with `source` on the `owned` columns.
 
     Both sides hold canonical list values; an absent column equals null, as SharePoint omits
     empty fields from responses. Columns outside `owned` (the DX division's) are neither
-    compared nor written. Keys only in the target follow `missing`.
+    compared nor written. Keys only in the target follow `missing`, except `held` keys (rows
+    the source has but could not read), which stay exactly as they are, as does every key
+    when `hold_all`. `unknown` columns (the source does not carry them) are written when an
+    item is created and never compared or overwritten.
     """
     creates: list[Create] = []
     updates: list[Update] = []
@@ -101,7 +122,7 @@ def plan(
         if have is None:
             creates.append(Create(key, wanted))
             continue
-        diff = {c: v for c, v in wanted.items() if not _same(have.get(c), v)}
+        diff = {c: v for c, v in wanted.items() if c not in unknown and not _same(have.get(c), v)}
         if diff:
             updates.append(Update(key, diff))
         else:
@@ -109,7 +130,9 @@ def plan(
     deactivations: list[Deactivate] = []
     deletes: list[Delete] = []
     for key in target.keys() - source.keys():
-        if missing == "delete":
+        if hold_all or key in held:
+            unchanged += 1
+        elif missing == "delete":
             deletes.append(Delete(key))
         elif missing == "deactivate":
             patch = {c: v for c, v in (deactivate or {}).items() if not _same(target[key].get(c), v)}

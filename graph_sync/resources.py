@@ -21,7 +21,10 @@ from graph_sync.wareki import parse_date, parse_fiscal_year
 
 @dataclass(frozen=True, slots=True)
 class RowError:
-    """A row that was skipped, and why, in words the DX division can act on."""
+    """A row that was skipped, and why, in words the DX division can act on.
+
+    `line` is the row as Excel shows it (the header is row 1), not the physical line.
+    """
 
     file: str
     line: int
@@ -34,13 +37,23 @@ class RowError:
 
 @dataclass(slots=True)
 class Extracted:
-    """The valid records of one export, by key, and the rows that were skipped."""
+    """The valid records of one export, by key, and what the planner must leave alone.
+
+    A skipped row is not a removed one: its key goes into `held` so the list keeps its item
+    exactly as it is; a skipped row whose key cannot be read at all sets `hold_all`, because
+    then nobody can tell which item it was. A column the export does not carry is unknown, not
+    empty: it is in `unknown_columns`, and updates leave it alone.
+    """
 
     resource: str
     list_name: str
     records: dict[str, dict[str, Any]] = field(default_factory=dict)
     errors: list[RowError] = field(default_factory=list)
     rows_read: int = 0
+    held: set[str] = field(default_factory=set)
+    hold_all: bool = False
+    unknown_columns: frozenset[str] = frozenset()
+    warnings: list[str] = field(default_factory=list)
 
 
 # ---- field types ---------------------------------------------------------------------------
@@ -156,10 +169,17 @@ class LeaderRow(_Row):
 
 @dataclass(frozen=True, slots=True)
 class Context:
-    """What transforms may look up: the staff export (by staff number) and programme facts."""
+    """What transforms may look up: the staff export (by staff number) and programme facts.
+
+    `invalid_staff` are staff numbers whose own row was skipped: rows that refer to them are
+    held as they are rather than treated as referring to nobody. `unknown_staff_fields` are
+    staff fields the staff export does not carry.
+    """
 
     staff: Mapping[str, StaffRow]
     first_cohort_fiscal_year: int
+    invalid_staff: frozenset[str] = frozenset()
+    unknown_staff_fields: frozenset[str] = frozenset()
 
 
 class TransformError(ValueError):
@@ -202,6 +222,10 @@ def _course_fields(row: CourseRow, ctx: Context) -> tuple[str, dict[str, Any]]:
 
 def _known_staff(number: str, ctx: Context) -> StaffRow:
     person = ctx.staff.get(number)
+    if person is None and number in ctx.invalid_staff:
+        raise TransformError(
+            "staff_number", f"職員番号 {number} の職員データの行にエラーがあるため、この行は前回のまま"
+                            f"残します / the person's staff row has errors; this row is left as it was")
     if person is None:
         raise TransformError(
             "staff_number", f"職員番号 {number} は職員データにありません / unknown staff number"
@@ -266,18 +290,56 @@ def _leader_fields(row: LeaderRow, ctx: Context) -> tuple[str, dict[str, Any]]:
 
 @dataclass(frozen=True, slots=True)
 class ResourceDef:
-    """The code side of a resource: its row model and its transform."""
+    """The code side of a resource: its row model, its transform, and what each field fills.
+
+    `key` names the fields the item key is made of (joined by `_`), so the key of a row that
+    fails validation can still be read and its item held. `fills` maps an optional field to the
+    list columns it determines; `fills_from_staff` does the same for staff fields a transform
+    copies. Both say which columns become unknown when the export lacks a header.
+    """
 
     model: type[_Row]
     to_fields: Callable[[Any, Context], tuple[str, dict[str, Any]]]
+    key: tuple[str, ...]
+    fills: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    fills_from_staff: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 RESOURCES: dict[str, ResourceDef] = {
-    "staff": ResourceDef(StaffRow, _staff_fields),
-    "courses": ResourceDef(CourseRow, _course_fields),
-    "completions": ResourceDef(CompletionRow, _completion_fields),
-    "leaders": ResourceDef(LeaderRow, _leader_fields),
+    "staff": ResourceDef(StaffRow, _staff_fields, ("staff_number",), fills={
+        "name_kana": ("NameKana",), "job_title": ("JobTitle",), "email": ("Email",),
+        "employment_status": ("EmploymentStatus", "IsActive"),
+    }),
+    "courses": ResourceDef(CourseRow, _course_fields, ("course_code",), fills={
+        "stage": ("Stage",), "hours": ("Hours",), "required": ("IsRequired",),
+        "first_fiscal_year": ("FirstFiscalYear",), "last_fiscal_year": ("LastFiscalYear",),
+    }),
+    "completions": ResourceDef(CompletionRow, _completion_fields, ("staff_number", "course_code"), fills={
+        "course_name": ("Title",), "progress": ("ProgressPercent",),
+        "completed_on": ("CompletedOn", "FiscalYear"),
+    }),
+    "leaders": ResourceDef(LeaderRow, _leader_fields, ("staff_number",), fills={
+        "cohort": ("Cohort", "CohortFiscalYear"), "certified_on": ("CertifiedOn",),
+        "roster_status": ("RosterStatus",),
+    }, fills_from_staff={"email": ("Email",)}),
 }
+
+# How a key field is spelled in an item key; the same folding the row models apply.
+_KEY_PARTS: dict[str, Callable[[str], str]] = {
+    "staff_number": normalize.staff_number,
+    "course_code": normalize.code,
+}
+
+
+def raw_key(definition: ResourceDef, raw: Mapping[str, str]) -> str | None:
+    """The item key a raw row names, or None when a part of it is missing or unreadable."""
+    parts = []
+    for name in definition.key:
+        try:
+            parts.append(_KEY_PARTS[name](raw.get(name) or ""))
+        except ValueError:
+            return None
+    return "_".join(parts)
 
 
 # ---- extraction ----------------------------------------------------------------------------
@@ -307,41 +369,85 @@ def _headers(table: Table, mapping: ResourceMapping, model: type[_Row]) -> dict[
     return headers
 
 
+def _raw_rows(table: Table, mapping: ResourceMapping, headers: Mapping[str, str]
+              ) -> Iterator[tuple[int, dict[str, str]]]:
+    for line, record in table.rows:
+        yield line, {name: mapping.canonical_value(name, record.get(h, "").strip())
+                     for name, h in headers.items()}
+
+
+def _row_errors(exc: ValidationError, table: Table, line: int, headers: Mapping[str, str]
+                ) -> list[RowError]:
+    out = []
+    for err in exc.errors():
+        name = str(err["loc"][0]) if err["loc"] else "?"
+        out.append(RowError(table.path.name, line, headers.get(name, name), _pydantic_reason(err)))
+    return out
+
+
 def iter_valid_rows(
     table: Table, mapping: ResourceMapping, model: type[_Row], errors: list[RowError]
 ) -> Iterator[tuple[int, _Row]]:
     """Each row as `model`, one at a time; a bad row is added to `errors` with its header."""
     headers = _headers(table, mapping, model)
-    for line, record in table.rows:
-        raw = {name: mapping.canonical_value(name, record.get(h, "").strip())
-               for name, h in headers.items()}
+    for line, raw in _raw_rows(table, mapping, headers):
         try:
             yield line, model.model_validate(raw)
         except ValidationError as exc:
-            for err in exc.errors():
-                name = str(err["loc"][0]) if err["loc"] else "?"
-                errors.append(RowError(table.path.name, line, headers.get(name, name),
-                                       _pydantic_reason(err)))
+            errors.extend(_row_errors(exc, table, line, headers))
 
 
-def validate_rows(
-    table: Table, mapping: ResourceMapping, model: type[_Row]
-) -> tuple[list[tuple[int, _Row]], list[RowError]]:
-    """Every row as `model`, or a RowError naming the file, line and header at fault."""
-    errors: list[RowError] = []
-    rows = list(iter_valid_rows(table, mapping, model, errors))
-    return rows, errors
+def _unknown_columns(table: Table, mapping: ResourceMapping, definition: ResourceDef,
+                     headers: Mapping[str, str], spec: ListSpec, ctx: Context
+                     ) -> tuple[frozenset[str], list[str]]:
+    """List columns this export cannot speak for, and a warning for each missing header."""
+    unknown: set[str] = set()
+    warnings: list[str] = []
+    for name, columns in definition.fills.items():
+        if name in headers:
+            continue
+        unknown.update(columns)
+        spellings = "／".join(mapping.columns.get(name, [name]))
+        shown = "・".join(spec.column(c).display for c in columns)
+        warnings.append(
+            f"{table.path.name}: 見出し「{spellings}」がないため、{shown} は変更しません / "
+            f"no column for {name}: {', '.join(columns)} left as they are")
+    for name, columns in definition.fills_from_staff.items():
+        if name in ctx.unknown_staff_fields:
+            unknown.update(columns)
+            shown = "・".join(spec.column(c).display for c in columns)
+            warnings.append(
+                f"{table.path.name}: 職員データに {name} の列がないため、{shown} は変更しません / "
+                f"the staff export has no {name}: {', '.join(columns)} left as they are")
+    return frozenset(unknown), warnings
 
 
 def extract(
     table: Table, mapping: ResourceMapping, spec: ListSpec, ctx: Context
 ) -> Extracted:
-    """Valid records of `table` by key in the list's canonical values; bad rows reported."""
+    """Valid records of `table` by key in the list's canonical values; bad rows reported and
+    their items held."""
     definition = RESOURCES[mapping.name]
     out = Extracted(mapping.name, mapping.list, rows_read=len(table))
+    headers = _headers(table, mapping, definition.model)
+    out.unknown_columns, out.warnings = _unknown_columns(table, mapping, definition, headers, spec, ctx)
     first_line: dict[str, int] = {}
+
+    def hold(raw: Mapping[str, str]) -> None:
+        key = raw_key(definition, raw)
+        if key is None:
+            out.hold_all = True
+        else:
+            out.held.add(key)
+
     # Row by row: validated models are turned into records at once, never all held together.
-    for line, row in iter_valid_rows(table, mapping, definition.model, out.errors):
+    for line, raw in _raw_rows(table, mapping, headers):
+        try:
+            row = definition.model.model_validate(raw)
+        except ValidationError as exc:
+            out.errors.extend(_row_errors(exc, table, line, headers))
+            hold(raw)
+            continue
         try:
             key, fields = definition.to_fields(row, ctx)
             fields[spec.key] = key
@@ -349,27 +455,43 @@ def extract(
         except TransformError as exc:
             header = mapping.header_for(exc.column, table.header) or exc.column
             out.errors.append(RowError(table.path.name, line, header, str(exc)))
+            hold(raw)
             continue
         except ValueError as exc:
             out.errors.append(RowError(table.path.name, line, "-", f"値が正しくありません / {exc}"))
+            hold(raw)
             continue
         if key in first_line:
             out.errors.append(RowError(
                 table.path.name, line, spec.column(spec.key).display,
-                f"キー {key} が {first_line[key]} 行目と重複しています / duplicate key, first at line "
+                f"キー {key} が {first_line[key]} 行目と重複しています / duplicate key, first at row "
                 f"{first_line[key]}",
             ))
             continue
         first_line[key] = line
         out.records[key] = clean
+    if out.hold_all:
+        out.warnings.append(
+            f"{table.path.name}: キー（{'・'.join(mapping.columns.get(k, [k])[0] for k in definition.key)}）"
+            f"が読めない行があるため、今回はこのリストから何も削除・無効化しません / a skipped row has "
+            f"no readable key: nothing is removed from {mapping.list} this run")
     return out
 
 
-def staff_index(table: Table, mapping: ResourceMapping) -> dict[str, StaffRow]:
-    """Valid staff rows by staff number, for the transforms of other resources."""
-    rows, _ = validate_rows(table, mapping, StaffRow)
-    index: dict[str, StaffRow] = {}
-    for _, row in rows:
-        assert isinstance(row, StaffRow)
-        index.setdefault(row.staff_number, row)
-    return index
+def staff_context(table: Table, mapping: ResourceMapping, first_cohort_fiscal_year: int) -> Context:
+    """What other resources look up in the staff export: valid people by staff number, the
+    numbers whose rows were skipped, and the staff fields the export does not carry."""
+    headers = _headers(table, mapping, StaffRow)
+    staff: dict[str, StaffRow] = {}
+    invalid: set[str] = set()
+    for _, raw in _raw_rows(table, mapping, headers):
+        try:
+            row = StaffRow.model_validate(raw)
+        except ValidationError:
+            key = raw_key(RESOURCES["staff"], raw)
+            if key is not None:
+                invalid.add(key)
+            continue
+        staff.setdefault(row.staff_number, row)
+    absent = frozenset(StaffRow.model_fields) - headers.keys()
+    return Context(staff, first_cohort_fiscal_year, frozenset(invalid - staff.keys()), absent)

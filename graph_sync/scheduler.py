@@ -1,18 +1,16 @@
 """The scheduler owns time; `run_once` owns the work.
 
 Each job fires on its cron (JST) plus a little jitter, so several cities' workers do not all
-hit Graph at 02:30:00. A job never overlaps itself — not in this process, and not across
-processes (a lock file per job in DX_DATA_DIR). A failing job is retried with a growing backoff
-instead of waiting a whole day, and the log speaks only on edges: when a job starts failing and
-when it recovers, not on every failed attempt in between.
+hit Graph at 02:30:00. A job never overlaps another sync run, in this process or any other
+(the data directory's run lock, which `dx-sync run` takes too). A failing job is retried with
+a growing backoff instead of waiting a whole day, and the log speaks only on edges: when a job
+starts failing and when it recovers, not on every failed attempt in between.
 """
 
 from __future__ import annotations
 
 import asyncio
-import fcntl
 import logging
-import os
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -20,37 +18,13 @@ from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
 from graph_sync.cron import Cron
+from graph_sync.lock import RunLock
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 # Runs one job; True when it succeeded (every row landed, no safety stop).
 RunJob = Callable[[str, Sequence[str]], Awaitable[bool]]
-
-
-class JobLock:
-    """An exclusive, non-blocking lock file; the OS releases it if the process dies."""
-
-    def __init__(self, folder: Path, name: str) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / f"{name}.lock"
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
 
 
 @dataclass
@@ -133,9 +107,9 @@ class Scheduler:
     async def fire(self, job: Job) -> None:
         """Run `job` now (under its lock) and schedule its next run."""
         st = self.status[job.name]
-        lock = JobLock(self.lock_dir, job.name)
+        lock = RunLock(self.lock_dir)
         if not lock.acquire():
-            logger.info("job %s: still running in another process; skipping this run", job.name)
+            logger.info("job %s: another sync run holds the lock; skipping this run", job.name)
             st.last_result = "skipped"
             st.next_run = self._next(job, self.clock())
             return

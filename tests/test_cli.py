@@ -169,3 +169,35 @@ def test_schedule_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
     assert "scheduler stopped" in err and "next run" in err
+
+
+def test_one_sync_per_data_directory_and_every_skipped_row_is_listed(tmp_path: Path) -> None:
+    from graph_sync.lock import RunLock
+
+    env = {"DX_DATA_DIR": str(tmp_path)}
+    assert run([DX_SYNC, "sample", "--staff", "300", "--seed", "5"], env).returncode == 0
+    assert run([DX_SYNC, "provision"], env).returncode == 0
+
+    held = RunLock(tmp_path / "locks")
+    assert held.acquire()  # as a scheduled job in another process would
+    try:
+        busy = run([DX_SYNC, "run"], env)
+        planned = run([DX_SYNC, "plan"], env)
+    finally:
+        held.release()
+    assert busy.returncode == 4 and planned.returncode == 4, busy.stdout + busy.stderr
+    assert "another sync run" in busy.stderr and "Traceback" not in busy.stderr
+    assert run([DX_SYNC, "status", "--json"], env).stdout.count('"id"') == 0  # nothing ran
+
+    completions = tmp_path / "sources" / "completions.csv"
+    lines = completions.read_bytes().split(b"\r\n")
+    for i in range(1, 61):  # 60 bad rows: more than any summary shows
+        lines[i] = b"=HYPERLINK(1)," + lines[i].split(b",", 1)[1]
+    completions.write_bytes(b"\r\n".join(lines))
+    errors_file = tmp_path / "errors.csv"
+    result = run([DX_SYNC, "run", "--json", "--errors", str(errors_file)], env)
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["row_error_count"] == 60 and len(report["row_errors"]) == 60
+    text = errors_file.read_bytes().decode("utf-8-sig")
+    assert text.count("completions.csv") == 60

@@ -31,6 +31,33 @@ def test_columns_not_owned_are_never_written() -> None:
     assert created.creates == (Create("a", {"Title": "A"}),)
 
 
+@pytest.mark.parametrize("missing", ["delete", "deactivate"])
+def test_held_keys_stay_exactly_as_they_are(missing: Any) -> None:
+    target = {"a": {"Title": "A", "Active": True}, "b": {"Title": "B", "Active": True}}
+    p = plan("L", {}, target, owned=OWNED, missing=missing, deactivate={"Active": False},
+             held={"a"})
+    assert [getattr(x, "key") for x in (*p.deactivations, *p.deletes)] == ["b"]
+    everything = plan("L", {}, target, owned=OWNED, missing=missing,
+                      deactivate={"Active": False}, hold_all=True)
+    assert everything.writes == 0 and everything.unchanged == 2
+
+
+def test_unknown_columns_are_written_on_create_and_never_overwritten() -> None:
+    source = {"a": {"Title": "A2", "Score": None}, "n": {"Title": "N", "Score": None}}
+    target = {"a": {"Title": "A", "Score": 5}}
+    p = plan("L", source, target, owned=OWNED, unknown=frozenset({"Score"}))
+    assert p.updates == (Update("a", {"Title": "A2"}),)
+    assert p.creates == (Create("n", {"Title": "N", "Score": None}),)
+
+
+def test_column_shares_count_changes_and_emptied_values() -> None:
+    target = {k: {"Title": k, "Score": 1} for k in "abcd"}
+    source = {"a": {"Title": "a", "Score": None}, "b": {"Title": "B", "Score": None},
+              "c": {"Title": "c", "Score": 2}, "d": {"Title": "d", "Score": 1}}
+    shares = plan("L", source, target, owned=OWNED).column_shares()
+    assert shares == {"Score": (0.75, 0.5), "Title": (0.25, 0.0)}
+
+
 @pytest.mark.parametrize(("missing", "expected"), [
     ("keep", ((), (), 2)),
     ("delete", ((), (Delete("x"),), 1)),

@@ -12,7 +12,8 @@ from typing import Sequence
 import pytest
 
 from graph_sync.cron import JST, Cron
-from graph_sync.scheduler import Job, JobLock, Scheduler
+from graph_sync.lock import RunLock
+from graph_sync.scheduler import Job, Scheduler
 
 
 class FakeTime:
@@ -82,9 +83,9 @@ async def test_unhealthy_while_failing(tmp_path: Path) -> None:
     assert not s.healthy() and s.health()["status"] == "failing"
 
 
-async def test_a_job_never_overlaps_itself_across_processes(tmp_path: Path) -> None:
-    held = JobLock(tmp_path / "locks", "nightly")
-    assert held.acquire()  # as if another dx-sync schedule were mid-run
+async def test_a_job_never_overlaps_another_run_across_processes(tmp_path: Path) -> None:
+    held = RunLock(tmp_path / "locks")
+    assert held.acquire()  # as if a dx-sync run or another scheduler were mid-run
     t = FakeTime(datetime(2026, 11, 23, 2, 29, tzinfo=JST))
     calls: list[tuple[str, datetime]] = []
     s = make(tmp_path, t, [], calls)
