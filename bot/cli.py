@@ -22,12 +22,14 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 EXIT_BAD_INPUT = 1
+EXIT_STOPPED = 3
 
 EPILOG = """\
 exit codes:
   0  done
   1  the file had errors (nothing imported), or the store could not be reached
   2  bad arguments or settings (one line names the setting)
+  3  safety stop: an import would have emptied the FAQ or removed too much of it (--force)
 
 settings come from DX_* environment variables or .env; see README.
 """
@@ -55,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("file", type=Path)
     p.add_argument("--merge", action="store_true", help="add and update entries; delete none")
+    p.add_argument("--add-categories", action="store_true",
+                   help="add the file's categories that the FAQ list lacks as new choices")
+    p.add_argument("--force", action="store_true",
+                   help="replace even when that removes more than 20%% of the FAQ")
     p = faq_sub.add_parser("export", help="write the FAQ to a CSV (UTF-8 with BOM) or .xlsx file",
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("file", type=Path)
@@ -86,23 +92,49 @@ def _synonyms_problem(path: Path | None) -> str | None:
     return None
 
 
-async def _faq_import(settings: Settings, path: Path, merge: bool) -> int:
-    from bot.faq.importer import FaqFileError, import_entries, read_faq_file
+async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.faq.importer import (
+        FAQ_LIST, MAX_REPLACE_REMOVAL_SHARE, FaqFileError, import_entries, new_categories,
+        read_faq_file, stale_ids, with_categories,
+    )
+    from config.schema import load_list_specs
     from liststore import open_store
 
-    try:
-        entries, errors = read_faq_file(path)
-    except FaqFileError as exc:
-        print(f"エラー / error: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    for error in errors:
-        print(str(error), file=sys.stderr)
-    if errors:
-        print(f"{len(errors)} 行に問題があるため取り込みませんでした / {len(errors)} bad row(s): nothing imported",
-              file=sys.stderr)
-        return EXIT_BAD_INPUT
+    def refuse(message: str, code: int = EXIT_BAD_INPUT) -> int:
+        print(f"エラー / error: {message}", file=sys.stderr)
+        return code
+
     async with open_store(settings) as store:
-        written, removed = await import_entries(store, entries, replace=not merge)
+        spec = await store.spec(FAQ_LIST)
+        try:
+            entries, errors = read_faq_file(args.file)
+        except FaqFileError as exc:
+            return refuse(str(exc))
+        added = new_categories(entries, spec) if args.add_categories else []
+        spec = with_categories(spec, added)
+        entries, errors = read_faq_file(args.file, spec)  # every rule, on the whole file
+        for error in errors:
+            print(str(error), file=sys.stderr)
+        if errors:
+            return refuse(f"{len(errors)} 件の問題があるため、何も取り込みませんでした / "
+                          f"{len(errors)} problem(s): nothing imported")
+        if not args.merge:
+            stale, have = await stale_ids(store, entries)
+            if not entries:
+                return refuse(f"{args.file.name} に FAQ がありません。置き換えると FAQ が空になるため"
+                              f"中止しました / the file has no entries; replacing would empty the FAQ",
+                              EXIT_STOPPED)
+            share = len(stale) / have if have else 0.0
+            if share > MAX_REPLACE_REMOVAL_SHARE and not args.force:
+                return refuse(f"置き換えると FAQ {have} 件のうち {len(stale)} 件（{share:.0%}）が削除されるため"
+                              f"中止しました。ファイルを確認し、正しければ --force を付けてください / "
+                              f"stopped: replacing would delete {len(stale)} of {have} entries; "
+                              f"check the file or use --force (or --merge)", EXIT_STOPPED)
+        if added:
+            declared = with_categories(load_list_specs()[FAQ_LIST], added)
+            await store.ensure_list(declared)
+            print(f"カテゴリを追加しました / categories added: {', '.join(added)}")
+        written, removed = await import_entries(store, entries, replace=not args.merge)
     failed = [w for w in [*written, *removed] if not w.ok]
     for w in failed:
         print(f"{w.key}: {w.error}", file=sys.stderr)
@@ -246,7 +278,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))
     if args.faq_command == "import":
-        return asyncio.run(_faq_import(settings, args.file, args.merge))
+        return asyncio.run(_faq_import(settings, args))
     if args.faq_command == "export":
         return asyncio.run(_faq_export(settings, args.file))
     if args.faq_command == "alternates":

@@ -64,6 +64,10 @@ class MemoryListStore:
         current.spec = effective_spec(spec, existing)
         return schema_report(spec, False, added, indexed, drift, choices_to_add(spec, existing))
 
+    async def spec(self, list_name: str) -> ListSpec:
+        """The list's shape as it really is."""
+        return self._list(list_name).spec
+
     async def get(self, list_name: str, key: str) -> Item | None:
         """The item with this key, or None."""
         return self._list(list_name).items.get(key)

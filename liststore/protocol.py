@@ -22,6 +22,11 @@ class ListStore(Protocol):
         """Create the list and any missing columns and indexes; never drop anything."""
         ...
 
+    async def spec(self, list_name: str) -> ListSpec:
+        """The list's shape as it really is: choices and columns added to it since it was
+        declared included, so writes can be checked against what the list will accept."""
+        ...
+
     async def get(self, list_name: str, key: str) -> Item | None:
         """The item with this key, or None."""
         ...

@@ -190,6 +190,10 @@ class SqliteListStore:
 
     # ---- reads ---------------------------------------------------------------------------
 
+    async def spec(self, list_name: str) -> ListSpec:
+        """The list's shape as it really is."""
+        return await self._run(self._spec, list_name)
+
     async def get(self, list_name: str, key: str) -> Item | None:
         """The item with this key, or None."""
         return await self._run(self._get, list_name, key)

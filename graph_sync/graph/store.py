@@ -304,6 +304,10 @@ class SharePointListStore:
             state.remember(item.key, item.item_id, item.etag)
         return out
 
+    async def spec(self, list_name: str) -> ListSpec:
+        """The list's shape as SharePoint has it (choices added there by hand included)."""
+        return (await self._state(list_name)).spec
+
     async def get(self, list_name: str, key: str) -> Item | None:
         """The item with this key (a filter on the unique, indexed key column)."""
         state = await self._state(list_name)

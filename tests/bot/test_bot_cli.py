@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -54,7 +55,9 @@ async def test_import_replaces_and_merge_keeps(data_dir: Path) -> None:
     write_faq_file(small, seed_entries()[:3])
     merged = run("faq", "import", str(small), "--merge")
     assert merged.returncode == 0 and "0 removed" in merged.stdout
-    replaced = run("faq", "import", str(small))
+    stopped = run("faq", "import", str(small))
+    assert stopped.returncode == 3 and "42" in stopped.stderr and "--force" in stopped.stderr
+    replaced = run("faq", "import", str(small), "--force")
     assert replaced.returncode == 0 and "42 removed" in replaced.stdout
     out = data_dir / "after.csv"
     run("faq", "export", str(out))
@@ -117,3 +120,94 @@ def test_a_store_that_was_never_provisioned_is_one_clear_line_not_a_traceback(
         assert done.returncode == 1, args
         assert "Traceback" not in done.stderr
         assert "FAQ リストがまだありません。先に dx-sync provision" in done.stderr, args
+
+
+def exported(data_dir: Path) -> list[str]:
+    out = data_dir / "now.csv"
+    assert run("faq", "export", str(out)).returncode == 0
+    return [e.faq_id for e in read_faq_file(out)[0]]
+
+
+def test_an_unknown_category_imports_nothing_until_it_is_added(data_dir: Path) -> None:
+    entries = seed_entries()
+    changed = [replace(entries[0], category="窓口DX"), *entries[1:]]
+    path = data_dir / "faq.csv"
+    write_faq_file(path, changed)
+    refused = run("faq", "import", str(path))
+    assert refused.returncode == 1 and "nothing imported" in refused.stderr
+    assert "窓口DX" in refused.stderr and "Power Apps" in refused.stderr  # the allowed values
+    assert "--add-categories" in refused.stderr
+    assert len(exported(data_dir)) == 45
+
+    added = run("faq", "import", str(path), "--add-categories")
+    assert added.returncode == 0, added.stderr
+    assert "窓口DX" in added.stdout and "45 written" in added.stdout
+    out = data_dir / "after.csv"
+    run("faq", "export", str(out))
+    assert read_faq_file(out)[0][0].category == "窓口DX"
+
+
+def test_one_bad_row_among_good_ones_writes_nothing_at_all(data_dir: Path) -> None:
+    entries = seed_entries()[:40]
+    bad = [*entries[:-1], replace(entries[-1], question="長" * 300, source_url="ftp://x")]
+    path = data_dir / "faq.csv"
+    write_faq_file(path, bad)
+    done = run("faq", "import", str(path), "--force")
+    assert done.returncode == 1, done.stdout
+    assert "[question]" in done.stderr and "255" in done.stderr and "[source_url]" in done.stderr
+    assert len(exported(data_dir)) == 45
+
+
+def test_a_header_only_file_never_empties_the_faq(data_dir: Path) -> None:
+    path = data_dir / "empty.csv"
+    path.write_text("id,question,alternate_questions,answer,category,tags,source_url\r\n", encoding="utf-8")
+    done = run("faq", "import", str(path))
+    assert done.returncode == 3 and "empty" in done.stderr
+    assert len(exported(data_dir)) == 45
+
+
+def test_a_formula_cell_is_an_error_naming_the_cell(data_dir: Path) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "question", "alternate_questions", "answer"])
+    book.active.append(["FAQ-0001", "質問", '="言い換え"&"です"', "答え"])
+    path = data_dir / "faq.xlsx"
+    book.save(path)
+    done = run("faq", "import", str(path), "--merge")
+    assert done.returncode == 1 and "C2" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("what", ["folder", "huge"])
+def test_unreadable_inputs_are_one_clear_line(data_dir: Path, what: str) -> None:
+    path = data_dir / "faq.csv"
+    if what == "folder":
+        path.mkdir()
+    else:
+        path.write_text("id,question,answer\r\nF1,質問," + "あ" * 140_000 + "\r\n", encoding="utf-8")
+    done = run("faq", "import", str(path))
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+@pytest.mark.parametrize("name", ["faq.csv", "faq.xlsx"])
+def test_exports_never_hold_a_live_formula_and_import_gives_the_text_back(data_dir: Path, name: str) -> None:
+    entries = seed_entries()
+    risky = replace(entries[0], question="=HYPERLINK(\"http://evil.example\",\"click\")",
+                    alternate_questions=("@SUM(1+1)", "-2+3", "普通の言い換え"), tags="+tag")
+    path = data_dir / "risky.csv"
+    write_faq_file(path, [risky, *entries[1:]])
+    assert run("faq", "import", str(path)).returncode == 0
+    out = data_dir / name
+    assert run("faq", "export", str(out)).returncode == 0
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        cells = [c for row in load_workbook(out).active.iter_rows() for c in row]
+        assert not [c.coordinate for c in cells if c.data_type == "f"]
+    else:
+        text = out.read_bytes().decode("utf-8-sig")
+        assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text and '"=HYPERLINK' not in text
+        assert "\n@SUM" not in text and "'@SUM" in text
+    back = {e.faq_id: e for e in read_faq_file(out)[0]}
+    assert back[risky.faq_id] == risky

@@ -264,3 +264,17 @@ async def test_ensure_list_adds_declared_choice_values_and_they_are_writable_at_
     assert item is not None and item.fields["State"] == "取消"
     again = await store.ensure_list(grown)
     assert not again.changed
+
+
+async def test_spec_is_the_shape_the_list_really_has(store: ListStore, spec: ListSpec) -> None:
+    with pytest.raises(NotProvisionedError):
+        await store.spec("Things")
+    await store.ensure_list(spec)
+    grown = replace(spec, columns=tuple(
+        replace(c, choices=(*c.choices, "取消")) if c.name == "State" else c for c in spec.columns))
+    await store.ensure_list(grown)
+    # A later declaration without the added value does not take it away: the list has it.
+    await store.ensure_list(spec)
+    have = await store.spec("Things")
+    assert "取消" in have.column("State").choices
+    assert have.key == spec.key and have.column_names >= spec.column_names
