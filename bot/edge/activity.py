@@ -11,6 +11,35 @@ MAX_BODY_BYTES = 256 * 1024  # Teams caps a message at about 28 KB; anything nea
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.DOTALL)
 
 
+# A Bot Connector serviceUrl is scheme, host, optional port and a plain path
+# (https://smba.trafficmanager.net/jp/). Nothing else is accepted: userinfo (`@`), a backslash,
+# a query or fragment, spaces or non-ASCII are how a URL reads as one host to one parser and
+# another host to the HTTP client that connects (`http://evil.example\@127.0.0.1/`).
+_SERVICE_URL = re.compile(
+    r"https?://(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+    r"(?:/[A-Za-z0-9._~!$&'()*+,;=:%/-]*)?")
+
+
+def service_host(url: str) -> str | None:
+    """The host a reply to `url` connects to, or None when the parsers that read it disagree.
+
+    The standard library reads the URL for our checks and urllib3 connects for botbuilder's
+    replies; both must see the same host, or the URL is refused.
+    """
+    from urllib.parse import urlsplit
+
+    from urllib3.util import parse_url
+
+    try:
+        ours = urlsplit(url).hostname
+        theirs = parse_url(url).host
+    except ValueError:
+        return None
+    if not ours or not theirs or ours.lower() != theirs.strip("[]").lower():
+        return None
+    return ours
+
+
 class MalformedActivity(ValueError):
     """The body is not an activity we can act on (400)."""
 
@@ -39,8 +68,8 @@ class InboundActivity(BaseModel):
     @field_validator("service_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("serviceUrl must be an http(s) URL")
+        if not _SERVICE_URL.fullmatch(value) or service_host(value) is None:
+            raise ValueError("serviceUrl must be a plain http(s) URL")
         return value
 
 

@@ -2,9 +2,10 @@
 
 - Every token that cannot be valid is a 401. CloudAdapter answers 500 when validation raises
   anything but PermissionError (an expired token raises jwt.ExpiredSignatureError, an unknown
-  signing key an IndexError inside its key cache). We authenticate first ourselves, through the
-  same BotFrameworkAuthentication, and turn every failure into 401; only a failure to fetch the
-  signing keys is a 503 (the channel retries).
+  signing key an IndexError inside its key cache, an `alg` other than RS256 a bare Exception).
+  We refuse a token whose header is not RS256 with a key id before botbuilder sees it, then
+  authenticate ourselves, through the same BotFrameworkAuthentication, and turn every failure
+  into 401; only a failure to fetch the signing keys is a 503 (the channel retries).
 - CloudAdapter.process serialises an invoke response's body a second time (msrest's serializer on
   a plain dict) and answers 500 to every invoke with a body, Action.Execute included. We call
   process_activity and serialise the InvokeResponse once, ourselves.
@@ -21,7 +22,6 @@ import json
 import logging
 import uuid
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 import requests
@@ -36,7 +36,13 @@ from botframework.connector.auth import (
 )
 
 from bot.community import Pipeline
-from bot.edge.activity import MAX_BODY_BYTES, MalformedActivity, check_activity, text_without_mentions
+from bot.edge.activity import (
+    MAX_BODY_BYTES,
+    MalformedActivity,
+    check_activity,
+    service_host,
+    text_without_mentions,
+)
 from bot.edge.credentials import EntraCredentialFactory
 from bot.router import BadCardData, InvokeResult
 from bot.turn import Person, Turn
@@ -61,14 +67,32 @@ SHARED_CONVERSATIONS = {"channel", "groupChat"}
 
 
 def _is_loopback(url: str) -> bool:
-    """True for http(s) URLs on localhost or a loopback address (no DNS lookup)."""
-    host = urlsplit(url).hostname or ""
+    """True for http(s) URLs on localhost or a loopback address (no DNS lookup), as both the
+    checks and the HTTP client that replies read the URL."""
+    host = service_host(url) or ""
     if host == "localhost":
         return True
     try:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+# The Bot Connector signs channel tokens with RS256 and names the key; anything else is forged.
+# https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication
+_CHANNEL_TOKEN_ALGORITHMS = frozenset({"RS256"})
+
+
+def _plausible_channel_token(auth_header: str) -> bool:
+    """True when the header carries a bearer JWT signed the way the Bot Connector signs."""
+    scheme, _, token = auth_header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        return False
+    try:
+        header = jwt.get_unverified_header(token.strip())
+    except jwt.PyJWTError:
+        return False
+    return header.get("alg") in _CHANNEL_TOKEN_ALGORITHMS and isinstance(header.get("kid"), str)
 
 
 def build_authentication(settings: Settings, credentials: EntraCredentialFactory) -> BotFrameworkAuthentication:
@@ -132,6 +156,9 @@ class BotEndpoint:
             return _problem(403, "LocalModeLoopbackOnly",
                             "without DX_BOT_APP_ID the bot replies only to a serviceUrl on this machine")
         auth_header = request.headers.get("Authorization", "")
+        if self._authenticated and not _plausible_channel_token(auth_header):
+            logger.info("rejected an unauthenticated request: no RS256 bearer token")
+            return _problem(401, "Unauthorized", "a valid Bot Framework token is required")
         try:
             if self._authenticated:
                 auth = await asyncio.to_thread(asyncio.run, self._auth.authenticate_request(activity, auth_header))
@@ -140,7 +167,7 @@ class BotEndpoint:
         except requests.RequestException:
             logger.warning("could not fetch the Bot Connector signing keys; answering 503")
             return _problem(503, "KeysUnavailable", "cannot validate tokens right now", **{"Retry-After": "5"})
-        except (PermissionError, jwt.PyJWTError, LookupError, ValueError, TypeError, AttributeError) as exc:
+        except Exception as exc:  # noqa: BLE001 - botframework raises bare Exception for bad tokens
             # Why, for the operator; never the token itself.
             logger.info("rejected an unauthenticated request: %s", type(exc).__name__)
             return _problem(401, "Unauthorized", "a valid Bot Framework token is required")

@@ -159,6 +159,26 @@ async def test_local_mode_replies_only_to_loopback(bot: RunningBot, service_url:
     assert (await bot.post(a.personal_message(local, "パスワードを忘れた"))).status == 200
 
 
+@pytest.mark.parametrize("service_url", [
+    "http://evil.example.com\\@127.0.0.1/",      # the stdlib sees 127.0.0.1, urllib3 evil.example.com
+    "http://evil.example.com\\\\@127.0.0.1:3978/",
+    "http://127.0.0.1@evil.example.com/",
+    "http://127.0.0.1:1@evil.example.com/",
+    "http://evil.example.com#@127.0.0.1/",
+    "http://evil.example.com?@127.0.0.1/",
+    "http://127.0.0.1%2f@evil.example.com/",
+    "http://127.0.0.1\t.evil.example.com/",
+    "http://１２７.０.０.１/",
+    "http://localhost.evil.example.com/",
+    "http://[::1]@evil.example.com/",
+])
+async def test_look_alike_loopback_urls_are_refused(bot: RunningBot, service_url: str) -> None:
+    response = await bot.post(a.personal_message(service_url, "パスワードを忘れた"))
+    assert response.status in (400, 403), service_url
+    await asyncio.sleep(0.05)
+    assert bot.connector.fake.replies == []
+
+
 async def test_card_data_the_bot_never_rendered_is_400(bot: RunningBot) -> None:
     url = bot.connector.service_url
     assert (await bot.post(a.card_invoke(url, "faq.feedback", {"faqId": "FAQ-0001"}))).status == 400

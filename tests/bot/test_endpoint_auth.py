@@ -44,9 +44,11 @@ async def test_a_valid_token_on_an_invoke(signed_bot: RunningBot) -> None:
 
 @pytest.mark.parametrize("case", [
     "no token", "not a jwt", "expired", "wrong audience", "wrong issuer", "unknown signing key",
-    "signed by someone else", "other service url", "basic scheme",
+    "signed by someone else", "other service url", "basic scheme", "alg none", "alg HS256",
+    "garbage header",
 ])
-async def test_every_invalid_token_is_401_and_reaches_no_handler(signed_bot: RunningBot, case: str) -> None:
+async def test_every_invalid_token_is_401_and_reaches_no_handler(signed_bot: RunningBot, case: str,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
     fake = signed_bot.connector.fake
     url = signed_bot.connector.service_url
     activity = a.personal_message(url, "ヘルプ")
@@ -60,6 +62,9 @@ async def test_every_invalid_token_is_401_and_reaches_no_handler(signed_bot: Run
         "signed by someone else": fake.token(url, stranger=True),
         "other service url": fake.token("https://smba.example.net/jp/"),
         "basic scheme": None,
+        "alg none": fake.token(url, algorithm="none"),
+        "alg HS256": fake.token(url, algorithm="HS256"),
+        "garbage header": "eyJhbGciOiJSUzI1NiIsImtpZCI6WzFdfQ.e30.c2ln",
     }[case]
     headers = {"Authorization": "Basic dXNlcjpwYXNz"} if case == "basic scheme" else None
     if headers:
@@ -70,6 +75,8 @@ async def test_every_invalid_token_is_401_and_reaches_no_handler(signed_bot: Run
     assert (await response.json())["error"]["code"] == "Unauthorized"
     await asyncio.sleep(0.05)
     assert fake.replies == []
+    # One line for the operator, no traceback anyone could trigger.
+    assert not [r for r in caplog.records if r.levelno >= 30 or r.exc_info]
 
 
 async def test_an_invoke_without_a_token_is_401(signed_bot: RunningBot) -> None:

@@ -55,12 +55,21 @@ class BotConnectorFake:
     # ---- tokens the channel sends to the bot ---------------------------------------------
 
     def token(self, service_url: str, *, audience: str | None = None, issuer: str = ISSUER,
-              expires_in: int = 3600, kid: str | None = None, stranger: bool = False) -> str:
+              expires_in: int = 3600, kid: str | None = None, stranger: bool = False,
+              algorithm: str = "RS256") -> str:
+        """A channel token; `algorithm` other than RS256 forges one as an attacker would
+        (`none`: unsigned; `HS256`: signed with a shared secret of the attacker's choosing)."""
         now = int(time.time())
         claims = {"iss": issuer, "aud": audience or self.app_id, "serviceurl": service_url,
                   "nbf": now - 10, "iat": now - 10, "exp": now + expires_in}
+        headers = {"kid": kid or self.kid}
+        if algorithm == "none":
+            return jwt.encode(claims, None, algorithm="none", headers=headers)
+        if algorithm == "HS256":
+            return jwt.encode(claims, "attacker-chosen-secret-of-32-bytes!", algorithm="HS256",
+                              headers=headers)
         return jwt.encode(claims, self.stranger_key if stranger else self.key, algorithm="RS256",
-                          headers={"kid": kid or self.kid})
+                          headers=headers)
 
     # ---- HTTP handlers ------------------------------------------------------------------------
 
