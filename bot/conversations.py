@@ -38,7 +38,7 @@ class ConversationReference:
         recipient = activity.get("recipient") or {}
         if not (sender.get("id") and conversation.get("id") and activity.get("serviceUrl")):
             return None
-        tenant = (activity.get("channelData") or {}).get("tenant", {}).get("id") or conversation.get("tenantId")
+        tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId")
         return cls(sender.get("aadObjectId") or sender["id"], conversation["id"],
                    activity["serviceUrl"], str(activity.get("channelId") or ""),
                    str(recipient.get("id") or ""), sender["id"],

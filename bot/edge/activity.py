@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 MAX_BODY_BYTES = 256 * 1024  # Teams caps a message at about 28 KB; anything near this is not Teams
 _MENTION = re.compile(r"<at[^>]*>(.*?)</at>", re.DOTALL)
@@ -44,26 +44,68 @@ class MalformedActivity(ValueError):
     """The body is not an activity we can act on (400)."""
 
 
-class _Account(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=1024)
+# Every field the product reads is typed here, so that a body of the wrong shape is a 400 at
+# the door instead of an AttributeError (a 500) deep inside a turn. Unread fields pass through.
+Id = Annotated[str, Field(min_length=1, max_length=1024)]
+Short = Annotated[str, Field(max_length=1024)]
 
 
-class _Conversation(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    id: str = Field(min_length=1, max_length=1024)
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="allow", strict=True)
+
+
+class _Account(_Part):
+    id: Id
+    name: Short | None = None
+    aad_object_id: Short | None = Field(None, alias="aadObjectId")
+
+
+class _Member(_Part):
+    id: Id
+
+
+class _Conversation(_Part):
+    id: Id
+    conversation_type: Short | None = Field(None, alias="conversationType")
+    tenant_id: Short | None = Field(None, alias="tenantId")
+    is_group: bool | None = Field(None, alias="isGroup")
+
+
+class _Entity(_Part):
+    type: Short | None = None
+    text: str | None = Field(None, max_length=4096)
+    mentioned: _Account | None = None
+
+
+class _Tenant(_Part):
+    id: Short | None = None
+
+
+class _ChannelData(_Part):
+    tenant: _Tenant | None = None
 
 
 class InboundActivity(BaseModel):
-    """The fields we rely on; everything else passes through untouched."""
+    """The fields the product reads, with the types it reads them as; everything else passes
+    through untouched."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", strict=True)
     type: str = Field(min_length=1, max_length=64)
+    id: Short | None = None
+    name: Short | None = None
     service_url: str = Field(alias="serviceUrl", max_length=2048)
+    channel_id: Short | None = Field(None, alias="channelId")
     conversation: _Conversation
     sender: _Account = Field(alias="from")
     recipient: _Account | None = None
     text: str | None = Field(None, max_length=100_000)
+    locale: Short | None = None
+    action: Short | None = None
+    reply_to_id: Short | None = Field(None, alias="replyToId")
+    entities: list[_Entity] | None = Field(None, max_length=64)
+    members_added: list[_Member] | None = Field(None, alias="membersAdded", max_length=1000)
+    channel_data: _ChannelData | None = Field(None, alias="channelData")
+    value: Any = None
 
     @field_validator("service_url")
     @classmethod
@@ -71,6 +113,13 @@ class InboundActivity(BaseModel):
         if not _SERVICE_URL.fullmatch(value) or service_host(value) is None:
             raise ValueError("serviceUrl must be a plain http(s) URL")
         return value
+
+    @model_validator(mode="after")
+    def _invoke_value_is_an_object(self) -> "InboundActivity":
+        # Card actions and every other invoke carry an object; anything else is not one.
+        if self.type == "invoke" and not isinstance(self.value, dict):
+            raise ValueError("an invoke's value must be an object")
+        return self
 
 
 def check_activity(body: Any) -> InboundActivity:
