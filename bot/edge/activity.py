@@ -119,6 +119,8 @@ class InboundActivity(BaseModel):
         # Card actions and every other invoke carry an object; anything else is not one.
         if self.type == "invoke" and not isinstance(self.value, dict):
             raise ValueError("an invoke's value must be an object")
+        if self.type == "invoke" and not self.name:
+            raise ValueError("an invoke needs a name")
         return self
 
 
