@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import bot_bench, graph_bench, local_sync_bench, sync_bench
+from benchmarks import bot_bench, flood_bench, graph_bench, local_sync_bench, sync_bench
 
 if __name__ == "__main__":
     asyncio.run(local_sync_bench.main())
     asyncio.run(graph_bench.main())
     asyncio.run(sync_bench.main())
     asyncio.run(bot_bench.main())
+    asyncio.run(flood_bench.main())

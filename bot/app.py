@@ -5,14 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import AsyncIterator
+from typing import AsyncIterator, Iterator
 
 from aiohttp import web
 
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
-from bot.edge import BotEndpoint
+from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint
 from bot.faq.service import FaqService
 from bot.questions import QuestionLog
 from config.schema import load_list_specs
@@ -60,19 +61,38 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
             await conversations.close()
 
 
+@contextlib.contextmanager
+def _reply_threads(size: int) -> Iterator[None]:
+    """A default executor with a thread for every turn that may be in flight.
+
+    botbuilder sends each reply through msrest in the loop's default executor; with the default
+    size (cores + 4) a handful of replies to a slow or dead address would make every other
+    reply wait for a thread.
+    """
+    loop = asyncio.get_running_loop()
+    threads = ThreadPoolExecutor(max_workers=size, thread_name_prefix="bot-reply")
+    loop.set_default_executor(threads)
+    try:
+        yield
+    finally:
+        loop.set_default_executor(ThreadPoolExecutor(thread_name_prefix="asyncio"))
+        threads.shutdown(wait=False, cancel_futures=True)
+
+
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    async with open_bot(settings, words_first=True) as core:
-        app[STORE] = core.store
-        app[FAQ] = core.faq
-        app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
-        refresher = asyncio.create_task(core.faq.keep_fresh(settings.faq_refresh_seconds))
-        try:
-            yield
-        finally:
-            refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await refresher
+    with _reply_threads(MAX_TURNS_IN_FLIGHT):
+        async with open_bot(settings, words_first=True) as core:
+            app[STORE] = core.store
+            app[FAQ] = core.faq
+            app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
+            refresher = asyncio.create_task(core.faq.keep_fresh(settings.faq_refresh_seconds))
+            try:
+                yield
+            finally:
+                refresher.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await refresher
 
 
 async def healthz(request: web.Request) -> web.Response:

@@ -15,7 +15,7 @@ from bot.faq.service import FaqService
 from bot.faq.text import ONLY_PLEASANTRIES
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
-from bot.turn import CardReply, Turn
+from bot.turn import CardReply, ReplyFailed, Turn
 from cards import render
 
 logger = logging.getLogger(__name__)
@@ -200,6 +200,11 @@ def build_router(services: Services) -> Router:
 
     @router.error
     async def on_error(turn: Turn, error: Exception) -> None:
+        if isinstance(error, ReplyFailed):
+            # The channel is what failed: one line, and no second reply down the same road.
+            logger.warning("reply not delivered: correlation_id=%s conversation=%s (%s)",
+                           turn.correlation_id, turn.conversation_id, error)
+            return
         # Ids only: never the message text or who sent it (personal data) in the log.
         logger.error("turn failed: correlation_id=%s activity_id=%s conversation=%s type=%s",
                      turn.correlation_id, turn.activity.get("id"), turn.conversation_id, turn.type,

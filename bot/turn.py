@@ -16,6 +16,11 @@ from cards import attachment
 Sender = Callable[[dict[str, Any]], Awaitable[None]]
 
 
+class ReplyFailed(Exception):
+    """A reply could not be delivered to the channel (its address refused, timed out, or kept
+    failing after the edge's bounded retries); there is nobody to tell."""
+
+
 @dataclass(frozen=True, slots=True)
 class Person:
     """Who sent the activity (ids as the channel gives them; the Entra object id when known)."""

@@ -1,5 +1,5 @@
 """The only place botbuilder is imported: HTTP in, Turn to the pipeline, replies out."""
 
-from bot.edge.endpoint import BotEndpoint
+from bot.edge.endpoint import MAX_TURNS_IN_FLIGHT, BotEndpoint
 
-__all__ = ["BotEndpoint"]
+__all__ = ["MAX_TURNS_IN_FLIGHT", "BotEndpoint"]

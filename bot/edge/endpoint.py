@@ -35,6 +35,8 @@ from botframework.connector.auth import (
     BotFrameworkAuthenticationFactory,
 )
 
+from msrest.exceptions import ClientRequestError, HttpOperationError
+
 from bot.community import Pipeline
 from bot.edge.activity import (
     MAX_BODY_BYTES,
@@ -45,20 +47,60 @@ from bot.edge.activity import (
 )
 from bot.edge.credentials import EntraCredentialFactory
 from bot.router import BadCardData, InvokeResult
-from bot.turn import Person, Turn
+from bot.turn import Person, ReplyFailed, Turn
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
 
-def _speed_up_msrest_retry_policy() -> None:
-    """botbuilder builds two msrest clients per turn, and msrest's ClientRetryPolicy computes its
-    retry list with `i not in <list of 500>` for 999 codes: ~5 ms of CPU per client, most of a
-    turn. The same codes as a frozenset give the same policy in microseconds."""
+# Replies: at most this many attempts after the first, this long between them, and a
+# connection that does not open in REPLY_CONNECT_TIMEOUT seconds is given up. msrest's defaults
+# (3 retries backing off to 90 s, a 100 s timeout) let one reply to a dead address hold a
+# thread for minutes; the Bot Connector answers in well under a second when it is there.
+REPLY_RETRIES = 2
+REPLY_BACKOFF_FACTOR = 0.2
+REPLY_BACKOFF_MAX = 2
+REPLY_CONNECT_TIMEOUT = 5
+REPLY_READ_TIMEOUT = 30
+
+
+def _tune_msrest() -> None:
+    """botbuilder's replies go through msrest, configured here, once, at the edge:
+
+    - msrest's ClientRetryPolicy computes its retry list with `i not in <list of 500>` for 999
+      codes: ~5 ms of CPU per client, and botbuilder builds two clients per turn. The same codes
+      as a frozenset give the same policy in microseconds.
+    - retries and timeouts bounded as above.
+    """
+    from msrest.universal_http import ClientConnection
     from msrest.universal_http.requests import ClientRetryPolicy
 
-    if not isinstance(ClientRetryPolicy.safe_codes, frozenset):
-        ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+    if getattr(ClientRetryPolicy, "_dx_tuned", False):
+        return
+    ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
+    retry_init = ClientRetryPolicy.__init__
+    connection_init = ClientConnection.__init__
+
+    def bounded_retries(self: ClientRetryPolicy) -> None:
+        retry_init(self)
+        self.retries = REPLY_RETRIES
+        self.backoff_factor = REPLY_BACKOFF_FACTOR
+        self.max_backoff = REPLY_BACKOFF_MAX
+
+    def bounded_timeout(self: ClientConnection) -> None:
+        connection_init(self)
+        self.timeout = (REPLY_CONNECT_TIMEOUT, REPLY_READ_TIMEOUT)
+
+    ClientRetryPolicy.__init__ = bounded_retries  # type: ignore[method-assign]
+    ClientConnection.__init__ = bounded_timeout  # type: ignore[method-assign]
+    ClientRetryPolicy._dx_tuned = True  # type: ignore[attr-defined]
+
+
+# Turns one conversation may have in flight, and all conversations together. Teams sends a
+# person's messages one at a time; more at once is a script. Beyond the caps the answer is
+# 429 / 503 with Retry-After, which the Bot Connector honours.
+MAX_TURNS_PER_CONVERSATION = 2
+MAX_TURNS_IN_FLIGHT = 64
 
 # Where a Bot Framework channel's token is requested for replies; scope of those tokens.
 TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
@@ -123,12 +165,14 @@ class BotEndpoint:
     """The aiohttp handler for /api/messages."""
 
     def __init__(self, settings: Settings, pipeline: Pipeline) -> None:
-        _speed_up_msrest_retry_policy()
+        _tune_msrest()
         self._authenticated = bool(settings.bot_app_id)
         self._credentials = EntraCredentialFactory(settings)
         self._auth = build_authentication(settings, self._credentials)
         self._adapter = CloudAdapter(self._auth)
         self._pipeline = pipeline
+        self._in_flight: dict[str, int] = {}  # conversation id -> turns in progress
+        self._turns_in_flight = 0
 
     async def handle(self, request: web.Request) -> web.Response:
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
@@ -178,6 +222,24 @@ class BotEndpoint:
             except Exception:  # noqa: BLE001 - azure-identity raises ClientAuthenticationError and others
                 logger.error("cannot get the bot's own token to reply (check DX_BOT_APP_PASSWORD)")
                 return _problem(503, "BotCredentials", "the bot cannot sign its replies", **{"Retry-After": "30"})
+        conversation_id = str(body["conversation"]["id"])
+        if self._in_flight.get(conversation_id, 0) >= MAX_TURNS_PER_CONVERSATION:
+            return _problem(429, "TooManyRequests", "this conversation has turns in progress",
+                            **{"Retry-After": "1"})
+        if self._turns_in_flight >= MAX_TURNS_IN_FLIGHT:
+            return _problem(503, "Busy", "too many turns in progress", **{"Retry-After": "1"})
+        self._in_flight[conversation_id] = self._in_flight.get(conversation_id, 0) + 1
+        self._turns_in_flight += 1
+        try:
+            return await self._process(auth, activity, body)
+        finally:
+            self._turns_in_flight -= 1
+            left = self._in_flight.pop(conversation_id) - 1
+            if left:
+                self._in_flight[conversation_id] = left
+
+    async def _process(self, auth: Any, activity: Activity, body: dict[str, Any]) -> web.Response:
+        """Run the turn through botbuilder and answer the HTTP request."""
         correlation_id = uuid.uuid4().hex[:12]
         outcome: dict[str, Any] = {}
 
@@ -216,7 +278,10 @@ class BotEndpoint:
         sender = body.get("from") or {}
 
         async def send(activity: dict[str, Any]) -> None:
-            await context.send_activity(Activity().deserialize(activity))
+            try:
+                await context.send_activity(Activity().deserialize(activity))
+            except (ClientRequestError, HttpOperationError, requests.RequestException) as exc:
+                raise ReplyFailed(type(exc).__name__) from exc
 
         return Turn(activity=body, text=text, locale=body.get("locale"), conversation_id=conversation.get("id", ""),
                     conversation_kind=kind, sender=Person(sender.get("id", ""), sender.get("name"),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,15 @@ def entry_from_item(item: Item) -> FaqEntry | None:
                     f.get("Tags"), f.get("SourceUrl"))
 
 
+# A question is matched on its first this-many characters. Staff questions are a sentence or
+# two; matching costs time in proportion to length (about 0.6 ms a character with meaning), so
+# a message of thousands of characters would cost seconds and let one sender slow everyone.
+MATCHED_PREFIX_CHARS = 200
+# Questions up to this length (nearly all of them) are matched in a lane of their own, so that
+# long messages, however many arrive at once, queue only behind each other.
+SHORT_QUESTION_CHARS = 80
+
+
 class FaqService:
     """Answers questions from the FAQ list; `refresh` picks up the division's edits."""
 
@@ -53,6 +63,12 @@ class FaqService:
         self._token: str | None = None
         self._matcher = FaqMatcher((), analyzer)
         self._lock = asyncio.Lock()
+        # Matching has threads of its own: work queued in the default executor (botbuilder sends
+        # every reply there, and a reply to a dead address holds a thread for its retries) never
+        # delays an answer. Two for ordinary questions, as the matcher is CPU work and the
+        # machines have two cores; one for long ones, which may then take a core but not both.
+        self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="faq-match")
+        self._long_threads = ThreadPoolExecutor(max_workers=1, thread_name_prefix="faq-match-long")
 
     @classmethod
     async def load(cls, store: ListStore, encoder: SentenceEncoder | None = None, *,
@@ -85,11 +101,12 @@ class FaqService:
         return self._matcher.entries.get(faq_id)
 
     async def ask(self, question: str) -> Match:
-        """What the FAQ says to `question` (the index in memory; embedding runs off the loop)."""
+        """What the FAQ says to `question` (its first MATCHED_PREFIX_CHARS characters), matched
+        off the event loop."""
         matcher = self._matcher
-        if matcher.encoder is None:
-            return matcher.match(question)
-        return await asyncio.to_thread(matcher.match, question)
+        question = question[:MATCHED_PREFIX_CHARS]
+        lane = self._threads if len(question) <= SHORT_QUESTION_CHARS else self._long_threads
+        return await asyncio.get_running_loop().run_in_executor(lane, matcher.match, question)
 
     @property
     def mode(self) -> str:
@@ -156,6 +173,8 @@ class FaqService:
         """Let an index build that is still embedding stop at its next batch (see CachedEncoder.close)."""
         if isinstance(self._encoder, CachedEncoder):
             self._encoder.close()
+        for lane in (self._threads, self._long_threads):
+            lane.shutdown(wait=False, cancel_futures=True)
 
     async def keep_fresh(self, interval: float) -> None:
         """Add meaning if pending, pick up a changed synonym file, then refresh every `interval`
