@@ -261,6 +261,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     return EXIT_BAD_INPUT
 
 
+def _is_listen_error(exc: OSError) -> bool:
+    """The address cannot be resolved, is not this machine's, is taken, or needs privileges."""
+    import errno
+    import socket
+
+    return isinstance(exc, socket.gaierror) or exc.errno in {
+        errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES}
+
+
 def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "serve":
         from bot.app import create_app
@@ -273,7 +282,14 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
                 "Never expose this server beyond this machine."
             )
         logger.info("serving on http://%s:%d (store: %s)", host, port, settings.store)
-        web.run_app(create_app(settings), host=host, port=port, print=None)
+        try:
+            web.run_app(create_app(settings), host=host, port=port, print=None)
+        except OSError as exc:
+            if not _is_listen_error(exc):
+                raise
+            print(f"エラー / error: DX_BOT_HOST / DX_BOT_PORT: {host}:{port} で待ち受けできません / "
+                  f"cannot listen on {host}:{port} ({exc.strerror or exc})", file=sys.stderr)
+            return EXIT_USAGE
         return EXIT_OK
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlparse
@@ -140,6 +141,9 @@ class Settings(BaseSettings):
 
     def check_consistency(self) -> None:
         """Cross-setting rules that a single field cannot express."""
+        _check_folder("DX_DATA_DIR", self.data_dir)
+        if self.sources_dir is not None:
+            _check_folder("DX_SOURCES_DIR", self.sources_dir)
         if self.client_secret_file is not None and not self.client_secret_file.is_file():
             raise SettingsError(
                 f"DX_CLIENT_SECRET_FILE: file not found: {self.client_secret_file}"
@@ -170,6 +174,17 @@ class Settings(BaseSettings):
                 )
 
 
+def _check_folder(setting: str, path: Path) -> None:
+    """A folder the product writes in: a folder if it exists, else creatable where it would go."""
+    existing = path
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise SettingsError(f"{setting}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise SettingsError(f"{setting}: {existing} is not writable")
+
+
 def _describe(error: dict, secret_fields: set[str]) -> str:
     """One line for one pydantic error, naming the environment variable, never echoing secrets."""
     field = str(error["loc"][0]) if error["loc"] else "?"
@@ -191,6 +206,10 @@ def load_settings(**overrides: object) -> Settings:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         raise SettingsError("\n".join(_describe(e, secret_fields) for e in exc.errors())) from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f".env: UTF-8 として読めません（{exc.start} バイト目）。UTF-8 で保存し直してください / "
+            f"not UTF-8 (byte {exc.start}); save it as UTF-8") from None
     settings.check_consistency()
     return settings
 

@@ -201,3 +201,42 @@ def test_one_sync_per_data_directory_and_every_skipped_row_is_listed(tmp_path: P
     assert report["row_error_count"] == 60 and len(report["row_errors"]) == 60
     text = errors_file.read_bytes().decode("utf-8-sig")
     assert text.count("completions.csv") == 60
+
+
+@pytest.mark.parametrize("case", ["data dir is a file", "sources dir is a file", "env not utf-8",
+                                  "host unresolvable", "port in use"])
+def test_environment_problems_are_one_line_and_exit_2(tmp_path: Path, case: str) -> None:
+    a_file = tmp_path / "a-file"
+    a_file.write_text("x")
+    env = {"DX_DATA_DIR": str(tmp_path / "var")}
+    cwd = None
+    holder = None
+    if case == "data dir is a file":
+        env["DX_DATA_DIR"], setting = str(a_file), "DX_DATA_DIR"
+    elif case == "sources dir is a file":
+        env["DX_SOURCES_DIR"], setting = str(a_file), "DX_SOURCES_DIR"
+    elif case == "env not utf-8":
+        (tmp_path / ".env").write_bytes("DX_LOG_LEVEL=INFO # 設定\n".encode("cp932"))
+        cwd, setting = tmp_path, ".env"
+    elif case == "host unresolvable":
+        env["DX_BOT_HOST"], setting = "no-such-host.invalid", "DX_BOT_HOST"
+    else:
+        holder = socket.socket()
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        env["DX_BOT_PORT"], setting = str(holder.getsockname()[1]), "DX_BOT_PORT"
+    tools = [[DX_SYNC, "status"], [DX_BOT, "serve"]] if case in (
+        "data dir is a file", "sources dir is a file", "env not utf-8") else [[DX_BOT, "serve"]]
+    if case in ("host unresolvable", "port in use"):
+        assert run([DX_SYNC, "demo", "--staff", "300"], env, timeout=300).returncode == 0
+    try:
+        for args in tools:
+            full_env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")} | env
+            result = subprocess.run(args, env=full_env, cwd=cwd, capture_output=True, text=True, timeout=120)
+            assert result.returncode == 2, (args, result.stderr)
+            errors = [line for line in result.stderr.splitlines() if "error" in line.lower()]
+            assert len(errors) == 1 and setting in errors[0], result.stderr
+            assert "Traceback" not in result.stderr
+    finally:
+        if holder is not None:
+            holder.close()
