@@ -167,8 +167,9 @@ async def prepare(
             if mapping.source == "entra_groups":
                 if entra is None:
                     raise SourceFileError(
-                        f"{mapping.name}: Entra ID groups are read through Graph; set DX_TENANT_ID, "
-                        "DX_CLIENT_ID and a credential")
+                        f"{mapping.name}: Entra ID のグループは Graph で読みます。DX_TENANT_ID・DX_CLIENT_ID と"
+                        f"資格情報を設定してください / Entra ID groups are read through Graph; set "
+                        f"DX_TENANT_ID, DX_CLIENT_ID and a credential")
                 extracted = await entra.extract(mapping, spec, ctx or Context({}, 0))
             else:
                 table = read_table(find_export(sources_dir, mapping.file), mapping.encoding)

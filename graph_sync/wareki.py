@@ -14,6 +14,10 @@ ERAS: tuple[tuple[str, str, date], ...] = (
     ("昭和", "S", date(1926, 12, 25)),
 )
 _BY_NAME = {name: start for name, _, start in ERAS} | {initial: start for _, initial, start in ERAS}
+_NAME = {name: name for name, _, _ in ERAS} | {initial: name for name, initial, _ in ERAS}
+# The last day of each era but the current one: 平成31年4月30日, 昭和64年1月7日.
+_LAST_DAY = {ERAS[i][0]: ERAS[i - 1][2].fromordinal(ERAS[i - 1][2].toordinal() - 1)
+             for i in range(1, len(ERAS))}
 
 _WAREKI_DATE = re.compile(
     r"(?P<era>令和|平成|昭和|[RHS])\s*(?P<year>元|\d{1,2})\s*[年.\-/]\s*(?P<month>\d{1,2})\s*"
@@ -21,11 +25,25 @@ _WAREKI_DATE = re.compile(
 )
 _WAREKI_YEAR = re.compile(r"(?P<era>令和|平成|昭和|[RHS])\s*(?P<year>元|\d{1,2})\s*(?:年度?)?")
 _WESTERN_DATE = re.compile(r"(?P<year>\d{4})\s*[年/\-.]\s*(?P<month>\d{1,2})\s*[月/\-.]\s*(?P<day>\d{1,2})\s*日?")
+# Excel writes a date cell it holds as a date-time as `2025/5/12 0:00` (or `0:00:00`); a
+# date-only column accepts it when the time is midnight.
+_MIDNIGHT = re.compile(r"\s+0{1,2}:00(?::00)?$")
 
 
-def _era_year(era: str, year: str) -> int:
+def _era_year(era: str, year: str, text: str) -> int:
+    if year != "元" and int(year) == 0:
+        raise ValueError(f"{_NAME[era]}0年はありません / there is no year 0 of an era: {text!r}")
     start = _BY_NAME[era]
     return start.year + (1 if year == "元" else int(year)) - 1
+
+
+def _check_in_era(era: str, day: date, text: str) -> None:
+    """令和元年4月30日 was still 平成, 昭和64年1月8日 already 平成: a date outside its era."""
+    name = _NAME[era]
+    start, last = _BY_NAME[name], _LAST_DAY.get(name)
+    if day < start or (last is not None and day > last):
+        span = f"{start:%Y/%m/%d}〜{last:%Y/%m/%d}" if last else f"{start:%Y/%m/%d}〜"
+        raise ValueError(f"{name}の期間（{span}）外の日付です / {text!r} is outside the {name} era ({span})")
 
 
 def to_wareki_date(day: date) -> str:
@@ -52,19 +70,24 @@ def parse_date(text: str) -> date:
 
     Full-width digits are folded first. Raises ValueError with the text when it is not a date.
     """
-    folded = unicodedata.normalize("NFKC", text).strip()
+    folded = _MIDNIGHT.sub("", unicodedata.normalize("NFKC", text).strip())
+    era = None
     match = _WESTERN_DATE.fullmatch(folded)
     if match:
         year = int(match["year"])
     else:
         match = _WAREKI_DATE.fullmatch(folded)
         if not match:
-            raise ValueError(f"not a date: {text!r}")
-        year = _era_year(match["era"], match["year"])
+            raise ValueError(f"日付として読めません / not a date: {text!r}")
+        era = match["era"]
+        year = _era_year(era, match["year"], text)
     try:
-        return date(year, int(match["month"]), int(match["day"]))
+        day = date(year, int(match["month"]), int(match["day"]))
     except ValueError:
-        raise ValueError(f"no such day: {text!r}") from None
+        raise ValueError(f"存在しない日付です / no such day: {text!r}") from None
+    if era is not None:
+        _check_in_era(era, day, text)
+    return day
 
 
 def parse_fiscal_year(text: str) -> int:
@@ -74,5 +97,5 @@ def parse_fiscal_year(text: str) -> int:
         return int(folded[:4])
     match = _WAREKI_YEAR.fullmatch(folded)
     if match:
-        return _era_year(match["era"], match["year"])
-    raise ValueError(f"not a fiscal year: {text!r}")
+        return _era_year(match["era"], match["year"], text)
+    raise ValueError(f"年度として読めません / not a fiscal year: {text!r}")

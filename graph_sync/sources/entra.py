@@ -115,6 +115,12 @@ class EntraGroupRoster:
                     out.errors.append(RowError(f"Entra ID group {tier}", 0, "member",
                                                f"利用者 {uid} を職員データと照合できません / member "
                                                "not matched to a staff number (employeeId or UPN)"))
+                    # A member whose staff row was skipped keeps their roster item as it is;
+                    # one who cannot be told apart from such a person holds every removal.
+                    if number:
+                        out.held.add(number)
+                    elif ctx.invalid_staff:
+                        out.hold_all = True
                     continue
                 if number not in best or TIER_ORDER.index(tier) < TIER_ORDER.index(best[number]):
                     best[number] = tier

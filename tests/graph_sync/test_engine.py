@@ -203,3 +203,25 @@ async def test_a_staff_export_in_excel_syncs(
     assert report.ok and report.lists["Staff"].created == 400
     person = await store.get("Staff", rows[0][0])
     assert person is not None and person.fields["Bureau"] == rows[0][3]
+
+
+async def test_after_a_killed_run_its_own_writes_are_not_blamed_on_people(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path,
+) -> None:
+    await run_once(store, state, config, specs, sources)
+    header, rows = read_rows(sources / "completions.csv")
+    changed = [r for r in rows if r[3] == "受講中"][:5]
+    for r in changed:
+        r[3], r[4], r[5] = "修了", "100", "2026/06/01"
+    write_rows(sources / "completions.csv", header, rows)
+    # A run that wrote these items and was killed before it could record them.
+    state.start_run("nightly")
+    await store.upsert("CourseCompletions", [
+        Upsert(f"{r[0]}_{r[1]}", {"Status": "修了", "ProgressPercent": 100, "CompletedOn": "2026-06-01",
+                                  "FiscalYear": 2026}) for r in changed])
+
+    report = await run_once(store, state, config, specs, sources)
+
+    assert report.resumed and report.edited == {}
+    assert report.ok and report.totals()["updated"] == 0
