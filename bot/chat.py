@@ -40,10 +40,12 @@ def card_lines(card: Mapping[str, Any]) -> tuple[list[str], list[Mapping[str, An
 class TerminalChat:
     """A read-eval-print loop over the bot pipeline."""
 
-    def __init__(self, pipeline: Pipeline, out: TextIO = sys.stdout, locale: str = "ja-JP") -> None:
+    def __init__(self, pipeline: Pipeline, out: TextIO = sys.stdout, locale: str = "ja-JP",
+                 division: tuple[str, str] | None = None) -> None:
         self._pipeline = pipeline
         self._out = out
         self._locale = locale
+        self._division = division or (None, None)  # (Japanese, English) names of the DX division
         self._buttons: list[Mapping[str, Any]] = []
         self._ids = itertools.count(1)
 
@@ -66,7 +68,8 @@ class TerminalChat:
             self._print_activity(reply)
 
         return Turn(activity=activity, text=text, locale=self._locale, conversation_id="local-chat",
-                    conversation_kind="personal", sender=USER, correlation_id=uuid.uuid4().hex[:12], _send=send)
+                    conversation_kind="personal", sender=USER, correlation_id=uuid.uuid4().hex[:12], _send=send,
+                    division=self._division[0], division_en=self._division[1])
 
     async def say(self, line: str) -> None:
         """One line from the user: a button number, or a message."""

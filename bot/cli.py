@@ -226,7 +226,8 @@ async def _chat(settings: Settings, locale: str) -> int:
                 return input("you> ")
             except EOFError:
                 return None
-        await TerminalChat(core.pipeline, locale=locale).run(read_line)
+        await TerminalChat(core.pipeline, locale=locale,
+                           division=(settings.division_name, settings.division_name_en)).run(read_line)
     return EXIT_OK
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -21,6 +22,8 @@ from cards import render
 logger = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+# The two announcements of one install arrive within seconds of each other.
+WELCOME_WINDOW_SECONDS = 600
 GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
                       re.IGNORECASE)
 WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?|who are you|what can you do)[?？!！。.]*",
@@ -125,16 +128,31 @@ def build_router(services: Services) -> Router:
     async def thanked(turn: Turn) -> None:
         await turn.send_text(turn.t["thanks"])
 
+    # Teams announces an install twice (conversationUpdate with the bot in membersAdded, and
+    # installationUpdate), in either order, and sometimes only one of them (an install made
+    # through Graph): whichever comes first welcomes, the other finds it done.
+    welcomed: dict[str, float] = {}
+
+    async def welcome_once(turn: Turn) -> None:
+        now = time.monotonic()
+        for conversation, at in list(welcomed.items()):
+            if now - at > WELCOME_WINDOW_SECONDS:
+                del welcomed[conversation]
+        if turn.conversation_id in welcomed:
+            return
+        welcomed[turn.conversation_id] = now
+        await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+
     @router.conversation_update("membersAdded")
     async def members_added(turn: Turn) -> None:
         bot_id = (turn.activity.get("recipient") or {}).get("id")
         added = [m.get("id") for m in turn.activity.get("membersAdded") or []]
-        if bot_id in added:  # welcome once, when the bot itself joins, not for every new member
-            await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+        if bot_id in added:  # when the bot itself joins, not for every new member
+            await welcome_once(turn)
 
     @router.conversation_update("installed")
     async def installed(turn: Turn) -> None:
-        await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+        await welcome_once(turn)
 
     @router.message(None)
     async def answer(turn: Turn) -> None:

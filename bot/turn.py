@@ -42,6 +42,8 @@ class Turn:
     sender: Person
     correlation_id: str
     _send: Sender = field(repr=False, default=None)  # type: ignore[assignment]
+    division: str | None = None  # the city's name for its DX division (DX_DIVISION_NAME)
+    division_en: str | None = None
 
     @property
     def type(self) -> str:
@@ -58,7 +60,7 @@ class Turn:
     @property
     def t(self) -> Mapping[str, str]:
         """Messages in the language of this turn."""
-        return texts(self.locale)
+        return texts(self.locale, self.division, self.division_en)
 
     async def send_text(self, text: str) -> None:
         """Reply with plain text."""

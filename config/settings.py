@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     ca_bundle: Path | None = Field(None, description="Extra CA bundle for TLS-inspecting proxies.")
     https_proxy: str | None = Field(None, description="Proxy for Graph and token calls.")
     organisation: str = Field("CityHall", description="Organisation name in the Graph User-Agent.")
+    division_name: str = Field("デジタル行政戦略課", min_length=1, max_length=40,
+                               description="The DX division's name as staff know it, in the bot's replies.")
+    division_name_en: str = Field("the DX division", min_length=1, max_length=80,
+                                  description="The same name in English replies.")
     graph_ru_per_minute: int = Field(
         2500, ge=60, description="SharePoint resource units a minute this app may spend."
     )

@@ -171,6 +171,7 @@ class BotEndpoint:
         self._auth = build_authentication(settings, self._credentials)
         self._adapter = CloudAdapter(self._auth)
         self._pipeline = pipeline
+        self._division = (settings.division_name, settings.division_name_en)
         self._in_flight: dict[str, int] = {}  # conversation id -> turns in progress
         self._turns_in_flight = 0
 
@@ -286,4 +287,5 @@ class BotEndpoint:
         return Turn(activity=body, text=text, locale=body.get("locale"), conversation_id=conversation.get("id", ""),
                     conversation_kind=kind, sender=Person(sender.get("id", ""), sender.get("name"),
                                                           sender.get("aadObjectId")),
-                    correlation_id=correlation_id, _send=send)
+                    correlation_id=correlation_id, _send=send, division=self._division[0],
+                    division_en=self._division[1])

@@ -82,6 +82,18 @@ def test_chat_drives_the_same_pipeline_and_buttons_press(data_dir: Path) -> None
     assert "[1] 担当者に聞く" in out and "受付番号 Q-" in out
 
 
+def test_replies_name_the_division_as_the_city_does(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    default = run("chat", stdin="粗大ごみの出し方\n1\nexit\n")
+    assert "デジタル行政戦略課に届けました" in default.stdout and "DX推進課" not in default.stdout
+    assert "ごめんなさい" not in default.stdout
+    monkeypatch.setenv("DX_DIVISION_NAME", "情報政策課")
+    named = run("chat", stdin="粗大ごみの出し方\n1\nexit\n")
+    assert "情報政策課の担当者に質問を届けられます" in named.stdout and "情報政策課に届けました" in named.stdout
+    monkeypatch.setenv("DX_DIVISION_NAME_EN", "the Information Policy Division")
+    english = run("chat", "--locale", "en-US", stdin="where do I put bulky garbage\n1\nexit\n")
+    assert "the Information Policy Division" in english.stdout
+
+
 def test_a_synonym_file_is_checked_and_a_bad_one_named(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     good = data_dir / "synonyms.toml"
     good.write_text('[[terms]]\ncanonical = "docuworks"\nvariants = ["ドキュワークス"]\n', "utf-8")
