@@ -22,8 +22,14 @@ playground/node_modules/.installed: playground/package.json playground/package-l
 	npm ci --prefix playground --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The official Adaptive Cards templating and parser (npm, pinned by its package-lock.json): the
+# card tests fill every template with it and parse the result as a client would.
+tests/cards/js/node_modules/.installed: tests/cards/js/package.json tests/cards/js/package-lock.json
+	npm ci --prefix tests/cards/js --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test playground/node_modules/.installed
+install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed
 
 ## Generate the sample city if missing, provision the lists, sync once, then serve the bot on :3978.
 run: install

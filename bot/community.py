@@ -74,30 +74,52 @@ def asker(turn: Turn) -> str:
     return turn.sender.aad_object_id or turn.sender.id
 
 
+# Each card is a template of cards/ and the data it is filled with; the data functions are
+# public so the tests can fill every template with the official Adaptive Cards templating too.
+
+def answer_data(turn: Turn, entry: FaqEntry, asked: str, score: float) -> dict:
+    return {"text": turn.t, "faq_id": entry.faq_id, "question": entry.question, "answer": entry.answer,
+            "category": entry.category or "", "source_url": entry.source_url or "", "asked": asked,
+            "score": round(score, 4)}
+
+
 def answer_card(turn: Turn, entry: FaqEntry, asked: str, score: float) -> dict:
-    return render("answer", {"text": turn.t, "faq_id": entry.faq_id, "question": entry.question,
-                             "answer": entry.answer, "category": entry.category or "",
-                             "source_url": entry.source_url or "", "asked": asked,
-                             "score": round(score, 4)})
+    return render("answer", answer_data(turn, entry, asked, score))
+
+
+def did_you_mean_data(turn: Turn, asked: str, entries: list[FaqEntry]) -> dict:
+    return {"text": turn.t, "asked": asked,
+            "candidates": [{"faq_id": e.faq_id, "question": e.question} for e in entries]}
+
+
+def no_answer_data(turn: Turn, question_id: str) -> dict:
+    return {"text": turn.t, "question_id": question_id}
 
 
 def no_answer_card(turn: Turn, question_id: str) -> dict:
-    return render("no_answer", {"text": turn.t, "question_id": question_id})
+    return render("no_answer", no_answer_data(turn, question_id))
 
 
-def help_card(turn: Turn) -> dict:
+def help_data(turn: Turn) -> dict:
     t = turn.t
     examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader", "ex_proposal")]
     commands = [{"title": t["cmd_help"], "value": t["cmd_help_value"]},
                 {"title": t["cmd_question"], "value": t["cmd_question_value"]}]
-    return render("help", {"text": t, "commands": commands + examples})
+    return {"text": t, "commands": commands + examples}
+
+
+def help_card(turn: Turn) -> dict:
+    return render("help", help_data(turn))
+
+
+def welcome_data(turn: Turn) -> dict:
+    t = turn.t
+    examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader")]
+    return {"text": t, "examples": examples, "in_channel": turn.conversation_kind == "channel"}
 
 
 def welcome_card(turn: Turn) -> dict:
-    t = turn.t
-    examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader")]
-    return render("welcome", {"text": t, "examples": examples,
-                              "in_channel": turn.conversation_kind == "channel"})
+    return render("welcome", welcome_data(turn))
 
 
 def build_router(services: Services) -> Router:
@@ -171,8 +193,7 @@ def build_router(services: Services) -> Router:
             return
         suggestions = [(c, e) for c in match.suggestions if (e := faq.entry(c.faq_id)) is not None]
         if suggestions:
-            card = render("did_you_mean", {"text": turn.t, "asked": text, "candidates": [
-                {"faq_id": e.faq_id, "question": e.question} for _, e in suggestions]})
+            card = render("did_you_mean", did_you_mean_data(turn, text, [e for _, e in suggestions]))
             await turn.send_card(card, summary=turn.t["did_you_mean"])
             return
         question_id = await questions.unanswered(asker(turn), text, match.nearest, match.score)

@@ -1,8 +1,11 @@
 """Adaptive Card templates (cards/*.json) filled with data, as the Adaptive Cards Templating
 language does it: `${path}` in strings, `$data` to repeat an element over a list, `$when` to
-keep an element only when its expression is truthy, `$root` for the top-level data.
+keep an element when its condition holds, `$root` for the top-level data.
 
-Only the subset our templates use; a template that asks for more fails loudly at render time.
+Only the subset our templates use, and only in forms the official templating
+(adaptivecards-templating) reads the same way: a `$when` is `${flag}` with a boolean flag, or
+`${!empty(path)}` / `${empty(path)}`. Anything else fails loudly at render time; the tests fill
+every template with both and compare.
 See https://learn.microsoft.com/adaptive-cards/templating/language
 """
 
@@ -40,6 +43,30 @@ def _lookup(path: str, scope: Mapping[str, Any], root: Mapping[str, Any]) -> Any
     return value
 
 
+_EMPTY_TEST = re.compile(r"(!?)empty\(([\w.$]+)\)")
+
+
+def _condition(expression: Any, scope: Mapping[str, Any], root: Mapping[str, Any]) -> bool:
+    """A `$when`: `${flag}` (a boolean) or `${!empty(path)}` / `${empty(path)}`."""
+    whole = _EXPRESSION.fullmatch(expression) if isinstance(expression, str) else None
+    if whole is None:
+        raise TemplateError(f"$when must be one ${{...}} expression, got {expression!r}")
+    inner = whole.group(1).strip()
+    test = _EMPTY_TEST.fullmatch(inner)
+    if test:
+        try:
+            value = _lookup(test.group(2), scope, root)
+        except TemplateError:
+            value = None  # empty() of a missing property is true in the official templating
+        empty = value is None or value == "" or value == [] or value == {}
+        return not empty if test.group(1) else empty
+    value = _lookup(inner, scope, root)
+    if not isinstance(value, bool):
+        # The official templating drops an element whose condition is a non-empty string.
+        raise TemplateError(f"$when ${{{inner}}} must be a boolean; use ${{!empty({inner})}} for text")
+    return value
+
+
 def _fill(node: Any, scope: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
     if isinstance(node, str):
         whole = _EXPRESSION.fullmatch(node)
@@ -57,7 +84,7 @@ def _fill(node: Any, scope: Mapping[str, Any], root: Mapping[str, Any]) -> Any:
                 out.append(filled)
         return out
     if isinstance(node, dict):
-        if "$when" in node and not _fill(node["$when"], scope, root):
+        if "$when" in node and not _condition(node["$when"], scope, root):
             return None
         return {k: _fill(v, scope, root) for k, v in node.items() if k != "$when"}
     return node

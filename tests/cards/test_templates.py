@@ -1,0 +1,90 @@
+"""Every card template, filled with the data the bot fills it with, reads the same through the
+official Adaptive Cards templating as through ours, and parses without a warning in the
+official adaptivecards package."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot import community
+from bot.faq.importer import FaqEntry
+from bot.turn import Person, Turn
+from cards.render import TemplateError, render
+
+CHECK = Path(__file__).parent / "js" / "check.cjs"
+
+WITH_ALL = FaqEntry("FAQ-0001", "Power Apps のアプリを共有するには？", (), "1. アプリを開く\n2. ［共有］を押す",
+                    "Power Apps", None, "https://learn.microsoft.com/power-apps/maker/canvas-apps/share-app")
+WITH_NONE = FaqEntry("FAQ-0002", "パスワードを忘れた", (), "ヘルプデスクへ連絡してください。", None, None, None)
+
+
+def turn(locale: str = "ja-JP", kind: str = "personal") -> Turn:
+    return Turn({"type": "message"}, "", locale, "c1", kind, Person("u1"), "cid", division="情報政策課")
+
+
+def cases() -> list[tuple[str, str, dict[str, Any]]]:
+    out = []
+    for locale in ("ja-JP", "en-US"):
+        t = turn(locale)
+        for entry in (WITH_ALL, WITH_NONE):
+            out.append((f"answer {entry.faq_id} {locale}", "answer",
+                        community.answer_data(t, entry, "アプリを配りたい ${text.helpful}", 0.87654)))
+        out.append((f"did_you_mean {locale}", "did_you_mean",
+                    community.did_you_mean_data(t, "共有のやり方", [WITH_ALL, WITH_NONE])))
+        out.append((f"no_answer {locale}", "no_answer", community.no_answer_data(t, "Q-20261130-0A1B2C")))
+        out.append((f"help {locale}", "help", community.help_data(t)))
+        for kind in ("personal", "channel"):
+            out.append((f"welcome {kind} {locale}", "welcome", community.welcome_data(turn(locale, kind))))
+    return out
+
+
+def official(batch: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
+    node = shutil.which("node")
+    assert node, "node is needed for the card tests (make install-test)"
+    payload = [{"template": json.loads(resources.files("cards").joinpath(f"{name}.json").read_text("utf-8")),
+                "data": {**data, "text": dict(data["text"])}} for _, name, data in batch]
+    done = subprocess.run([node, str(CHECK)], input=json.dumps(payload, ensure_ascii=False),
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def filled() -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    batch = cases()
+    return [(label, render(name, data), result) for (label, name, data), result in zip(batch, official(batch))]
+
+
+def test_every_card_reads_the_same_through_the_official_templating(filled: list) -> None:
+    for label, ours, result in filled:
+        theirs = {k: v for k, v in result["card"].items()}
+        assert ours == theirs, label
+
+
+def test_every_card_parses_without_a_warning(filled: list) -> None:
+    for label, _, result in filled:
+        assert result["errors"] == [], label
+
+
+def test_conditional_parts_appear_only_when_their_data_is_there(filled: list) -> None:
+    cards = {label: card for label, card, _ in filled}
+    full, bare = cards["answer FAQ-0001 ja-JP"], cards["answer FAQ-0002 ja-JP"]
+    assert full["body"][0]["text"] == "Power Apps" and len(full["body"]) == len(bare["body"]) + 1
+    assert full["actions"][0]["type"] == "Action.OpenUrl"
+    assert bare["actions"][0]["type"] == "Action.Execute"
+    assert len(cards["welcome channel ja-JP"]["body"]) == len(cards["welcome personal ja-JP"]["body"]) + 1
+
+
+def test_our_renderer_refuses_a_condition_the_official_one_reads_differently() -> None:
+    from cards.render import _fill
+
+    template = {"type": "TextBlock", "text": "x", "$when": "${category}"}
+    with pytest.raises(TemplateError, match="boolean"):
+        _fill(template, {"category": "Teams"}, {"category": "Teams"})
