@@ -1,8 +1,9 @@
 """Conversation references of everyone who talks to the bot, for later proactive messages.
 
 A reference is what Bot Connector needs to write into a conversation without being asked
-(service URL, conversation, bot and user ids). Kept in SQLite under DX_DATA_DIR; the shared
-Azure Storage twin comes with the multi-instance work. Only a change is written: the same
+(service URL, conversation, bot and user ids). Kept in SQLite under DX_DATA_DIR, behind the
+`ConversationStore` protocol so that a store shared by several instances can take its place.
+Only a change is written: the same
 person in the same conversation on the same service URL costs nothing after the first turn.
 """
 
@@ -46,7 +47,7 @@ class ConversationReference:
 
 
 class ConversationStore(Protocol):
-    """Where references live (SQLite here; Azure Storage later)."""
+    """Where references live (SQLite, or memory in tests)."""
 
     async def remember(self, reference: ConversationReference) -> None: ...
     async def of_user(self, user_key: str) -> list[ConversationReference]: ...

@@ -1,7 +1,7 @@
 """Questions the bot could not answer, and what staff said of its answers, in the Questions list.
 
-The DX division reads that list (and the escalation work builds on it): an unanswered question
-is 未回答, one sent to a person is 回答待ち, feedback is kept with the FAQ entry it was about.
+The DX division reads that list: an unanswered question is 未回答, one sent to a person is
+回答待ち, feedback is kept with the FAQ entry it was about.
 """
 
 from __future__ import annotations

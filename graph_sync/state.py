@@ -3,7 +3,7 @@
 Why a mirror: planning needs the target's current values, and listing 40,000 items every night
 is what the sync must not do. The mirror holds the sync-owned columns of every item as last
 seen; a run brings it up to date from the store's change feed (delta) since the saved cursor,
-plans against it, and records what landed. Checkpoint rules (dlt's, and STYLE.md's):
+plans against it, and records what landed. Checkpoint rules (as dlt's pipelines keep them):
 
 - the cursor advances only after the mirror holds everything the feed returned up to it;
 - a write updates the mirror only after the store confirmed it;

@@ -2,11 +2,9 @@
 
 Three files, written by hand as staff type:
 - `dev` (tests/bot/data/faq_eval_dev.toml and faq_eval_dev2.toml; `dev1`/`dev2` pick one): tune
-  on it. Until 2026-11-23 half of the first file (by a hash of each question) was the held-out
-  split; that half had been measured several times while the matcher was tuned, so it became
-  development data and a fresh set was written.
-- `test` (tests/bot/data/faq_eval_test.toml): held out, written whole before the matcher was
-  changed again; nothing is tuned on it and its mistakes are never printed.
+  on it.
+- `test` (tests/bot/data/faq_eval_test.toml): held out; nothing is tuned on it and its mistakes
+  are never printed.
 
 `--fit` refits the calibration on dev and prints the weights to paste into
 bot/faq/matcher.py; `--cv K` scores dev by K-fold cross-validation of that fit;

@@ -214,17 +214,18 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
     assert large.answered_correct >= small.answered_correct - 0.08
 
 
-# Held-out figures measured on 2026-11-23, session 6 (README), rounded down: (top-1, answered
-# correctly, answered wrongly, out of scope rejected, answered or offered on "did you mean").
-# The issue's targets are 97 / 93 / ≤2 / ≥90. With meaning (the bot's default) the held-out set
-# meets them; on words alone (the fallback when the encoder cannot load) it does not reach the
-# first two, and its floors must not pretend it does. Wrong answers and out-of-scope rejection
-# are held to the targets themselves.
-HELD_OUT_FLOORS = {"words": (0.91, 0.77, 0.02, 0.90, 0.87), "meaning": (0.97, 0.94, 0.02, 0.90, 0.97)}
+# Floors for the held-out figures: (top-1, answered correctly, answered wrongly, out of scope
+# rejected, answered or offered on "did you mean"). Each is the target (97 / 93 / ≤2 / ≥90) or
+# at least one question below what `python -m tests.bot.faq_eval --split test [--encoder none]`
+# measures, whichever is lower: the encoder's arithmetic differs slightly between CPUs, so a
+# floor at the exact figure one machine measured fails on another. With meaning (the bot's
+# default) the held-out set meets the targets; on words alone (the fallback when the encoder
+# cannot load) it does not reach the first two, and its floors do not pretend it does.
+HELD_OUT_FLOORS = {"words": (0.91, 0.76, 0.02, 0.90, 0.86), "meaning": (0.97, 0.93, 0.02, 0.90, 0.96)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
-    """Regression guard at the measured figures; a failure prints numbers only, never the
+    """Regression guard below the measured figures; a failure prints numbers only, never the
     held-out questions (that would make them development data)."""
     report = faq_eval.evaluate(matcher, faq_eval.load_cases("test"))
     assert (report.in_scope, report.out_of_scope) == (135, 30)
