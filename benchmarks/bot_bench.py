@@ -163,15 +163,20 @@ class Connector:
         return web.json_response({"id": uuid.uuid4().hex})
 
 
-async def over_http(data_dir: Path, total: int, concurrency: int) -> None:
-    connector = Connector()
+async def start_connector(connector: Connector) -> tuple[web.AppRunner, str]:
+    """Serve `connector` on a free loopback port: the runner to clean up, and its service URL."""
     app = web.Application()
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", connector.reply)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    cport = free_port()
-    await web.TCPSite(runner, "127.0.0.1", cport).start()
-    service_url = f"http://127.0.0.1:{cport}"
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    return runner, f"http://127.0.0.1:{port}"
+
+
+async def over_http(data_dir: Path, total: int, concurrency: int) -> None:
+    connector = Connector()
+    runner, service_url = await start_connector(connector)
     rates = {}
     try:
         runs = [(mode, None) for mode in MODES] + [("meaning", data_dir / "cold-cache.sqlite3")]

@@ -26,13 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import aiohttp
-from aiohttp import web
 
-from benchmarks.bot_bench import QUESTIONS, Connector, activity, first_answer, free_port
+from benchmarks.bot_bench import QUESTIONS, Connector, activity, first_answer, free_port, start_connector
 from bot.faq.importer import import_entries, seed_entries
 from config.schema import load_list_specs
 from config.settings import load_settings
@@ -126,13 +124,7 @@ async def main(questions: int = 40, flooders: int = 24, heavy: int = 20) -> None
         data_dir = Path(tmp) / "var"
         await prepare(data_dir)
         connector = Connector()
-        app = web.Application()
-        app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", connector.reply)
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        cport = free_port()
-        await web.TCPSite(runner, "127.0.0.1", cport).start()
-        service_url = f"http://127.0.0.1:{cport}"
+        runner, service_url = await start_connector(connector)
         port = free_port()
         env = {k: v for k, v in os.environ.items() if not k.startswith("DX_")}
         env.update({"DX_DATA_DIR": str(data_dir), "DX_BOT_PORT": str(port), "DX_LOG_LEVEL": "ERROR"})

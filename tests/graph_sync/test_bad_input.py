@@ -4,7 +4,7 @@ as they were, and is reported. Real CSV/xlsx files, the real engine, a real SQLi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import pytest
 
@@ -22,6 +22,14 @@ async def snapshot(store: ListStore, list_name: str) -> dict[str, dict[str, Any]
 
 def column(header: list[str], name: str) -> int:
     return header.index(name)
+
+
+def drop_column(path: Path, name: str, extra_rows: Sequence[list[str]] = ()) -> None:
+    """Rewrite the export at `path` without the column `name` (after adding `extra_rows`)."""
+    header, rows = read_rows(path)
+    rows += list(extra_rows)
+    at = column(header, name)
+    write_rows(path, header[:at] + header[at + 1:], [r[:at] + r[at + 1:] for r in rows])
 
 
 @pytest.fixture
@@ -120,10 +128,7 @@ async def test_a_missing_optional_column_is_left_alone_with_a_warning(
     sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
     dropped: str, list_name: str, columns: list[str],
 ) -> None:
-    file = "staff.csv" if list_name == "Staff" else "completions.csv"
-    header, rows = read_rows(sources / file)
-    at = column(header, dropped)
-    write_rows(sources / file, header[:at] + header[at + 1:], [r[:at] + r[at + 1:] for r in rows])
+    drop_column(sources / ("staff.csv" if list_name == "Staff" else "completions.csv"), dropped)
 
     report = await run_once(store, state, config, specs, sources)
 
@@ -138,9 +143,7 @@ async def test_a_missing_email_column_leaves_the_leaders_emails_too(
     store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
     sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
 ) -> None:
-    header, rows = read_rows(sources / "staff.csv")
-    at = column(header, "メールアドレス")
-    write_rows(sources / "staff.csv", header[:at] + header[at + 1:], [r[:at] + r[at + 1:] for r in rows])
+    drop_column(sources / "staff.csv", "メールアドレス")
     report = await run_once(store, state, config, specs, sources)
     assert report.totals()["updated"] == 0, report.as_dict()
     assert await snapshot(store, "LeaderRoster") == synced["LeaderRoster"]
@@ -150,12 +153,9 @@ async def test_a_new_person_without_the_status_column_is_created_as_serving(
     store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
     sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
 ) -> None:
-    header, rows = read_rows(sources / "staff.csv")
-    newcomer = list(rows[0])
-    newcomer[0] = "999001"
-    rows.append(newcomer)
-    at = column(header, "在職区分")
-    write_rows(sources / "staff.csv", header[:at] + header[at + 1:], [r[:at] + r[at + 1:] for r in rows])
+    _, rows = read_rows(sources / "staff.csv")
+    newcomer = ["999001", *rows[0][1:]]
+    drop_column(sources / "staff.csv", "在職区分", [newcomer])
     report = await run_once(store, state, config, specs, sources)
     assert report.lists["Staff"].created == 1 and report.totals()["updated"] == 0
     created = await store.get("Staff", "999001")
