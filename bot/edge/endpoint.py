@@ -96,10 +96,10 @@ def _tune_msrest() -> None:
     ClientRetryPolicy._dx_tuned = True  # type: ignore[attr-defined]
 
 
-# Turns one conversation may have in flight, and all conversations together. Teams sends a
-# person's messages one at a time; more at once is a script. Beyond the caps the answer is
-# 429 / 503 with Retry-After, which the Bot Connector honours.
-MAX_TURNS_PER_CONVERSATION = 2
+# Turns one conversation may have in flight, and all conversations together. A person types
+# one message at a time and a group chat rarely has several people asking the bot in the same
+# second; more at once is a script. Beyond the caps the answer is 429 / 503 with Retry-After.
+MAX_TURNS_PER_CONVERSATION = 4
 MAX_TURNS_IN_FLIGHT = 64
 
 # Where a Bot Framework channel's token is requested for replies; scope of those tokens.
