@@ -240,3 +240,17 @@ def test_environment_problems_are_one_line_and_exit_2(tmp_path: Path, case: str)
     finally:
         if holder is not None:
             holder.close()
+
+
+def test_an_oversized_cell_in_an_export_is_one_clear_line(tmp_path: Path) -> None:
+    env = {"DX_DATA_DIR": str(tmp_path)}
+    assert run([DX_SYNC, "sample", "--staff", "300", "--seed", "2"], env).returncode == 0
+    assert run([DX_SYNC, "provision"], env).returncode == 0
+    staff = tmp_path / "sources" / "staff.csv"
+    lines = staff.read_bytes().split(b"\r\n")
+    number, name, rest = lines[5].split(b",", 2)
+    lines[5] = b",".join([number, "長".encode("cp932") * 140_000, rest])
+    staff.write_bytes(b"\r\n".join(lines))
+    result = run([DX_SYNC, "run", "--job", "staff"], env)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "too long" in result.stdout and "staff.csv" in result.stdout

@@ -1,4 +1,5 @@
-"""Issue 4's scenario end to end, over SharePoint (the Graph fake), with real processes."""
+"""A city's sync end to end, over SharePoint (the Graph fake), with real processes: a first
+load, a run with nothing changed, a small change, a run killed mid-write and the one after it."""
 
 from __future__ import annotations
 
