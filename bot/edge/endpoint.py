@@ -71,8 +71,11 @@ def _tune_msrest() -> None:
       codes: ~5 ms of CPU per client, and botbuilder builds two clients per turn. The same codes
       as a frozenset give the same policy in microseconds.
     - retries and timeouts bounded as above.
+    - redirects are not followed: the Bot Connector never redirects a reply, and following one
+      would let any address that answers 307 (one on loopback in local mode, or any serviceUrl)
+      send the bot's replies to a host nobody checked.
     """
-    from msrest.universal_http import ClientConnection
+    from msrest.universal_http import ClientConnection, ClientRedirectPolicy
     from msrest.universal_http.requests import ClientRetryPolicy
 
     if getattr(ClientRetryPolicy, "_dx_tuned", False):
@@ -80,6 +83,7 @@ def _tune_msrest() -> None:
     ClientRetryPolicy.safe_codes = frozenset(ClientRetryPolicy.safe_codes)  # type: ignore[assignment]
     retry_init = ClientRetryPolicy.__init__
     connection_init = ClientConnection.__init__
+    redirect_init = ClientRedirectPolicy.__init__
 
     def bounded_retries(self: ClientRetryPolicy) -> None:
         retry_init(self)
@@ -91,8 +95,14 @@ def _tune_msrest() -> None:
         connection_init(self)
         self.timeout = (REPLY_CONNECT_TIMEOUT, REPLY_READ_TIMEOUT)
 
+    def no_redirects(self: ClientRedirectPolicy) -> None:
+        redirect_init(self)
+        self.allow = False
+        self.max_redirects = 0
+
     ClientRetryPolicy.__init__ = bounded_retries  # type: ignore[method-assign]
     ClientConnection.__init__ = bounded_timeout  # type: ignore[method-assign]
+    ClientRedirectPolicy.__init__ = no_redirects  # type: ignore[method-assign]
     ClientRetryPolicy._dx_tuned = True  # type: ignore[attr-defined]
 
 

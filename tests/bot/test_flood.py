@@ -77,3 +77,25 @@ async def test_a_long_message_is_matched_on_its_beginning(bot: RunningBot) -> No
     short_card, long_card = bot.connector.fake.cards()
     assert short_card["body"] == long_card["body"]  # the same answer, and a real one
     assert "録画" in str(short_card["body"])
+
+
+async def test_a_reply_never_follows_a_redirect(bot: RunningBot) -> None:
+    """A serviceUrl on loopback that answers 307 must not hand the reply to another host."""
+
+    async def redirect(request: web.Request) -> web.Response:
+        await request.read()
+        raise web.HTTPTemporaryRedirect(f"{bot.connector.service_url}{request.path}")
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", redirect)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    bot.connector.fake.replies.clear()
+    try:
+        url = str(server.make_url("")).rstrip("/")
+        response = await bot.post(a.personal_message(url, "パスワードを忘れた"))
+        assert response.status == 200
+        await asyncio.sleep(0.3)
+    finally:
+        await server.close()
+    assert bot.connector.fake.replies == []  # the redirect's target never got the reply
