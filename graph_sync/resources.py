@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Val
 from config.schema import ListSpec
 from graph_sync import normalize
 from graph_sync.mapping import ResourceMapping
-from graph_sync.sources.tabular import SourceFileError, Table
+from graph_sync.sources.tabular import SourceFileError, Table, cut_off
 from graph_sync.wareki import parse_date, parse_fiscal_year
 
 
@@ -442,6 +442,10 @@ def extract(
 
     # Row by row: validated models are turned into records at once, never all held together.
     for line, raw in _raw_rows(table, mapping, headers):
+        if line in table.ragged:
+            out.errors.append(ragged_row_error(table, line))
+            hold(raw)
+            continue
         try:
             row = definition.model.model_validate(raw)
         except ValidationError as exc:
@@ -470,6 +474,11 @@ def extract(
             continue
         first_line[key] = line
         out.records[key] = clean
+    last_row = table.rows[-1][0] if table.rows else None
+    if not table.ends_cleanly and last_row is not None and any(e.line == last_row for e in out.errors):
+        # No final line break and a last row that does not read: the copy stopped part-way,
+        # and whatever came after that row is missing too.
+        raise cut_off(table.path, last_row)
     if out.hold_all:
         out.warnings.append(
             f"{table.path.name}: キー（{'・'.join(mapping.columns.get(k, [k])[0] for k in definition.key)}）"
@@ -478,16 +487,26 @@ def extract(
     return out
 
 
+def ragged_row_error(table: Table, line: int) -> RowError:
+    """The error for a row whose cells do not line up with the header."""
+    cells, expected = table.ragged[line], len(table.header)
+    return RowError(table.path.name, line, "-",
+                    f"セルの数が見出しと合いません（{cells} 個、見出しは {expected} 列）。この行は反映しません / "
+                    f"the row has {cells} cells for {expected} columns; not applied")
+
+
 def staff_context(table: Table, mapping: ResourceMapping, first_cohort_fiscal_year: int) -> Context:
     """What other resources look up in the staff export: valid people by staff number, the
     numbers whose rows were skipped, and the staff fields the export does not carry."""
     headers = _headers(table, mapping, StaffRow)
     staff: dict[str, StaffRow] = {}
     invalid: set[str] = set()
-    for _, raw in _raw_rows(table, mapping, headers):
+    for line, raw in _raw_rows(table, mapping, headers):
         try:
+            if line in table.ragged:
+                raise ValueError("ragged")
             row = StaffRow.model_validate(raw)
-        except ValidationError:
+        except ValueError:  # pydantic's ValidationError is one
             key = raw_key(RESOURCES["staff"], raw)
             if key is not None:
                 invalid.add(key)

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
 from graph_sync.normalize import fold
-from graph_sync.resources import RowError
+from graph_sync.resources import RowError, ragged_row_error
 from graph_sync.sources.cells import neutralise, restore
 from graph_sync.sources.tabular import SourceFileError, read_table
 from liststore import ListStore, Upsert, WriteResult
@@ -88,6 +88,9 @@ def read_faq_file(path: Path, spec: ListSpec | None = None) -> tuple[list[FaqEnt
     errors: list[RowError] = []
     seen: dict[str, int] = {}
     for line, record in table.rows:
+        if line in table.ragged:
+            errors.append(ragged_row_error(table, line))
+            continue
         cell = {c: restore(record.get(header[c], "").strip()) if c in header else "" for c in COLUMNS}
         problem = next((c for c in REQUIRED if not cell[c]), None)
         if problem:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, datetime, time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp932")
 
@@ -17,12 +19,20 @@ class SourceFileError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Table:
-    """A decoded export: its header, its rows with their row numbers, and how it was read."""
+    """A decoded export: its header, its rows with their row numbers, and how it was read.
+
+    `ragged` maps the number of each row whose cells do not line up with the header (fewer
+    cells, or more with something in them) to its cell count: its values cannot be trusted to
+    be in their columns, so readers report it and use none of it.
+    """
 
     path: Path
     encoding: str
     header: tuple[str, ...]
     rows: tuple[tuple[int, dict[str, str]], ...]
+    ragged: Mapping[int, int] = field(default_factory=dict)
+    # False when the text stops without a final line break: the last row may be cut short.
+    ends_cleanly: bool = True
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -74,16 +84,23 @@ def _cell_text(value: object, number_format: str = "General") -> str:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
-        width = _zero_padded_width(number_format)
-        if width and isinstance(value, int) and value >= 0:
-            return str(value).zfill(width)
+        if isinstance(value, int) and value >= 0 and (padded := _zero_padded(value, number_format)):
+            return padded
     return str(value)
 
 
-def _zero_padded_width(number_format: str) -> int:
-    """6 for `000000` (also with a `;` section after it), else 0."""
-    first = number_format.split(";", 1)[0].strip()
-    return len(first) if first and set(first) == {"0"} else 0
+def _zero_padded(value: int, number_format: str) -> str | None:
+    """`value` as a format of zeros shows it (`000000`, `"0"00000`, `[<=999999]000000`), or None
+    for any other format."""
+    first = _CONDITION.sub("", number_format.split(";", 1)[0]).strip()
+    match = _ZEROS.fullmatch(first)
+    if not match:
+        return None
+    return match.group(1).replace('"', "") + str(value).zfill(len(match.group(2)))
+
+
+_CONDITION = re.compile(r"\[[^\]]*\]")  # [<=999999], [Red]: not part of what is shown
+_ZEROS = re.compile(r'((?:"\d*")*)(0+)')  # quoted digits, then the zeros that pad
 
 
 # Cached results Excel writes for a formula that failed: not data anyone typed.
@@ -141,6 +158,7 @@ def read_excel(path: Path, *, formulas: str = "value") -> Table:
         raise SourceFileError(f"{path}: 見出し行がありません / no header row")
     _, header_cells = grid[0]
     header = tuple(c.strip() for c in header_cells)
+    _check_header(path, header)
     rows = []
     for number, cells in grid[1:]:
         if not any(c.strip() for c in cells):
@@ -169,6 +187,17 @@ def _fill_formula_results(path: Path, grid: list[tuple[int, list[str]]],
                     cell.value, getattr(cell, "number_format", "General"))
     finally:
         workbook.close()
+
+
+def _check_header(path: Path, header: tuple[str, ...]) -> None:
+    """A header that names one column twice would let one of the two silently win."""
+    seen: set[str] = set()
+    for name in header:
+        if name and name in seen:
+            raise SourceFileError(
+                f"{path.name}: 見出し「{name}」が 2 回あります。どちらの列を使うか決められません / "
+                f"the header names {name!r} twice")
+        seen.add(name)
 
 
 def _structure_error(path: Path, line: int, row: int, why: str) -> SourceFileError:
@@ -230,8 +259,11 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
     except csv.Error:
         raise _structure_error(path, 1, 1, _UNCLOSED) from None
     header = tuple(cell.strip().lstrip("\ufeff") for cell in raw_header)
+    _check_header(path, header)
     allowed = {i for i, name in enumerate(header) if name in multiline}
     rows = []
+    ragged: dict[int, int] = {}
+    last: tuple[int, int] | None = None  # (line, row) of the last row read
     row = 1
     while True:
         start = reader.line_num + 1
@@ -252,6 +284,21 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
                 raise _structure_error(path, start, row, _UNCLOSED)
         if not any(cell.strip() for cell in values):
             continue  # blank lines that Excel leaves at the end
+        if len(values) < len(header) or any(v.strip() for v in values[len(header):]):
+            ragged[row] = len(values)
+        last = (start, row)
         record = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
         rows.append((row, record))
-    return Table(path=path, encoding=chosen, header=header, rows=tuple(rows))
+    ends_cleanly = text.endswith(("\n", "\r"))
+    if last is not None and last[1] in ragged and not ends_cleanly:
+        raise cut_off(path, last[0])
+    return Table(path=path, encoding=chosen, header=header, rows=tuple(rows), ragged=ragged,
+                 ends_cleanly=ends_cleanly)
+
+
+def cut_off(path: Path, line: int) -> SourceFileError:
+    """The error for a file whose last row stops part-way, as a copy or an export cut short."""
+    return SourceFileError(
+        f"{path.name}: 最後の行（{line} 行目）が途中で切れています。エクスポートが最後まで書き出されたか"
+        f"確認してください。このファイルは何も反映しません / the file ends in the middle of a row "
+        f"(line {line}): it looks cut off; nothing from this file is applied")

@@ -229,3 +229,35 @@ async def test_an_xlsx_export_gives_the_same_keys_as_its_csv(
 
     t = report.totals()
     assert report.ok and t["created"] == t["updated"] == t["deactivated"] == t["deleted"] == 0, t
+
+
+async def test_a_row_with_missing_cells_is_reported_and_its_item_kept(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    header, rows = read_rows(sources / "completions.csv")
+    done = [r for r in rows if r[3] == "修了"][:5]
+    for r in done:
+        del r[-1]  # the 修了日 cell is gone, not empty: the row no longer lines up
+    write_rows(sources / "completions.csv", header, rows)
+    report = await run_once(store, state, config, specs, sources)
+    assert len(report.row_errors) == 5 and all("cells" in e.reason for e in report.row_errors)
+    assert report.totals()["updated"] == 0
+    assert await snapshot(store, "CourseCompletions") == synced["CourseCompletions"]
+
+
+@pytest.mark.parametrize("cut", ["after a cell", "inside a cell"])
+async def test_an_export_cut_off_mid_row_applies_nothing(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]], cut: str,
+) -> None:
+    path = sources / "completions.csv"
+    data = path.read_bytes()
+    marker = ",修了,100,".encode("cp932")
+    at = data.find(marker, int(len(data) * 0.97))
+    end = at + len(marker) - 1 if cut == "after a cell" else at + len(marker) + 4
+    path.write_bytes(data[:end])  # a copy that stopped part-way through a row
+    report = await run_once(store, state, config, specs, sources)
+    assert any("cut off" in e for e in report.file_errors), report.as_dict()
+    assert report.totals()["deleted"] == 0
+    assert await snapshot(store, "CourseCompletions") == synced["CourseCompletions"]

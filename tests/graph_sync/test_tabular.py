@@ -200,3 +200,42 @@ def test_a_formula_without_a_usable_result_names_its_cell(tmp_path: Path, cached
 def test_where_cells_are_typed_text_any_formula_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(SourceFileError, match="B2"):
         read_table(_book_with_formula(tmp_path, "FAQ-1?"), formulas="error")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_a_header_naming_a_column_twice_is_refused(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"staff{suffix}"
+    if suffix == ".csv":
+        path.write_bytes("職員番号,メールアドレス,メールアドレス\r\n1,a@x.jp,\r\n".encode("cp932"))
+    else:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.append(["職員番号", "メールアドレス", "メールアドレス"])
+        book.save(path)
+    with pytest.raises(SourceFileError, match="twice"):
+        read_table(path)
+
+
+def test_rows_that_do_not_line_up_with_the_header_are_marked(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes("a,b,c\r\n1,2,3\r\n4,5\r\n6,7,8,\r\n9,10,11,12\r\n".encode("cp932"))
+    table = read_table(path)
+    assert dict(table.ragged) == {3: 2, 5: 4}  # a trailing empty cell is what Excel leaves
+    assert table.ends_cleanly
+
+
+@pytest.mark.parametrize(("number_format", "shown"), [
+    ("000000", "012345"), ('"0"00000', "012345"), ("[<=999999]000000", "012345"),
+    ("000000;@", "012345"), ("General", "12345"), ("0", "12345"),
+])
+def test_zero_padding_formats_excel_uses(tmp_path: Path, number_format: str, shown: str) -> None:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["職員番号"])
+    book.active.append([12345])
+    book.active["A2"].number_format = number_format
+    path = tmp_path / "staff.xlsx"
+    book.save(path)
+    assert read_table(path).rows == ((2, {"職員番号": shown}),)
