@@ -94,8 +94,8 @@ def _synonyms_problem(path: Path | None) -> str | None:
 
 async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.faq.importer import (
-        FAQ_LIST, MAX_REPLACE_REMOVAL_SHARE, FaqFileError, import_entries, new_categories,
-        read_faq_file, stale_ids, with_categories,
+        FAQ_LIST, FILE_COLUMN, MAX_REPLACE_REMOVAL_SHARE, FaqFileError, import_entries,
+        new_categories, read_faq, stale_ids, with_categories,
     )
     from config.schema import load_list_specs
     from liststore import open_store
@@ -107,12 +107,13 @@ async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
     async with open_store(settings) as store:
         spec = await store.spec(FAQ_LIST)
         try:
-            entries, errors = read_faq_file(args.file)
+            first = read_faq(args.file)
         except FaqFileError as exc:
             return refuse(str(exc))
-        added = new_categories(entries, spec) if args.add_categories else []
+        added = new_categories(first.entries, spec) if args.add_categories else []
         spec = with_categories(spec, added)
-        entries, errors = read_faq_file(args.file, spec)  # every rule, on the whole file
+        read = read_faq(args.file, spec)  # every rule, on the whole file
+        entries, errors = read.entries, read.errors
         for error in errors:
             print(str(error), file=sys.stderr)
         if errors:
@@ -134,7 +135,10 @@ async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
             declared = with_categories(load_list_specs()[FAQ_LIST], added)
             await store.ensure_list(declared)
             print(f"カテゴリを追加しました / categories added: {', '.join(added)}")
-        written, removed = await import_entries(store, entries, replace=not args.merge)
+        for column in sorted(read.absent):
+            print(f"注意 / warning: {FILE_COLUMN[column]} 列がないため、既存の FAQ の{spec.column(column).display}は"
+                  f"変更しません / no {FILE_COLUMN[column]} column: existing entries keep theirs")
+        written, removed = await import_entries(store, entries, replace=not args.merge, keep=read.absent)
     failed = [w for w in [*written, *removed] if not w.ok]
     for w in failed:
         print(f"{w.key}: {w.error}", file=sys.stderr)

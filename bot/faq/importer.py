@@ -69,9 +69,25 @@ def seed_entries() -> list[FaqEntry]:
             for f in data["faq"]]
 
 
+@dataclass(frozen=True, slots=True)
+class FaqFile:
+    """What an FAQ file holds: its entries, its bad rows, and the list columns it cannot speak
+    for because the file has no column for them (those are left as they are on import)."""
+
+    entries: list[FaqEntry]
+    errors: list[RowError]
+    absent: frozenset[str]
+
+
 def read_faq_file(path: Path, spec: ListSpec | None = None) -> tuple[list[FaqEntry], list[RowError]]:
     """Entries of a CSV (UTF-8, UTF-8 with BOM or cp932) or .xlsx file; bad rows come back as
-    errors. With `spec` (the FAQ list as it is), every entry is also checked against its rules.
+    errors. With `spec` (the FAQ list as it is), every entry is also checked against its rules."""
+    read = read_faq(path, spec)
+    return read.entries, read.errors
+
+
+def read_faq(path: Path, spec: ListSpec | None = None) -> FaqFile:
+    """`read_faq_file`, also telling which optional columns the file lacks.
 
     Cells our exports neutralised against formulas are read back as written; a live formula in
     an .xlsx file is an error naming its cell, since a formula is never what a person meant.
@@ -112,7 +128,8 @@ def read_faq_file(path: Path, spec: ListSpec | None = None) -> tuple[list[FaqEnt
                 errors.extend(problems)
                 continue
         entries.append(entry)
-    return entries, errors
+    absent = frozenset(list_column for list_column, column in FILE_COLUMN.items() if column not in header)
+    return FaqFile(entries, errors, absent)
 
 
 def check_entry(entry: FaqEntry, spec: ListSpec, file: str, line: int) -> list[RowError]:
@@ -171,14 +188,18 @@ async def stale_ids(store: ListStore, entries: Sequence[FaqEntry]) -> tuple[list
 
 
 async def import_entries(
-    store: ListStore, entries: Sequence[FaqEntry], *, replace: bool
+    store: ListStore, entries: Sequence[FaqEntry], *, replace: bool,
+    keep: frozenset[str] = frozenset(),
 ) -> tuple[list[WriteResult], list[WriteResult]]:
     """Upsert `entries`; with `replace`, delete FAQ items whose id is not among them.
 
-    Nothing is deleted when a write failed: a replace that could not write its entries must
-    not take away the ones they were meant to replace.
+    `keep`: list columns the file had no column for; an existing entry keeps its values there
+    (a file without alternate questions must not wipe them). Nothing is deleted when a write
+    failed: a replace that could not write its entries must not take away the ones they were
+    meant to replace.
     """
-    written = await store.upsert(FAQ_LIST, [Upsert(e.faq_id, e.fields()) for e in entries])
+    rows = [Upsert(e.faq_id, {k: v for k, v in e.fields().items() if k not in keep}) for e in entries]
+    written = await store.upsert(FAQ_LIST, rows)
     removed: list[WriteResult] = []
     if replace and all(w.ok for w in written):
         stale, _ = await stale_ids(store, entries)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import subprocess
@@ -223,3 +225,21 @@ def test_exports_never_hold_a_live_formula_and_import_gives_the_text_back(data_d
         assert "\n@SUM" not in text and "'@SUM" in text
     back = {e.faq_id: e for e in read_faq_file(out)[0]}
     assert back[risky.faq_id] == risky
+
+
+@pytest.mark.parametrize("mode", [["--merge"], []])
+def test_a_file_without_an_optional_column_leaves_that_column_alone(data_dir: Path, mode: list[str]) -> None:
+    before = data_dir / "before.csv"
+    run("faq", "export", str(before))
+    rows = list(csv.reader(io.StringIO(before.read_bytes().decode("utf-8-sig"), newline="")))
+    keep = [i for i, name in enumerate(rows[0]) if name not in ("alternate_questions", "source_url")]
+    slim = data_dir / "slim.csv"
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\r\n").writerows([[row[i] for i in keep] for row in rows])
+    slim.write_bytes(out.getvalue().encode("utf-8-sig"))
+    done = run("faq", "import", str(slim), *mode)
+    assert done.returncode == 0, done.stderr
+    assert "alternate_questions" in done.stdout and "source_url" in done.stdout  # warned
+    after = data_dir / "after.csv"
+    run("faq", "export", str(after))
+    assert after.read_bytes() == before.read_bytes()
