@@ -130,12 +130,32 @@ def run_lock_or_exit(settings: Settings) -> RunLock:
     return lock
 
 
+def errors_path_or_exit(settings: Settings, given: str | None) -> Path | None:
+    """Where `--errors` writes, checked before anything runs: a file in an existing folder, and
+    never one of the exports the sync reads or a file of its own state."""
+    if not given:
+        return None
+    path = Path(given).resolve()
+    if path.is_dir():
+        fail(f"--errors: {given} はフォルダーです。ファイル名を指定してください / is a folder; name a file")
+    if not path.parent.is_dir():
+        fail(f"--errors: {path.parent} というフォルダーはありません / no such folder")
+    for folder in (settings.resolved_sources_dir, settings.data_dir):
+        if path.is_relative_to(folder.resolve()):
+            fail(f"--errors: {given} は同期が読み書きするフォルダー（{folder}）の中です。別の場所を指定して"
+                 f"ください / would write among the sync's own files; choose another place")
+    return path
+
+
 def write_row_errors(path: Path, errors: Sequence[RowError]) -> None:
     """Every skipped row as CSV (UTF-8 with BOM, cells safe to open in Excel)."""
     from graph_sync.sources.cells import write_csv
 
-    write_csv(path, [["ファイル / file", "行 / row", "列 / column", "理由 / reason"],
-                     *([e.file, str(e.line), e.column, e.reason] for e in errors)])
+    try:
+        write_csv(path, [["ファイル / file", "行 / row", "列 / column", "理由 / reason"],
+                         *([e.file, str(e.line), e.column, e.reason] for e in errors)])
+    except OSError as exc:
+        print(f"エラー / error: --errors: {path} に書けません / cannot write ({exc.strerror})", file=sys.stderr)
 
 
 @asynccontextmanager
@@ -160,6 +180,7 @@ async def entra_source(settings: Settings, config: Any, resources: Sequence[str]
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
+    errors_file = errors_path_or_exit(settings, args.errors)
     lock = run_lock_or_exit(settings)
     state = open_state(settings)
     try:
@@ -174,8 +195,8 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     out: dict[str, Any] = {}
     errors = 0
     all_errors = [e for p in plans if p.extracted for e in p.extracted.errors]
-    if args.errors:
-        write_row_errors(Path(args.errors), all_errors)
+    if errors_file:
+        write_row_errors(errors_file, all_errors)
     for p in plans:
         if p.error or p.plan is None or p.extracted is None:
             out[p.mapping.name] = {"error": p.error}
@@ -279,6 +300,7 @@ def _exit_code(report: RunReport) -> int:
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     specs = load_list_specs()
     config = load_sync_config()
+    errors_file = errors_path_or_exit(settings, args.errors)
     lock = run_lock_or_exit(settings)
     state = open_state(settings)
     try:
@@ -292,8 +314,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         state.close()
         lock.release()
-    if args.errors:
-        write_row_errors(Path(args.errors), report.row_errors)
+    if errors_file:
+        write_row_errors(errors_file, report.row_errors)
     _print_run(report, args.json)
     return _exit_code(report)
 

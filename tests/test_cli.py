@@ -174,11 +174,12 @@ def test_schedule_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
 def test_one_sync_per_data_directory_and_every_skipped_row_is_listed(tmp_path: Path) -> None:
     from graph_sync.lock import RunLock
 
-    env = {"DX_DATA_DIR": str(tmp_path)}
+    data = tmp_path / "var"
+    env = {"DX_DATA_DIR": str(data)}
     assert run([DX_SYNC, "sample", "--staff", "300", "--seed", "5"], env).returncode == 0
     assert run([DX_SYNC, "provision"], env).returncode == 0
 
-    held = RunLock(tmp_path / "locks")
+    held = RunLock(data / "locks")
     assert held.acquire()  # as a scheduled job in another process would
     try:
         busy = run([DX_SYNC, "run"], env)
@@ -189,7 +190,7 @@ def test_one_sync_per_data_directory_and_every_skipped_row_is_listed(tmp_path: P
     assert "another sync run" in busy.stderr and "Traceback" not in busy.stderr
     assert run([DX_SYNC, "status", "--json"], env).stdout.count('"id"') == 0  # nothing ran
 
-    completions = tmp_path / "sources" / "completions.csv"
+    completions = data / "sources" / "completions.csv"
     lines = completions.read_bytes().split(b"\r\n")
     for i in range(1, 61):  # 60 bad rows: more than any summary shows
         lines[i] = b"=HYPERLINK(1)," + lines[i].split(b",", 1)[1]
@@ -254,3 +255,20 @@ def test_an_oversized_cell_in_an_export_is_one_clear_line(tmp_path: Path) -> Non
     result = run([DX_SYNC, "run", "--job", "staff"], env)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "too long" in result.stdout and "staff.csv" in result.stdout
+
+
+@pytest.mark.parametrize("target", ["folder", "missing folder", "an export", "state"])
+def test_errors_file_is_checked_before_anything_runs(tmp_path: Path, target: str) -> None:
+    env = {"DX_DATA_DIR": str(tmp_path / "var")}
+    assert run([DX_SYNC, "sample", "--staff", "300", "--seed", "4"], env).returncode == 0
+    assert run([DX_SYNC, "provision"], env).returncode == 0
+    staff = tmp_path / "var" / "sources" / "staff.csv"
+    before = staff.read_bytes()
+    path = {"folder": tmp_path, "missing folder": tmp_path / "no" / "errors.csv",
+            "an export": staff, "state": tmp_path / "var" / "errors.csv"}[target]
+    for command in ("plan", "run"):
+        result = run([DX_SYNC, command, "--errors", str(path)], env)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "--errors" in result.stderr and "Traceback" not in result.stderr
+    assert staff.read_bytes() == before
+    assert json.loads(run([DX_SYNC, "status", "--json"], env).stdout)["runs"] == []
