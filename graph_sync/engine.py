@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, AsyncIterator, Callable, Mapping, Sequenc
 from config.schema import ListSpec, Owner
 from graph_sync.executor import ListReport, apply
 from graph_sync.mapping import ResourceMapping, SyncConfig, SyncSettings
-from graph_sync.planner import SyncPlan, plan
+from graph_sync.planner import SyncPlan, lost_zeros, plan
 from graph_sync.resources import Context, Extracted, RowError, extract, staff_context
 from graph_sync.sources.tabular import SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
@@ -181,6 +181,7 @@ async def prepare(
         owned = frozenset(c.name for c in spec.owned_by(Owner.SYNC))
         target = state.mirror(mapping.list)
         edited = await refresh_mirror(store, state, mapping.list, owned, mirror=target)
+        hold_lost_zeros(extracted, target, spec, mapping)
         the_plan = plan(
             mapping.list, extracted.records, target, owned=owned, missing=mapping.missing,
             deactivate=mapping.deactivate, held=extracted.held, hold_all=extracted.hold_all,
@@ -194,6 +195,20 @@ async def prepare(
 
 
 _CHECK_EXPORT = "エクスポートを確認し、正しければ --force で実行してください"
+
+
+def hold_lost_zeros(extracted: Extracted, target: Mapping[str, Any], spec: ListSpec,
+                    mapping: ResourceMapping) -> None:
+    """A key that is an existing one without its leading zeros is a spreadsheet's doing, not a
+    new person: the row is reported and not applied, and the existing item stays as it is."""
+    for new, old in sorted(lost_zeros(extracted.records, target).items()):
+        del extracted.records[new]
+        extracted.held.add(old)
+        extracted.errors.append(RowError(
+            mapping.file or mapping.name, extracted.lines.get(new, 0), spec.column(spec.key).display,
+            f"{new} は既存の {old} と先頭の 0 だけが違います。Excel で 0 が落ちた可能性があります。この行は"
+            f"反映せず、{old} はそのまま残します / {new} is {old} without its leading zeros (as Excel "
+            f"drops them); not applied, {old} left as it is"))
 
 
 def safety_stop(the_plan: SyncPlan, spec: ListSpec, settings: SyncSettings) -> str | None:

@@ -54,6 +54,7 @@ class Extracted:
     hold_all: bool = False
     unknown_columns: frozenset[str] = frozenset()
     warnings: list[str] = field(default_factory=list)
+    lines: dict[str, int] = field(default_factory=dict)  # key -> the row it came from
 
 
 # ---- field types ---------------------------------------------------------------------------
@@ -431,7 +432,7 @@ def extract(
     out = Extracted(mapping.name, mapping.list, rows_read=len(table))
     headers = _headers(table, mapping, definition.model)
     out.unknown_columns, out.warnings = _unknown_columns(table, mapping, definition, headers, spec, ctx)
-    first_line: dict[str, int] = {}
+    first_line = out.lines
 
     def hold(raw: Mapping[str, str]) -> None:
         key = raw_key(definition, raw)

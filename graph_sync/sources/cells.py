@@ -15,7 +15,9 @@ import io
 from pathlib import Path
 from typing import Iterable, Sequence
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# OWASP's list, and the full-width forms a Japanese IME types, which Japanese Excel also takes
+# as the start of a formula.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 def _looks_like_formula(text: str) -> bool:

@@ -261,3 +261,21 @@ async def test_an_export_cut_off_mid_row_applies_nothing(
     assert any("cut off" in e for e in report.file_errors), report.as_dict()
     assert report.totals()["deleted"] == 0
     assert await snapshot(store, "CourseCompletions") == synced["CourseCompletions"]
+
+
+async def test_a_staff_number_that_lost_its_leading_zero_is_not_a_new_person(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    header, rows = read_rows(sources / "staff.csv")
+    zeros = [r for r in rows if r[0].startswith("0")][:3]
+    assert zeros, "the sample city has staff numbers with leading zeros"
+    for r in zeros:
+        r[0] = r[0].lstrip("0")  # what Excel does to a number typed without a text format
+    write_rows(sources / "staff.csv", header, rows)
+    report = await run_once(store, state, config, specs, sources, only=["staff"])
+    t = report.totals()
+    assert t["created"] == t["deactivated"] == 0, t
+    lost = [e for e in report.row_errors if "leading zeros" in e.reason]
+    assert len(lost) == 3 and all(e.line > 1 for e in lost)
+    assert await snapshot(store, "Staff") == synced["Staff"]

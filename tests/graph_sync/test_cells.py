@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from graph_sync.sources.cells import FORMULA_STARTS, neutralise, restore, write_csv
 
-texts = st.text(alphabet=st.sampled_from(list("=+-@'\t\rA1あ ")), max_size=8) | st.text(max_size=20)
+texts = st.text(alphabet=st.sampled_from(list("=+-@'\t\rA1あ ＝＋－＠")), max_size=8) | st.text(max_size=20)
 
 
 @given(texts)
@@ -28,7 +28,7 @@ def test_ordinary_text_is_left_as_it_is() -> None:
 
 def test_written_csv_opens_as_text(tmp_path: Path) -> None:
     path = tmp_path / "out.csv"
-    write_csv(path, [["a", "b"], ["=HYPERLINK(\"http://x\")", "@SUM(A1)"], ["-1+1", "ok"]])
+    write_csv(path, [["a", "b"], ["=HYPERLINK(\"http://x\")", "@SUM(A1)"], ["-1+1", "ok"], ["＝1+1", "＋1"]])
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"), newline="")))
-    assert rows == [["a", "b"], ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)"], ["'-1+1", "ok"]]
+    assert rows == [["a", "b"], ["'=HYPERLINK(\"http://x\")", "'@SUM(A1)"], ["'-1+1", "ok"], ["'＝1+1", "'＋1"]]

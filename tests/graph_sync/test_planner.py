@@ -128,3 +128,12 @@ def test_applying_a_plan_converges_and_replanning_is_empty(
     again = plan("L", source, after, owned=OWNED, missing=missing, deactivate=deactivate)
     assert again.writes == 0
     assert again.unchanged == len(after)
+
+
+def test_lost_zeros_pairs_a_new_key_with_the_existing_one_it_was() -> None:
+    from graph_sync.planner import lost_zeros
+
+    target = {"012345": {}, "000777_E-SEC": {}, "500": {}}
+    source = {"12345": {}, "777_E-SEC": {}, "500": {}, "999": {}}
+    assert lost_zeros(source, target) == {"12345": "012345", "777_E-SEC": "000777_E-SEC"}
+    assert lost_zeros({"012345": {}, "12345": {}}, {"012345": {}}) == {}  # both present: two people
