@@ -31,9 +31,11 @@ tests/cards/js/node_modules/.installed: tests/cards/js/package.json tests/cards/
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed
 
-## Generate the sample city if missing, provision the lists, sync once, then serve the bot on :3978.
+## Generate the sample city if missing, provision the lists, sync once, load the sample FAQ into an
+## empty FAQ list, then serve the bot on :3978.
 run: install
 	$(BIN)/dx-sync demo
+	$(BIN)/dx-bot faq seed
 	exec $(BIN)/dx-bot serve
 
 ## Install with test extras and run the whole suite.

@@ -35,9 +35,9 @@ from msgraph_core import GraphClientFactory
 
 from config.schema import load_list_specs
 from config.settings import Settings
-from graph_sync.graph.client import graph_scope, ssl_context
-from graph_sync.graph.pacing import Pacer
-from graph_sync.graph.store import SharePointListStore
+from liststore.sharepoint.client import graph_scope, ssl_context
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.store import SharePointListStore
 from liststore import Upsert
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
 

@@ -21,7 +21,7 @@ from graph_sync.mapping import load_sync_config
 from graph_sync.resources import extract, staff_context
 from graph_sync.sample.generate import generate
 from graph_sync.state import SyncState
-from graph_sync.sources.tabular import read_table
+from tabular.reader import read_table
 from liststore import SqliteListStore, Upsert
 
 

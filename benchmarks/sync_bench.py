@@ -24,11 +24,11 @@ from typing import Any
 
 from config.schema import load_list_specs
 from config.settings import Settings
-from graph_sync.graph.pacing import Pacer
-from graph_sync.graph.store import SharePointListStore
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.store import SharePointListStore
 from graph_sync.mapping import load_sync_config
 from graph_sync.resources import extract, staff_context
-from graph_sync.sources.tabular import read_table
+from tabular.reader import read_table
 from tests.fakes.exports import complete_some_courses
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
 

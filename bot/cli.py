@@ -61,6 +61,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="add the file's categories that the FAQ list lacks as new choices")
     p.add_argument("--force", action="store_true",
                    help="replace even when that removes more than 20%% of the FAQ")
+    faq_sub.add_parser("seed", help="load the packaged sample FAQ (45 entries) when the FAQ list is empty",
+                       description="for a first try: fills an empty FAQ list with the FAQ the product ships "
+                                   "with (config/faq_seed.toml); an FAQ that has entries is left alone",
+                       epilog=EPILOG, formatter_class=fmt)
     p = faq_sub.add_parser("export", help="write the FAQ to a CSV (UTF-8 with BOM) or .xlsx file",
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("file", type=Path)
@@ -144,6 +148,23 @@ async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
         print(f"{w.key}: {w.error}", file=sys.stderr)
     print(f"FAQ: {sum(w.ok for w in written)} 件を登録・更新、{sum(r.ok for r in removed)} 件を削除しました"
           f" / {sum(w.ok for w in written)} written, {sum(r.ok for r in removed)} removed")
+    return EXIT_BAD_INPUT if failed else EXIT_OK
+
+
+async def _faq_seed(settings: Settings) -> int:
+    from bot.faq.importer import FAQ_LIST, import_entries, seed_entries
+    from liststore import open_store
+
+    async with open_store(settings) as store:
+        have = await store.count(FAQ_LIST)
+        if have:
+            print(f"FAQ は登録済みです（{have} 件）。変更しません / the FAQ already has {have} entries; left as it is")
+            return EXIT_OK
+        written, _ = await import_entries(store, seed_entries(), replace=False)
+    failed = [w for w in written if not w.ok]
+    for w in failed:
+        print(f"{w.key}: {w.error}", file=sys.stderr)
+    print(f"FAQ を {sum(w.ok for w in written)} 件登録しました / FAQ entries loaded")
     return EXIT_BAD_INPUT if failed else EXIT_OK
 
 
@@ -300,6 +321,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_chat(settings, args.locale))
     if args.faq_command == "import":
         return asyncio.run(_faq_import(settings, args))
+    if args.faq_command == "seed":
+        return asyncio.run(_faq_seed(settings))
     if args.faq_command == "export":
         return asyncio.run(_faq_export(settings, args.file))
     if args.faq_command == "alternates":

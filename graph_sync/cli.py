@@ -25,13 +25,12 @@ from config.schema import ListSpec, load_list_specs
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport, prepare, run_once
 from graph_sync.lock import RunLock
-from graph_sync.resources import RowError
+from tabular import RowError
 from graph_sync.mapping import load_sync_config
 from graph_sync.state import SyncState
 from graph_sync.sample.generate import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
-    FAQ_FILE,
     SAMPLE_FILES,
     SampleSummary,
     generate,
@@ -69,8 +68,7 @@ def cmd_sample(args: argparse.Namespace, settings: Settings) -> int:
 def _print_sample(s: SampleSummary) -> None:
     print(f"サンプル市のデータを作成しました / sample city written to {s.out_dir}")
     print(f"  職員 {s.staff} 人（{s.bureaus} 部局・{s.sections} 課）, 研修コース {s.courses}, "
-          f"受講記録 {s.completions}, リーダー名簿 {s.leaders}, FAQ {s.faq} 件 "
-          f"[{s.encoding}; FAQ は utf-8-sig]")
+          f"受講記録 {s.completions}, リーダー名簿 {s.leaders} [{s.encoding}]")
 
 
 async def _provision(store: ListStore, specs: dict[str, ListSpec]) -> list[SchemaReport]:
@@ -149,7 +147,7 @@ def errors_path_or_exit(settings: Settings, given: str | None) -> Path | None:
 
 def write_row_errors(path: Path, errors: Sequence[RowError]) -> None:
     """Every skipped row as CSV (UTF-8 with BOM, cells safe to open in Excel)."""
-    from graph_sync.sources.cells import write_csv
+    from tabular.cells import write_csv
 
     try:
         write_csv(path, [["ファイル / file", "行 / row", "列 / column", "理由 / reason"],
@@ -166,8 +164,8 @@ async def entra_source(settings: Settings, config: Any, resources: Sequence[str]
     if not any(r.source == "entra_groups" for r in chosen) or not settings.client_id:
         yield None
         return
-    from graph_sync.graph.client import connect
-    from graph_sync.graph.transport import GraphTransport
+    from liststore.sharepoint.client import connect
+    from liststore.sharepoint.transport import GraphTransport
     from graph_sync.sources.entra import EntraGroupRoster
 
     connection = connect(settings)
@@ -321,9 +319,8 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    """What `make run` does before serving the bot: data in place, lists ready, one sync."""
-    from bot.faq.importer import FAQ_LIST, FaqFileError, import_entries, read_faq_file
-
+    """What `make run` does before seeding the FAQ and serving the bot: data in place, lists
+    ready, one sync."""
     sources = settings.resolved_sources_dir
     if all((sources / name).exists() for name in SAMPLE_FILES):
         print(f"サンプルデータは作成済みです / sample data already in {sources}")
@@ -336,14 +333,6 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     async with open_store(settings) as store:
         for r in await _provision(store, specs):
             print(_describe_schema(r))
-        if await store.count(FAQ_LIST) == 0:
-            try:
-                entries, errors = read_faq_file(sources / FAQ_FILE)
-            except FaqFileError as exc:
-                fail(str(exc), EXIT_FAILED)
-            written, _ = await import_entries(store, entries, replace=False)
-            print(f"FAQ を {sum(w.ok for w in written)} 件登録しました / FAQ entries loaded"
-                  + (f"（{len(errors)} 行スキップ）" if errors else ""))
         try:
             report = await run_once(store, state, config, specs, sources,
                                     progress=_ProgressLine(sys.stderr.isatty()))

@@ -12,8 +12,8 @@ from config.schema import ListSpec, Owner
 from graph_sync.executor import ListReport, apply
 from graph_sync.mapping import ResourceMapping, SyncConfig, SyncSettings
 from graph_sync.planner import SyncPlan, lost_zeros, plan
-from graph_sync.resources import Context, Extracted, RowError, extract, staff_context
-from graph_sync.sources.tabular import SourceFileError, find_export, read_table
+from graph_sync.resources import Context, Extracted, extract, staff_context
+from tabular import RowError, SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
 
 if TYPE_CHECKING:

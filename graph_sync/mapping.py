@@ -10,8 +10,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
 from graph_sync.cron import Cron
-from graph_sync.normalize import fold
-from graph_sync.sources.tabular import ENCODINGS
+from tabular.normalize import fold
+from tabular.reader import ENCODINGS
 
 
 class ResourceMapping(BaseModel):

@@ -13,26 +13,10 @@ from typing import Annotated, Any, Callable, Iterator, Literal, Mapping
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from config.schema import ListSpec
-from graph_sync import normalize
+from tabular import normalize
 from graph_sync.mapping import ResourceMapping
-from graph_sync.sources.tabular import SourceFileError, Table, cut_off
+from tabular import RowError, SourceFileError, Table, cut_off, ragged_row_error
 from graph_sync.wareki import parse_date, parse_fiscal_year
-
-
-@dataclass(frozen=True, slots=True)
-class RowError:
-    """A row that was skipped, and why, in words the DX division can act on.
-
-    `line` is the row as Excel shows it (the header is row 1), not the physical line.
-    """
-
-    file: str
-    line: int
-    column: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line} [{self.column}] {self.reason}"
 
 
 @dataclass(slots=True)
@@ -486,14 +470,6 @@ def extract(
             f"が読めない行があるため、今回はこのリストから何も削除・無効化しません / a skipped row has "
             f"no readable key: nothing is removed from {mapping.list} this run")
     return out
-
-
-def ragged_row_error(table: Table, line: int) -> RowError:
-    """The error for a row whose cells do not line up with the header."""
-    cells, expected = table.ragged[line], len(table.header)
-    return RowError(table.path.name, line, "-",
-                    f"セルの数が見出しと合いません（{cells} 個、見出しは {expected} 列）。この行は反映しません / "
-                    f"the row has {cells} cells for {expected} columns; not applied")
 
 
 def staff_context(table: Table, mapping: ResourceMapping, first_cohort_fiscal_year: int) -> Context:

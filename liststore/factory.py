@@ -21,7 +21,7 @@ async def open_store(settings: Settings) -> AsyncIterator[ListStore]:
         store = MemoryListStore()
     else:
         # Imported here: the SDK is heavy, and local runs never need it.
-        from graph_sync.graph.store import SharePointListStore
+        from liststore.sharepoint.store import SharePointListStore
 
         store = await SharePointListStore.open(settings)
     try:

@@ -14,10 +14,8 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
-from graph_sync.normalize import fold
-from graph_sync.resources import RowError, ragged_row_error
-from graph_sync.sources.cells import neutralise, restore
-from graph_sync.sources.tabular import SourceFileError, read_table
+from tabular.normalize import fold
+from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore
 from liststore import ListStore, Upsert, WriteResult
 
 FAQ_LIST = "FAQ"

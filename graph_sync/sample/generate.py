@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from bot.faq.importer import seed_entries, write_faq_file
 from graph_sync.sample.city import (
     ALL_STAFF,
     BUREAUS,
@@ -42,7 +41,6 @@ STAFF_FILE = "staff.csv"
 COURSES_FILE = "courses.csv"
 COMPLETIONS_FILE = "completions.csv"
 LEADERS_FILE = "leaders.csv"
-FAQ_FILE = "faq.csv"
 
 STAFF_HEADER = ("職員番号", "氏名", "氏名カナ", "所属部局", "所属課", "職名", "メールアドレス", "在職区分")
 COURSES_HEADER = ("研修コード", "研修名", "研修区分", "段階", "時間", "必須", "開始年度", "終了年度")
@@ -75,7 +73,6 @@ class SampleSummary:
     courses: int
     completions: int
     leaders: int
-    faq: int
     encoding: str
 
 
@@ -315,9 +312,6 @@ def generate(
     _write_csv(out_dir / COURSES_FILE, COURSES_HEADER, _course_rows(), encoding)
     _write_csv(out_dir / COMPLETIONS_FILE, COMPLETIONS_HEADER, completions, encoding)
     _write_csv(out_dir / LEADERS_FILE, LEADERS_HEADER, leaders, encoding)
-    # The FAQ in the format `dx-bot faq import` reads (CSV UTF-8 with BOM, as Excel saves it).
-    faq = seed_entries()
-    write_faq_file(out_dir / FAQ_FILE, faq)
     return SampleSummary(
         out_dir=out_dir,
         staff=len(people),
@@ -326,9 +320,8 @@ def generate(
         courses=len(COURSES),
         completions=len(completions),
         leaders=len(leaders),
-        faq=len(faq),
         encoding=encoding,
     )
 
 
-SAMPLE_FILES = (STAFF_FILE, COURSES_FILE, COMPLETIONS_FILE, LEADERS_FILE, FAQ_FILE)
+SAMPLE_FILES = (STAFF_FILE, COURSES_FILE, COMPLETIONS_FILE, LEADERS_FILE)

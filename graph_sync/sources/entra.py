@@ -13,10 +13,11 @@ from typing import Any, Mapping
 from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ListSpec
-from graph_sync import normalize
-from graph_sync.graph.transport import GraphTransport, SubRequest
+from tabular import normalize
+from liststore.sharepoint.transport import GraphTransport, SubRequest
 from graph_sync.mapping import ResourceMapping
-from graph_sync.resources import Context, Extracted, RowError
+from graph_sync.resources import Context, Extracted
+from tabular import RowError
 from graph_sync.state import SyncState
 from liststore.errors import StoreError
 

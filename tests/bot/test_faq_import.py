@@ -59,3 +59,17 @@ async def test_merge_keeps_other_entries_and_replace_removes_them(tmp_path: Path
     assert [(r.key, r.outcome) for r in removed] == [("F1", Outcome.DELETED)]
     f2 = await store.get("FAQ", "F2")
     assert f2 is not None and f2.fields["Answer"] == "新しい答え" and f2.fields["IsPublished"] is True
+
+
+def test_the_packaged_faq_has_enough_real_entries_and_round_trips(tmp_path: Path) -> None:
+    from bot.faq.importer import seed_entries, write_faq_file
+
+    faq = seed_entries()
+    assert len(faq) >= 40
+    assert {"Teams", "SharePoint・OneDrive", "Power Apps", "Power Automate", "Power BI", "研修",
+            "業務改善提案", "アカウント・パスワード", "情報セキュリティ"} <= {e.category for e in faq}
+    assert all(e.answer and e.question and e.alternate_questions for e in faq)
+    path = tmp_path / "faq.csv"
+    write_faq_file(path, faq)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    assert read_faq_file(path, load_list_specs()["FAQ"]) == (faq, [])

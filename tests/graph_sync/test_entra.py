@@ -10,8 +10,8 @@ import pytest
 from config.schema import load_list_specs
 from config.settings import Settings
 from graph_sync.engine import run_once
-from graph_sync.graph.client import connect
-from graph_sync.graph.transport import GraphTransport
+from liststore.sharepoint.client import connect
+from liststore.sharepoint.transport import GraphTransport
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import generate
 from graph_sync.sources.entra import EntraGroupRoster

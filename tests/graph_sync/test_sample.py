@@ -88,17 +88,6 @@ def test_leader_cohorts_follow_the_programme(city: Path) -> None:
     assert len({r["職員番号"] for r in leaders}) == len(leaders)
 
 
-def test_faq_has_enough_real_entries(city: Path) -> None:
-    raw = (city / "faq.csv").read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbf")
-    faq = _rows(city / "faq.csv", "utf-8-sig")
-    assert len(faq) >= 40
-    categories = {f["category"] for f in faq}
-    assert {"Teams", "SharePoint・OneDrive", "Power Apps", "Power Automate", "Power BI", "研修",
-            "業務改善提案", "アカウント・パスワード", "情報セキュリティ"} <= categories
-    assert all(f["answer"] and f["question"] and f["alternate_questions"] for f in faq)
-
-
 def test_utf8_output_and_small_cities(tmp_path: Path) -> None:
     summary = generate(tmp_path, staff=400, encoding="utf-8")
     assert summary.staff == 400 and summary.sections == 100

@@ -26,7 +26,7 @@ async def _sqlite(tmp: Path, _: AsyncExitStack) -> ListStore:
 
 async def _sharepoint(tmp: Path, stack: AsyncExitStack) -> ListStore:
     """The real msgraph-sdk and azure-identity against the Graph fake on 127.0.0.1."""
-    from graph_sync.graph.store import SharePointListStore
+    from liststore.sharepoint.store import SharePointListStore
 
     running = await stack.enter_async_context(serve_graph_fake(tmp / "tls"))
     env = {k.removeprefix("DX_").lower(): v for k, v in running.env().items()}

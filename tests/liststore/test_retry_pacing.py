@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from graph_sync.graph.pacing import Pacer
-from graph_sync.graph.retry import RetryPolicy, classify, retry_after_seconds
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.retry import RetryPolicy, classify, retry_after_seconds
 from liststore import AuthError, ConflictError, PermanentError, TransientError
 
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 from typing import Awaitable, Callable, Mapping
 
-from graph_sync.graph.retry import retry_after_seconds
+from liststore.sharepoint.retry import retry_after_seconds
 
 
 class Pacer:

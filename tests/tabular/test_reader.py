@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from graph_sync.sources.tabular import SourceFileError, detect_encoding, read_table
+from tabular.reader import SourceFileError, detect_encoding, read_table
 
 CSV = "職員番号,氏名\r\n012345,山田　太郎\r\n\r\n000777,髙橋 一郎\r\n"
 
@@ -76,7 +76,7 @@ def test_excel_exports_read_like_csv(tmp_path: Path) -> None:
 
 
 def test_an_xlsx_dropped_instead_of_the_csv_is_found(tmp_path: Path) -> None:
-    from graph_sync.sources.tabular import find_export
+    from tabular.reader import find_export
 
     (tmp_path / "staff.xlsx").write_bytes(b"")
     assert find_export(tmp_path, "staff.csv") == tmp_path / "staff.xlsx"

@@ -17,12 +17,12 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ColumnType, ListSpec, load_list_specs
 from config.settings import Settings
-from graph_sync.graph.client import GraphConnection, connect
-from graph_sync.graph.keyindex import KeyIndexFile
-from graph_sync.graph.columns import column_definition, column_from_graph, from_graph, to_graph
-from graph_sync.graph.pacing import Pacer
-from graph_sync.graph.retry import classify, error_message
-from graph_sync.graph.transport import GraphTransport, SubRequest, SubResponse
+from liststore.sharepoint.client import GraphConnection, connect
+from liststore.sharepoint.keyindex import KeyIndexFile
+from liststore.sharepoint.columns import column_definition, column_from_graph, from_graph, to_graph
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.retry import classify, error_message
+from liststore.sharepoint.transport import GraphTransport, SubRequest, SubResponse
 from liststore.errors import NotProvisionedError, PermanentError, StoreError
 from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, WriteResult
 from liststore.protocol import DEFAULT_PAGE_SIZE

@@ -121,7 +121,7 @@ def connect(settings: Settings) -> GraphConnection:
         headers={"User-Agent": user_agent(settings)},
         limits=httpx.Limits(max_connections=16, max_keepalive_connections=8),
     )
-    # One retry policy for single and batched calls: ours (graph_sync.graph.retry).
+    # One retry policy for single and batched calls: ours (liststore.sharepoint.retry).
     options = {RetryHandlerOption.get_key(): RetryHandlerOption(max_retries=0, should_retry=False)}
     http = GraphClientFactory.create_with_default_middleware(client=http, options=options)
     adapter = GraphRequestAdapter(auth, client=http)

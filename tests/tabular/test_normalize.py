@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from graph_sync.normalize import code, fold, fold_kana, fold_name, staff_number
+from tabular.normalize import code, fold, fold_kana, fold_name, staff_number
 
 
 def test_staff_numbers_keep_leading_zeros_and_fold_width() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from graph_sync.sources.cells import FORMULA_STARTS, neutralise, restore, write_csv
+from tabular.cells import FORMULA_STARTS, neutralise, restore, write_csv
 
 texts = st.text(alphabet=st.sampled_from(list("=+-@'\t\rA1あ ＝＋－＠")), max_size=8) | st.text(max_size=20)
 

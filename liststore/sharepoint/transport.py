@@ -20,9 +20,9 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
-from graph_sync.graph.client import GraphConnection
-from graph_sync.graph.pacing import Pacer
-from graph_sync.graph.retry import RETRYABLE, RetryPolicy, classify, retry_after_seconds
+from liststore.sharepoint.client import GraphConnection
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.retry import RETRYABLE, RetryPolicy, classify, retry_after_seconds
 from liststore.errors import TransientError
 
 logger = logging.getLogger(__name__)

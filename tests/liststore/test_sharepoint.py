@@ -9,7 +9,7 @@ import pytest
 
 from config.schema import load_list_specs
 from config.settings import Settings
-from graph_sync.graph.store import SharePointListStore
+from liststore.sharepoint.store import SharePointListStore
 from liststore import AuthError, Outcome, PermanentError, StoreError, Upsert
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
 
@@ -286,7 +286,7 @@ async def test_proxy_carries_both_token_and_graph_calls(graph: RunningFake, tmp_
     # The token request on its own goes through the proxy too.
     import aiohttp
 
-    from graph_sync.graph.client import build_credential, graph_scope, ssl_context
+    from liststore.sharepoint.client import build_credential, graph_scope, ssl_context
 
     async with serve_connect_proxy() as proxy:
         settings = settings_for(graph, tmp_path, https_proxy=f"http://127.0.0.1:{proxy.port}")
