@@ -201,9 +201,14 @@ def hold_lost_zeros(extracted: Extracted, target: Mapping[str, Any], spec: ListS
                     mapping: ResourceMapping) -> None:
     """A key that is an existing one without its leading zeros is a spreadsheet's doing, not a
     new person: the row is reported and not applied, and the existing item stays as it is."""
-    for new, old in sorted(lost_zeros(extracted.records, target).items()):
-        del extracted.records[new]
+    # Held rows too: a completion whose staff number lost its zero is held under the number as
+    # typed (and already reported), and the item it was is the one with the zero.
+    seen = dict.fromkeys(extracted.held) | extracted.records
+    for new, old in sorted(lost_zeros(seen, target).items()):
         extracted.held.add(old)
+        if new not in extracted.records:
+            continue
+        del extracted.records[new]
         extracted.errors.append(RowError(
             mapping.file or mapping.name, extracted.lines.get(new, 0), spec.column(spec.key).display,
             f"{new} は既存の {old} と先頭の 0 だけが違います。Excel で 0 が落ちた可能性があります。この行は"

@@ -212,6 +212,13 @@ def _known_staff(number: str, ctx: Context) -> StaffRow:
             "staff_number", f"職員番号 {number} の職員データの行にエラーがあるため、この行は前回のまま"
                             f"残します / the person's staff row has errors; this row is left as it was")
     if person is None:
+        padded = next((n for n in (*ctx.staff, *ctx.invalid_staff)
+                       if n.lstrip("0") == number.lstrip("0") and n != number), None)
+        if padded is not None:
+            raise TransformError(
+                "staff_number", f"職員番号 {number} は職員データにありません。{padded} の先頭の 0 が"
+                                f"落ちた可能性があります（Excel で開いて保存した場合など） / unknown staff "
+                                f"number; {padded} without its leading zeros?")
         raise TransformError(
             "staff_number", f"職員番号 {number} は職員データにありません / unknown staff number"
         )
@@ -418,10 +425,13 @@ def extract(
     out.unknown_columns, out.warnings = _unknown_columns(table, mapping, definition, headers, spec, ctx)
     first_line = out.lines
 
+    unreadable_key = False
+
     def hold(raw: Mapping[str, str]) -> None:
+        nonlocal unreadable_key
         key = raw_key(definition, raw)
         if key is None:
-            out.hold_all = True
+            out.hold_all = unreadable_key = True
         else:
             out.held.add(key)
 
@@ -460,11 +470,25 @@ def extract(
         first_line[key] = line
         out.records[key] = clean
     last_row = table.rows[-1][0] if table.rows else None
-    if not table.ends_cleanly and last_row is not None and any(e.line == last_row for e in out.errors):
-        # No final line break and a last row that does not read: the copy stopped part-way,
-        # and whatever came after that row is missing too.
-        raise cut_off(table.path, last_row)
-    if out.hold_all:
+    if not table.ends_cleanly and last_row is not None:
+        if any(e.line == last_row for e in out.errors):
+            # No final line break and a last row that does not read: the copy stopped
+            # part-way, and whatever came after that row is missing too.
+            raise cut_off(table.path, last_row)
+        # No final line break, and a last row that happens to read (a date cut to another
+        # valid date): it may still be cut short, and rows after it lost. Use none of it and
+        # remove nothing; a complete export ends with a line break.
+        last_key = next((k for k, line in out.lines.items() if line == last_row), None)
+        if last_key is not None:
+            out.records.pop(last_key, None)
+            out.held.add(last_key)
+        out.hold_all = True
+        out.warnings.append(
+            f"{table.path.name}: ファイルが改行で終わっていないため、途中で切れている可能性があります。最後の行"
+            f"（{last_row} 行目）は反映せず、今回はこのリストから何も削除・無効化しません / the file does "
+            f"not end with a line break and may be cut short: its last row is not applied and nothing "
+            f"is removed from {mapping.list} this run")
+    if unreadable_key:
         out.warnings.append(
             f"{table.path.name}: キー（{'・'.join(mapping.columns.get(k, [k])[0] for k in definition.key)}）"
             f"が読めない行があるため、今回はこのリストから何も削除・無効化しません / a skipped row has "

@@ -289,7 +289,8 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
         last = (start, row)
         record = {name: (values[i] if i < len(values) else "") for i, name in enumerate(header)}
         rows.append((row, record))
-    ends_cleanly = text.endswith(("\n", "\r"))
+    # A file written with CRLF that ends in a lone CR was cut between the two.
+    ends_cleanly = text.endswith("\r\n") if "\r\n" in text else text.endswith(("\n", "\r"))
     if last is not None and last[1] in ragged and not ends_cleanly:
         raise cut_off(path, last[0])
     return Table(path=path, encoding=chosen, header=header, rows=tuple(rows), ragged=ragged,

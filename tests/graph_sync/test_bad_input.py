@@ -279,3 +279,54 @@ async def test_a_staff_number_that_lost_its_leading_zero_is_not_a_new_person(
     lost = [e for e in report.row_errors if "leading zeros" in e.reason]
     assert len(lost) == 3 and all(e.line > 1 for e in lost)
     assert await snapshot(store, "Staff") == synced["Staff"]
+
+
+async def test_a_cut_that_leaves_a_valid_last_row_still_removes_nothing(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    path = sources / "completions.csv"
+    data = path.read_bytes()
+    # Cut inside a date such as 2021/09/18 so that what is left (2021/09/1) is still a date.
+    marker = ",修了,100,".encode("cp932")
+    at = data.find(marker, int(len(data) * 0.97)) + len(marker)
+    while not (data[at + 4:at + 5] in (b"/", b"-") and data[at + 8:at + 9] in (b"1", b"2")
+               and data[at + 10:at + 12] == b"\r\n"):
+        at = data.find(marker, at) + len(marker)
+    path.write_bytes(data[:at + 9])
+    report = await run_once(store, state, config, specs, sources)
+    assert report.totals()["deleted"] == 0 and report.totals()["updated"] == 0, report.as_dict()
+    assert any("line break" in w for w in report.warnings)
+    assert await snapshot(store, "CourseCompletions") == synced["CourseCompletions"]
+
+
+@pytest.mark.parametrize("export", ["completions.csv", "leaders.csv"])
+async def test_zeros_lost_in_a_file_other_than_staff_keep_their_items(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]], export: str,
+) -> None:
+    header, rows = read_rows(sources / export)
+    stripped = [r for r in rows if r[0].startswith("0")][:2]
+    assert stripped
+    for r in stripped:
+        r[0] = r[0].lstrip("0")
+    write_rows(sources / export, header, rows)
+    report = await run_once(store, state, config, specs, sources)
+    t = report.totals()
+    assert t["deleted"] == t["deactivated"] == t["created"] == 0, t
+    assert sum("leading zeros" in e.reason for e in report.row_errors) == 2
+    for name, before in synced.items():
+        assert await snapshot(store, name) == before, name
+
+
+async def test_a_copy_cut_between_cr_and_lf_is_not_taken_for_complete(
+    store: ListStore, state: SyncState, specs: dict[str, ListSpec], config: SyncConfig,
+    sources: Path, synced: dict[str, dict[str, dict[str, Any]]],
+) -> None:
+    path = sources / "completions.csv"
+    data = path.read_bytes()
+    at = data.find(b"\r\n", int(len(data) * 0.97))
+    path.write_bytes(data[:at + 1])
+    report = await run_once(store, state, config, specs, sources)
+    assert report.totals()["deleted"] == 0, report.as_dict()
+    assert await snapshot(store, "CourseCompletions") == synced["CourseCompletions"]
