@@ -163,7 +163,11 @@ def build_router(services: Services) -> Router:
         if turn.conversation_id in welcomed:
             return
         welcomed[turn.conversation_id] = now
-        await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+        try:
+            await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+        except BaseException:
+            del welcomed[turn.conversation_id]  # not welcomed: the other announcement may try
+            raise
 
     @router.conversation_update("membersAdded")
     async def members_added(turn: Turn) -> None:

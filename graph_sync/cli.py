@@ -145,8 +145,9 @@ def errors_path_or_exit(settings: Settings, given: str | None) -> Path | None:
     return path
 
 
-def write_row_errors(path: Path, errors: Sequence[RowError]) -> None:
-    """Every skipped row as CSV (UTF-8 with BOM, cells safe to open in Excel)."""
+def write_row_errors(path: Path, errors: Sequence[RowError]) -> bool:
+    """Every skipped row as CSV (UTF-8 with BOM, cells safe to open in Excel); False (and one
+    line on stderr) when the file cannot be written."""
     from tabular.cells import write_csv
 
     try:
@@ -154,6 +155,8 @@ def write_row_errors(path: Path, errors: Sequence[RowError]) -> None:
                          *([e.file, str(e.line), e.column, e.reason] for e in errors)])
     except OSError as exc:
         print(f"エラー / error: --errors: {path} に書けません / cannot write ({exc.strerror})", file=sys.stderr)
+        return False
+    return True
 
 
 @asynccontextmanager
@@ -193,8 +196,8 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     out: dict[str, Any] = {}
     errors = 0
     all_errors = [e for p in plans if p.extracted for e in p.extracted.errors]
-    if errors_file:
-        write_row_errors(errors_file, all_errors)
+    if errors_file and not write_row_errors(errors_file, all_errors):
+        errors += 1
     for p in plans:
         if p.error or p.plan is None or p.extracted is None:
             out[p.mapping.name] = {"error": p.error}
@@ -312,10 +315,10 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     finally:
         state.close()
         lock.release()
-    if errors_file:
-        write_row_errors(errors_file, report.row_errors)
+    written = write_row_errors(errors_file, report.row_errors) if errors_file else True
     _print_run(report, args.json)
-    return _exit_code(report)
+    code = _exit_code(report)
+    return EXIT_FAILED if code == EXIT_OK and not written else code
 
 
 async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:

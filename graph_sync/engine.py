@@ -22,6 +22,9 @@ from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
 
+# Skipped rows a run's history keeps (`dx-sync status`); the count is always kept whole.
+HISTORY_ROW_ERRORS = 50
+
 # Staff first: the other resources look people up in it.
 ORDER = ("staff", "courses", "completions", "leaders")
 
@@ -63,13 +66,14 @@ class RunReport:
         """True when every row landed and nothing was stopped or unreadable."""
         return not (self.totals()["failed"] or self.file_errors or self.stops)
 
-    def as_dict(self) -> dict[str, Any]:
-        """The JSON form printed by `dx-sync run --json`."""
+    def as_dict(self, *, row_errors: int | None = None) -> dict[str, Any]:
+        """The JSON form printed by `dx-sync run --json` (every skipped row), or with at most
+        `row_errors` of them (what the run history keeps: the same rows recur every run)."""
         return {
             "ok": self.ok,
             "totals": self.totals(),
             "lists": {name: r.as_dict() for name, r in self.lists.items()},
-            "row_errors": [str(e) for e in self.row_errors],
+            "row_errors": [str(e) for e in self.row_errors[:row_errors]],
             "row_error_count": len(self.row_errors),
             "warnings": self.warnings,
             "file_errors": self.file_errors,
@@ -195,6 +199,9 @@ async def prepare(
 
 
 _CHECK_EXPORT = "エクスポートを確認し、正しければ --force で実行してください"
+# The column rules of the safety stop leave alone changes to fewer items than this: a list of
+# thirty courses may have a column edited on half of them.
+MIN_ITEMS_FOR_COLUMN_STOP = 20
 
 
 def hold_lost_zeros(extracted: Extracted, target: Mapping[str, Any], spec: ListSpec,
@@ -225,11 +232,13 @@ def safety_stop(the_plan: SyncPlan, spec: ListSpec, settings: SyncSettings) -> s
                 f"停止しました。{_CHECK_EXPORT} / stopped: would remove {share:.0%} of the list "
                 f"(limit {settings.max_removal_share:.0%}); check the export or use --force")
     for column, (changed, blanked) in sorted(the_plan.column_shares().items()):
+        if changed * the_plan.target_size < MIN_ITEMS_FOR_COLUMN_STOP:
+            continue
         shown = spec.column(column).display if column in spec.column_names else column
-        if blanked > settings.max_removal_share:
+        if blanked > settings.max_column_empty_share:
             return (f"{the_plan.list_name}: 「{shown}」を {blanked:.0%} の項目で空にしようとしたため停止しました。"
                     f"{_CHECK_EXPORT} / stopped: would empty {column} on {blanked:.0%} of the list "
-                    f"(limit {settings.max_removal_share:.0%}); check the export or use --force")
+                    f"(limit {settings.max_column_empty_share:.0%}); check the export or use --force")
         if changed > settings.max_column_change_share:
             return (f"{the_plan.list_name}: 「{shown}」を {changed:.0%} の項目で書き換えようとしたため停止しました。"
                     f"{_CHECK_EXPORT} / stopped: would change {column} on {changed:.0%} of the list "
@@ -265,11 +274,11 @@ async def run_once(
                    count_edits=not unfinished)
     except BaseException:
         report.seconds = clock() - started
-        state.finish_run(run_id, "failed", report.as_dict())
+        state.finish_run(run_id, "failed", report.as_dict(row_errors=HISTORY_ROW_ERRORS))
         raise
     report.seconds = clock() - started
     status = "stopped" if report.stops else "ok" if report.ok else "failed"
-    state.finish_run(run_id, status, report.as_dict())
+    state.finish_run(run_id, status, report.as_dict(row_errors=HISTORY_ROW_ERRORS))
     return report
 
 

@@ -71,6 +71,7 @@ class SyncSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_removal_share: float = Field(0.05, ge=0, le=1)
+    max_column_empty_share: float = Field(0.2, ge=0, le=1)
     max_column_change_share: float = Field(0.5, ge=0, le=1)
     first_cohort_fiscal_year: int = 2021
 

@@ -70,6 +70,7 @@ class Scheduler:
     jitter: float = 60.0
     backoff_base: float = 300.0
     backoff_cap: float = 6 * 3600.0
+    busy_retry: float = 300.0  # another run holds the lock: look again after this long
     rng: random.Random = field(default_factory=random.Random)
     status: dict[str, JobStatus] = field(init=False)
 
@@ -109,9 +110,12 @@ class Scheduler:
         st = self.status[job.name]
         lock = RunLock(self.lock_dir)
         if not lock.acquire():
-            logger.info("job %s: another sync run holds the lock; skipping this run", job.name)
+            # Another run (a manual `dx-sync run`, another job) has the data directory: try
+            # again shortly rather than a whole cron period later.
+            logger.info("job %s: another sync run holds the lock; trying again shortly", job.name)
             st.last_result = "skipped"
-            st.next_run = self._next(job, self.clock())
+            now = self.clock()
+            st.next_run = min(self._next(job, now), now + timedelta(seconds=self.busy_retry))
             return
         st.running, st.last_started = True, self.clock()
         try:

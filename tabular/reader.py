@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
 
+from tabular.normalize import fold
+
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "cp932")
 
 
@@ -208,6 +210,8 @@ def _structure_error(path: Path, line: int, row: int, why: str) -> SourceFileErr
     )
 
 
+_LINE_BREAK = ("「{column}」列のセルの中に改行があります（Excel の Alt+Enter か、引用符の閉じ忘れ）。"
+               "この列には改行を入れられません。改行を消して保存し直してください。")
 _UNCLOSED = ("引用符（\"）が閉じられていないか、余分な引用符があります。"
              "Excel で開いて保存し直すか、該当のセルを確認してください。")
 
@@ -260,7 +264,9 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
         raise _structure_error(path, 1, 1, _UNCLOSED) from None
     header = tuple(cell.strip().lstrip("\ufeff") for cell in raw_header)
     _check_header(path, header)
-    allowed = {i for i, name in enumerate(header) if name in multiline}
+    # Header names compare as the readers spell them: width and case folded.
+    wanted = {fold(m).lower() for m in multiline}
+    allowed = {i for i, name in enumerate(header) if fold(name).lower() in wanted}
     rows = []
     ragged: dict[int, int] = {}
     last: tuple[int, int] | None = None  # (line, row) of the last row read
@@ -279,7 +285,10 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
                     f"（{csv.field_size_limit():,} 文字まで） / a cell is too long") from None
             raise _structure_error(path, start, row, _UNCLOSED) from None
         if reader.line_num > start:
-            broken = any("\n" in v or "\r" in v for i, v in enumerate(values) if i not in allowed)
+            broken = [i for i, v in enumerate(values) if ("\n" in v or "\r" in v) and i not in allowed]
+            if broken and len(values) == len(header):
+                column = header[broken[0]] if broken[0] < len(header) else f"{broken[0] + 1} 列目"
+                raise _structure_error(path, start, row, _LINE_BREAK.format(column=column))
             if broken or len(values) != len(header):
                 raise _structure_error(path, start, row, _UNCLOSED)
         if not any(cell.strip() for cell in values):

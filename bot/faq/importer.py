@@ -105,7 +105,10 @@ def read_faq(path: Path, spec: ListSpec | None = None) -> FaqFile:
         if line in table.ragged:
             errors.append(ragged_row_error(table, line))
             continue
-        cell = {c: restore(record.get(header[c], "").strip()) if c in header else "" for c in COLUMNS}
+        # Each alternate was neutralised on its own line; every other cell as a whole.
+        cell = {c: (record.get(header[c], "").strip() if c == "alternate_questions"
+                    else restore(record.get(header[c], "").strip())) if c in header else ""
+                for c in COLUMNS}
         problem = next((c for c in REQUIRED if not cell[c]), None)
         if problem:
             errors.append(RowError(path.name, line, problem, "値がありません / value is missing"))

@@ -73,3 +73,13 @@ def test_the_packaged_faq_has_enough_real_entries_and_round_trips(tmp_path: Path
     write_faq_file(path, faq)
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")
     assert read_faq_file(path, load_list_specs()["FAQ"]) == (faq, [])
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_alternates_that_look_neutralised_come_back_exactly(tmp_path: Path, suffix: str) -> None:
+    from bot.faq.importer import FaqEntry, write_faq_file
+
+    entry = FaqEntry("F1", "質問", ("'=x", "=y", "''@z", "普通"), "答え", None, None, None)
+    path = tmp_path / f"faq{suffix}"
+    write_faq_file(path, [entry])
+    assert read_faq_file(path)[0] == [entry]

@@ -91,6 +91,8 @@ async def test_a_job_never_overlaps_another_run_across_processes(tmp_path: Path)
     s = make(tmp_path, t, [], calls)
     await s.fire(s.jobs[0])
     assert calls == [] and s.status["nightly"].last_result == "skipped"
+    # Tried again in minutes, not at tomorrow's 02:30.
+    assert s.status["nightly"].next_run - t.clock() <= timedelta(seconds=s.busy_retry)
     held.release()
     await s.fire(s.jobs[0])
     assert len(calls) == 1

@@ -239,3 +239,16 @@ def test_zero_padding_formats_excel_uses(tmp_path: Path, number_format: str, sho
     path = tmp_path / "staff.xlsx"
     book.save(path)
     assert read_table(path).rows == ((2, {"職員番号": shown}),)
+
+
+def test_a_line_break_in_a_single_line_column_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "staff.csv"
+    path.write_bytes('職員番号,職名\r\n1,"主任\r\n（兼）係長"\r\n'.encode("cp932"))
+    with pytest.raises(SourceFileError, match="「職名」列のセルの中に改行"):
+        read_table(path)
+
+
+def test_multiline_columns_match_however_the_header_is_spelled(tmp_path: Path) -> None:
+    path = tmp_path / "faq.csv"
+    path.write_text('ID,Question,ＡＮＳＷＥＲ\r\n1,質問,"一行目\r\n二行目"\r\n', encoding="utf-8")
+    assert read_table(path, multiline=frozenset({"answer"})).rows[0][1]["ＡＮＳＷＥＲ"] == "一行目\r\n二行目"
