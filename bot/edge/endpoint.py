@@ -89,7 +89,11 @@ def _tune_msrest() -> None:
         retry_init(self)
         self.retries = REPLY_RETRIES
         self.backoff_factor = REPLY_BACKOFF_FACTOR
-        self.max_backoff = REPLY_BACKOFF_MAX
+        self.max_backoff = REPLY_BACKOFF_MAX  # urllib3 1.x reads BACKOFF_MAX ...
+        self.policy.backoff_max = REPLY_BACKOFF_MAX  # ... and 2.x backoff_max
+        # urllib3 sleeps for whatever Retry-After says, uncapped: an address answering
+        # "Retry-After: 3600" would hold a thread for an hour. Two short retries instead.
+        self.policy.respect_retry_after_header = False
 
     def bounded_timeout(self: ClientConnection) -> None:
         connection_init(self)
