@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test install install-test bench lock clean playground
+.PHONY: run test lint install install-test bench lock clean playground
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -38,9 +38,14 @@ run: install
 	$(BIN)/dx-bot faq seed
 	exec $(BIN)/dx-bot serve
 
-## Install with test extras and run the whole suite.
+## Install with test extras, lint, and run the whole suite.
 test: install-test
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+## Lint and import order (ruff, configured in pyproject.toml); `ruff check --fix .` fixes most.
+lint: install-test
+	$(BIN)/ruff check .
 
 ## Chat with the bot in Microsoft 365 Agents Playground (run `make run` in another terminal first).
 playground: playground/node_modules/.installed

@@ -42,8 +42,9 @@ from config.schema import load_list_specs
 from config.settings import load_settings
 from liststore import open_store
 
-QUESTIONS = ["チームズの会議を録画したい", "パスワードを忘れました", "ｅラーニングの期限は？", "パワアプのアプリを共有したい",
-             "フォームの回答をリストに入れたい", "粗大ごみの出し方", "Power BIのレポートを課で見たい", "USBメモリは使える？"]
+QUESTIONS = ["チームズの会議を録画したい", "パスワードを忘れました", "ｅラーニングの期限は？",
+             "パワアプのアプリを共有したい", "フォームの回答をリストに入れたい", "粗大ごみの出し方",
+             "Power BIのレポートを課で見たい", "USBメモリは使える？"]
 
 
 def echo_router() -> Router:
@@ -116,7 +117,8 @@ async def in_process(data_dir: Path, entries: int, rounds: int) -> None:
         samples.sort()
         p50, p99 = statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
         echo_p50 = echo_p50 or p50
-        print(f"  {MODES[mode]:17} p50 {p50 * 1000:7.3f} ms  p99 {p99 * 1000:7.3f} ms   (×{p50 / echo_p50:.0f} the echo p50)")
+        print(f"  {MODES[mode]:17} p50 {p50 * 1000:7.3f} ms  p99 {p99 * 1000:7.3f} ms   "
+              f"(×{p50 / echo_p50:.0f} the echo p50)")
 
 
 # ---- over HTTP ---------------------------------------------------------------------------------
@@ -220,7 +222,8 @@ async def until_meaning(http: aiohttp.ClientSession, port: int) -> None:
 def activity(service_url: str, conversation: int, text: str) -> dict:
     return {"type": "message", "id": uuid.uuid4().hex, "channelId": "msteams", "serviceUrl": service_url,
             "text": text, "locale": "ja-JP", "from": {"id": f"29:user-{conversation}"},
-            "recipient": {"id": "28:bot"}, "conversation": {"id": f"a:conv-{conversation}", "conversationType": "personal"}}
+            "recipient": {"id": "28:bot"},
+            "conversation": {"id": f"a:conv-{conversation}", "conversationType": "personal"}}
 
 
 async def first_answer(http: aiohttp.ClientSession, port: int, service_url: str, connector: Connector) -> None:

@@ -35,10 +35,10 @@ from msgraph_core import GraphClientFactory
 
 from config.schema import load_list_specs
 from config.settings import Settings
+from liststore import Upsert
 from liststore.sharepoint.client import graph_scope, ssl_context
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.store import SharePointListStore
-from liststore import Upsert
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
 
 LIST = "CourseCompletions"

@@ -21,8 +21,8 @@ from graph_sync.mapping import load_sync_config
 from graph_sync.resources import extract, staff_context
 from graph_sync.sample.generate import generate
 from graph_sync.state import SyncState
-from tabular.reader import read_table
 from liststore import SqliteListStore, Upsert
+from tabular.reader import read_table
 
 
 async def _fresh_store(path: Path) -> SqliteListStore:

@@ -24,10 +24,10 @@ from typing import Any
 
 from config.schema import load_list_specs
 from config.settings import Settings
-from liststore.sharepoint.pacing import Pacer
-from liststore.sharepoint.store import SharePointListStore
 from graph_sync.mapping import load_sync_config
 from graph_sync.resources import extract, staff_context
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.store import SharePointListStore
 from tabular.reader import read_table
 from tests.fakes.exports import complete_some_courses
 from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
@@ -91,7 +91,8 @@ async def main(staff: int = 2000, baseline_sample: int = 1000) -> None:
             initial_requests = fake.counters["http_requests"]
 
             c = fake.counters
-            writes, batches, full, pages = fake.write_requests, c["batch_requests"], c["delta_full"], c["GET _get_items"]
+            writes, batches = fake.write_requests, c["batch_requests"]
+            full, pages = c["delta_full"], c["GET _get_items"]
             nochange_s, _ = await _dx_sync(env, "run", "--json")
             nochange_writes = fake.write_requests - writes
 

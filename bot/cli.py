@@ -37,7 +37,8 @@ settings come from DX_* environment variables or .env; see README.
 
 def build_parser() -> argparse.ArgumentParser:
     fmt = argparse.RawDescriptionHelpFormatter
-    parser = argparse.ArgumentParser(prog="dx-bot", description="DXコミュニティのボット / the DX community bot for Microsoft Teams.",
+    parser = argparse.ArgumentParser(prog="dx-bot",
+                                     description="DXコミュニティのボット / the DX community bot for Microsoft Teams.",
                                      epilog=EPILOG, formatter_class=fmt)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     p = sub.add_parser("serve", help="serve /api/messages and /healthz", description="serve /api/messages and /healthz",
@@ -72,7 +73,8 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("question", nargs="?", help="the question; without it, read one per line from stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
-    p = faq_sub.add_parser("alternates", help="write the wordings people picked on \"did you mean\" as new alternates, for review",
+    p = faq_sub.add_parser("alternates",
+                           help="write the wordings people picked on \"did you mean\" as new alternates, for review",
                            description="reads the Questions list (評価 = 候補から選択) and writes the entries "
                                        "that gain alternates to FILE (CSV or .xlsx, the import format); review it, "
                                        "then `dx-bot faq import FILE --merge`",
@@ -98,8 +100,15 @@ def _synonyms_problem(path: Path | None) -> str | None:
 
 async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
     from bot.faq.importer import (
-        FAQ_LIST, FILE_COLUMN, MAX_REPLACE_REMOVAL_SHARE, FaqFileError, import_entries,
-        new_categories, read_faq, stale_ids, with_categories,
+        FAQ_LIST,
+        FILE_COLUMN,
+        MAX_REPLACE_REMOVAL_SHARE,
+        FaqFileError,
+        import_entries,
+        new_categories,
+        read_faq,
+        stale_ids,
+        with_categories,
     )
     from config.schema import load_list_specs
     from liststore import open_store

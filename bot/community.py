@@ -26,7 +26,8 @@ MAX_QUESTION_CHARS = 2000
 WELCOME_WINDOW_SECONDS = 600
 GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
                       re.IGNORECASE)
-WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?|who are you|what can you do)[?？!！。.]*",
+WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?"
+                         r"|who are you|what can you do)[?？!！。.]*",
                          re.IGNORECASE)
 THANKS = re.compile(r"(ありがとう(ございます|ございました)?|どうも|助かりました|thanks?( you)?)[!！。.]*",
                     re.IGNORECASE)

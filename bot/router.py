@@ -105,7 +105,9 @@ class Router:
             return handler
         return register
 
-    def error(self, handler: Callable[[Turn, Exception], Awaitable[None]]) -> Callable[[Turn, Exception], Awaitable[None]]:
+    def error(
+        self, handler: Callable[[Turn, Exception], Awaitable[None]]
+    ) -> Callable[[Turn, Exception], Awaitable[None]]:
         """Called with the exception when a handler fails."""
         self._error = handler
         return handler

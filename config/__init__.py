@@ -1,7 +1,7 @@
 """Settings and the declared shape of every SharePoint list."""
 
-from config.settings import Settings, SettingsError, load_settings
 from config.schema import ColumnSpec, ColumnType, ListSpec, Owner, load_list_specs
+from config.settings import Settings, SettingsError, load_settings
 
 __all__ = [
     "ColumnSpec",

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-from contextlib import asynccontextmanager
 import json
 import logging
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, AsyncIterator, Sequence
 
@@ -25,9 +25,7 @@ from config.schema import ListSpec, load_list_specs
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport, prepare, run_once
 from graph_sync.lock import RunLock
-from tabular import RowError
 from graph_sync.mapping import load_sync_config
-from graph_sync.state import SyncState
 from graph_sync.sample.generate import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
@@ -35,7 +33,9 @@ from graph_sync.sample.generate import (
     SampleSummary,
     generate,
 )
+from graph_sync.state import SyncState
 from liststore import ListStore, SchemaReport, StoreError, open_store
+from tabular import RowError
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +167,9 @@ async def entra_source(settings: Settings, config: Any, resources: Sequence[str]
     if not any(r.source == "entra_groups" for r in chosen) or not settings.client_id:
         yield None
         return
+    from graph_sync.sources.entra import EntraGroupRoster
     from liststore.sharepoint.client import connect
     from liststore.sharepoint.transport import GraphTransport
-    from graph_sync.sources.entra import EntraGroupRoster
 
     connection = connect(settings)
     try:

@@ -13,8 +13,8 @@ from graph_sync.executor import ListReport, apply
 from graph_sync.mapping import ResourceMapping, SyncConfig, SyncSettings
 from graph_sync.planner import SyncPlan, lost_zeros, plan
 from graph_sync.resources import Context, Extracted, extract, staff_context
-from tabular import RowError, SourceFileError, find_export, read_table
 from graph_sync.state import SyncState
+from tabular import RowError, SourceFileError, find_export, read_table
 
 if TYPE_CHECKING:
     from graph_sync.sources.entra import EntraGroupRoster

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-from liststore import ListStore, Outcome, Upsert, WriteResult
 from graph_sync.planner import SyncPlan
+from liststore import ListStore, Outcome, Upsert, WriteResult
 
 # Items per store call: large enough to fill Graph $batch requests, small enough that progress
 # moves and one failure does not hold back much.

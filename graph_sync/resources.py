@@ -13,10 +13,9 @@ from typing import Annotated, Any, Callable, Iterator, Literal, Mapping
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
 from config.schema import ListSpec
-from tabular import normalize
 from graph_sync.mapping import ResourceMapping
-from tabular import RowError, SourceFileError, Table, cut_off, ragged_row_error
 from graph_sync.wareki import parse_date, parse_fiscal_year
+from tabular import RowError, SourceFileError, Table, cut_off, normalize, ragged_row_error
 
 
 @dataclass(slots=True)

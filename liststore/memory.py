@@ -17,10 +17,10 @@ from liststore.rules import (
     choices_to_add,
     compare_schema,
     effective_spec,
-    merge_upsert,
-    query_value,
     make_change_token,
+    merge_upsert,
     parse_change_token,
+    query_value,
     schema_report,
 )
 

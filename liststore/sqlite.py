@@ -20,18 +20,18 @@ from config.schema import ColumnSpec, ListSpec, spec_from_dict, spec_to_dict
 from liststore.errors import NotProvisionedError, PermanentError, TransientError
 from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, WriteResult
 from liststore.protocol import DEFAULT_PAGE_SIZE
-from liststore.sqlitedb import connect, write_transaction
 from liststore.rules import (
     check_queryable,
     choices_to_add,
     compare_schema,
     effective_spec,
-    merge_upsert,
-    query_value,
     make_change_token,
+    merge_upsert,
     parse_change_token,
+    query_value,
     schema_report,
 )
+from liststore.sqlitedb import connect, write_transaction
 
 T = TypeVar("T")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, datetime, time
 from dataclasses import dataclass, field
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Mapping
 

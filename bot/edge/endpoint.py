@@ -34,7 +34,6 @@ from botframework.connector.auth import (
     BotFrameworkAuthentication,
     BotFrameworkAuthenticationFactory,
 )
-
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.community import Pipeline

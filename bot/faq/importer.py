@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Iterable, Sequence
 
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
-from tabular.normalize import fold
-from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore
 from liststore import ListStore, Upsert, WriteResult
+from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore
+from tabular.normalize import fold
 
 FAQ_LIST = "FAQ"
 COLUMNS = ("id", "question", "alternate_questions", "answer", "category", "tags", "source_url")

@@ -13,13 +13,12 @@ from typing import Any, Mapping
 from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ListSpec
-from tabular import normalize
-from liststore.sharepoint.transport import GraphTransport, SubRequest
 from graph_sync.mapping import ResourceMapping
 from graph_sync.resources import Context, Extracted
-from tabular import RowError
 from graph_sync.state import SyncState
 from liststore.errors import StoreError
+from liststore.sharepoint.transport import GraphTransport, SubRequest
+from tabular import RowError, normalize
 
 logger = logging.getLogger(__name__)
 

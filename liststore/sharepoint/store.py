@@ -17,12 +17,6 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 from config.schema import ColumnType, ListSpec, load_list_specs
 from config.settings import Settings
-from liststore.sharepoint.client import GraphConnection, connect
-from liststore.sharepoint.keyindex import KeyIndexFile
-from liststore.sharepoint.columns import column_definition, column_from_graph, from_graph, to_graph
-from liststore.sharepoint.pacing import Pacer
-from liststore.sharepoint.retry import classify, error_message
-from liststore.sharepoint.transport import GraphTransport, SubRequest, SubResponse
 from liststore.errors import NotProvisionedError, PermanentError, StoreError
 from liststore.model import ChangeSet, Item, Outcome, SchemaReport, Upsert, WriteResult
 from liststore.protocol import DEFAULT_PAGE_SIZE
@@ -35,6 +29,12 @@ from liststore.rules import (
     schema_report,
     validate_upsert,
 )
+from liststore.sharepoint.client import GraphConnection, connect
+from liststore.sharepoint.columns import column_definition, column_from_graph, from_graph, to_graph
+from liststore.sharepoint.keyindex import KeyIndexFile
+from liststore.sharepoint.pacing import Pacer
+from liststore.sharepoint.retry import classify, error_message
+from liststore.sharepoint.transport import GraphTransport, SubRequest, SubResponse
 
 logger = logging.getLogger(__name__)
 
@@ -584,9 +584,9 @@ def _translate_sdk_error(exc: Exception, settings: Settings) -> StoreError:
     status = getattr(exc, "response_status_code", None)
     if isinstance(status, int):
         headers = dict(getattr(exc, "response_headers", None) or {})
-        err = classify(status, headers, {"error": {"code": getattr(getattr(exc, "error", None), "code", ""),
-                                                   "message": str(getattr(getattr(exc, "error", None), "message", exc))}},
-                       f"site {settings.site_id or settings.site_url}")
+        odata = getattr(exc, "error", None)
+        body = {"error": {"code": getattr(odata, "code", ""), "message": str(getattr(odata, "message", exc))}}
+        err = classify(status, headers, body, f"site {settings.site_id or settings.site_url}")
         if err is not None:
             return _site_error(err, settings)
     if "connect" in type(exc).__name__.lower() or "timeout" in type(exc).__name__.lower():

@@ -20,10 +20,10 @@ from typing import Any, Awaitable, Callable, Mapping, Sequence
 
 import httpx
 
+from liststore.errors import TransientError
 from liststore.sharepoint.client import GraphConnection
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import RETRYABLE, RetryPolicy, classify, retry_after_seconds
-from liststore.errors import TransientError
 
 logger = logging.getLogger(__name__)
 

@@ -24,8 +24,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
-from bot.faq.importer import FaqEntry, seed_entries
 from bot.faq.encoder import SentenceEncoder, open_encoder
+from bot.faq.importer import FaqEntry
 from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 
@@ -265,7 +265,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", choices=list(SPLITS), default="test")
     parser.add_argument("--fit", action="store_true", help="refit the calibration on dev")
     parser.add_argument("--cv", type=int, metavar="K",
-                        help="score dev by K-fold cross-validation of the fit (each question by weights fitted without it)")
+                        help="score dev by K-fold cross-validation of the fit "
+                             "(each question by weights fitted without it)")
     parser.add_argument("--leave-one-out", action="store_true",
                         help="ask each FAQ wording of an FAQ without it (weights fitted on dev questions only)")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")

@@ -253,5 +253,6 @@ async def test_a_choice_is_answered_even_when_it_cannot_be_recorded(tmp_path, co
 async def test_a_workplace_opener_is_greeted_not_taken_for_an_unanswered_question(bot: RunningBot, opener: str) -> None:
     await bot.post(a.personal_message(bot.connector.service_url, opener))
     await wait_for_replies(bot, 1)
-    assert bot.connector.fake.texts() == ["お疲れさまです。DX に関する質問をどうぞ。「ヘルプ」と送ると使い方を表示します。"]
+    assert bot.connector.fake.texts() == [
+        "お疲れさまです。DX に関する質問をどうぞ。「ヘルプ」と送ると使い方を表示します。"]
     assert await questions(bot) == []

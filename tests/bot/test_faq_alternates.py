@@ -44,7 +44,8 @@ async def pick(bot: RunningBot, asked: str, faq_id: str, user: str) -> None:
     assert response.status == 200
 
 
-async def test_a_picked_wording_becomes_an_alternate_after_review_and_is_then_answered(bot: RunningBot, tmp_path) -> None:
+async def test_a_picked_wording_becomes_an_alternate_after_review_and_is_then_answered(
+        bot: RunningBot, tmp_path) -> None:
     assert answered_with(await ask(bot, NICKNAME)) is None  # the bot is unsure, as in real life
     await pick(bot, NICKNAME, "FAQ-0014", "user-1")
     await pick(bot, f"お疲れ様です。{NICKNAME}", "FAQ-0014", "user-2")  # the same wording, with a greeting

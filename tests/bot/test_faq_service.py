@@ -42,8 +42,9 @@ async def test_the_divisions_synonym_file_is_used_and_reread_when_it_changes(tmp
     synonyms.write_text(PACKAGED, "utf-8")
     question = "ドキュワークスが動かない"  # only the product name ties it to the entry
     async with open_store(settings) as store:
-        await import_entries(store, [FaqEntry("FAQ-0200", "DocuWorksの文書が開けない", (), "ビューアを更新してください。",
-                                               "その他", None, None)], replace=False)
+        await import_entries(store, [FaqEntry("FAQ-0200", "DocuWorksの文書が開けない", (),
+                                              "ビューアを更新してください。", "その他", None, None)],
+                             replace=False)
         faq = await FaqService.load(store, None, synonyms_file=synonyms)
         assert (await faq.ask(question)).candidates[0].faq_id != "FAQ-0200"
         assert not await faq.reload_synonyms()  # unchanged: nothing to do

@@ -139,7 +139,8 @@ def test_one_odd_wording_does_not_outweigh_an_entry_whose_wordings_all_fit(analy
 
 
 def test_meaning_does_not_care_about_character_width(encoder: SentenceEncoder) -> None:
-    half, full, wide = encoder.encode(["ﾊﾟﾜｰｱｯﾌﾟｽ 共有", "パワーアップス 共有", "パワーアップス　共有"], "query", remember=False)
+    half, full, wide = encoder.encode(["ﾊﾟﾜｰｱｯﾌﾟｽ 共有", "パワーアップス 共有", "パワーアップス　共有"], "query",
+                                      remember=False)
     assert (half == full).all() and (full == wide).all()
 
 

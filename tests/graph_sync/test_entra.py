@@ -10,13 +10,13 @@ import pytest
 from config.schema import load_list_specs
 from config.settings import Settings
 from graph_sync.engine import run_once
-from liststore.sharepoint.client import connect
-from liststore.sharepoint.transport import GraphTransport
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import generate
 from graph_sync.sources.entra import EntraGroupRoster
 from graph_sync.state import SyncState
 from liststore import MemoryListStore
+from liststore.sharepoint.client import connect
+from liststore.sharepoint.transport import GraphTransport
 from tests.fakes.graph_fake import RunningFake, serve_graph_fake
 from tests.graph_sync.test_engine import read_rows
 

@@ -9,7 +9,6 @@ import pytest
 
 from config.schema import ColumnType, ListSpec
 from liststore import Item, ListStore, NotProvisionedError, Outcome, PermanentError, Upsert
-
 from tests.liststore.conftest import col
 
 JST = timezone(timedelta(hours=9))

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import random
-from email.utils import format_datetime
 from datetime import datetime, timedelta, timezone
+from email.utils import format_datetime
 
 import pytest
 
+from liststore import AuthError, ConflictError, PermanentError, TransientError
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import RetryPolicy, classify, retry_after_seconds
-from liststore import AuthError, ConflictError, PermanentError, TransientError
 
 
 @pytest.mark.parametrize(("headers", "expected"), [

@@ -9,9 +9,9 @@ import pytest
 
 from config.schema import load_list_specs
 from config.settings import Settings
-from liststore.sharepoint.store import SharePointListStore
 from liststore import AuthError, Outcome, PermanentError, StoreError, Upsert
-from tests.fakes.graph_fake import GraphFake, RunningFake, serve_graph_fake
+from liststore.sharepoint.store import SharePointListStore
+from tests.fakes.graph_fake import RunningFake, serve_graph_fake
 
 
 @pytest.fixture

@@ -9,9 +9,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from liststore import Outcome, SqliteListStore, Upsert
-
 from config.schema import ListSpec
+from liststore import Outcome, SqliteListStore, Upsert
 
 
 async def test_reopen_keeps_items_schema_and_change_token(tmp_path: Path, spec: ListSpec) -> None:
