@@ -1,6 +1,7 @@
 """The ListStore seam: SharePoint lists or a local twin with the same behaviour."""
 
 from liststore.errors import (
+    AlreadyExistsError,
     AuthError,
     ConflictError,
     NotProvisionedError,
@@ -15,6 +16,7 @@ from liststore.protocol import ListStore
 from liststore.sqlite import SqliteListStore
 
 __all__ = [
+    "AlreadyExistsError",
     "AuthError",
     "ChangeSet",
     "ConflictError",

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 
 class StoreError(Exception):
-    """Base of every store failure."""
+    """Base of every store failure; `status` is the HTTP status the backend answered, when
+    there was one, so callers decide by it and never by the message's text."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status
 
 
 class TransientError(StoreError):
     """Worth retrying later (429, 503, 504, timeouts); `retry_after` in seconds when known."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, retry_after: float | None = None, *, status: int | None = None) -> None:
+        super().__init__(message, status=status)
         self.retry_after = retry_after
 
 
@@ -31,6 +36,11 @@ class NotProvisionedError(PermanentError):
 
 class ConflictError(StoreError):
     """The item changed since it was read (412 on If-Match); re-read and re-plan."""
+
+
+class AlreadyExistsError(StoreError):
+    """What a create would make exists already (409, e.g. the unique key column): write to the
+    existing item instead. Not a conflict: nothing changed behind the writer's back."""
 
 
 class AuthError(StoreError):

@@ -43,7 +43,7 @@ class EntraGroupRoster:
             try:
                 _, _, body = await self.transport.call("GET", url, what=f"groups delta {mapping.name}")
             except StoreError as exc:
-                if "410" in str(exc) and not full:
+                if exc.status == 410 and not full:
                     logger.info("groups delta %s: token expired, reading membership again", mapping.name)
                     url, full, pages = first, True, []
                     continue

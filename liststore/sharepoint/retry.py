@@ -8,7 +8,14 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any, Mapping
 
-from liststore.errors import AuthError, ConflictError, PermanentError, StoreError, TransientError
+from liststore.errors import (
+    AlreadyExistsError,
+    AuthError,
+    ConflictError,
+    PermanentError,
+    StoreError,
+    TransientError,
+)
 
 RETRYABLE = frozenset({429, 503, 504})
 
@@ -73,16 +80,19 @@ def classify(status: int, headers: Mapping[str, str], body: Any, what: str) -> S
         return None
     detail = error_message(body)
     if status in RETRYABLE or status >= 500:
-        return TransientError(f"{what}: {status} {detail}", retry_after_seconds(headers))
+        return TransientError(f"{what}: {status} {detail}", retry_after_seconds(headers), status=status)
     if status == 401:
-        return AuthError(f"{what}: Graph rejected the access token (401 {detail})")
+        return AuthError(f"{what}: Graph rejected the access token (401 {detail})", status=status)
     if status == 403:
         return AuthError(
             f"{what}: access denied (403). The app needs Microsoft Graph application permission "
             "Sites.Selected with admin consent, and a grant on this site: an administrator "
             "calls POST /sites/{site-id}/permissions with roles [\"write\"] (or [\"manage\"] "
-            "to provision lists) for this app's client id. See README, 'Connecting a real tenant'."
+            "to provision lists) for this app's client id. See README, 'Connecting a real tenant'.",
+            status=status,
         )
-    if status in (409, 412):
-        return ConflictError(f"{what}: {status} {detail}")
-    return PermanentError(f"{what}: {status} {detail}")
+    if status == 409:
+        return AlreadyExistsError(f"{what}: {status} {detail}", status=status)
+    if status == 412:
+        return ConflictError(f"{what}: {status} {detail}", status=status)
+    return PermanentError(f"{what}: {status} {detail}", status=status)

@@ -358,7 +358,7 @@ class SharePointListStore:
             try:
                 _, _, body = await self.transport.call("GET", url, cost=2, what=f"delta {state.spec.name}")
             except StoreError as exc:
-                if "410" in str(exc) and not full:
+                if exc.status == 410 and not full:
                     # The token expired: enumerate again from scratch and reconcile.
                     logger.info("delta %s: token expired, re-enumerating", state.spec.name)
                     full, entries = True, []
@@ -559,8 +559,7 @@ class SharePointListStore:
 
 def _site_error(exc: StoreError, settings: Settings) -> StoreError:
     where = settings.site_id or settings.site_url
-    text = str(exc)
-    if " 404 " in text or "itemNotFound" in text:
+    if exc.status == 404:
         return PermanentError(f"SharePoint site not found: {where} (check DX_SITE_ID / DX_SITE_URL)")
     return exc
 

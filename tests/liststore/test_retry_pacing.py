@@ -8,7 +8,7 @@ from email.utils import format_datetime
 
 import pytest
 
-from liststore import AuthError, ConflictError, PermanentError, TransientError
+from liststore import AlreadyExistsError, AuthError, ConflictError, PermanentError, TransientError
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import RetryPolicy, classify, retry_after_seconds
 
@@ -46,14 +46,16 @@ def test_policy_honours_the_service_then_backs_off_exponentially_with_jitter() -
 @pytest.mark.parametrize(("status", "kind"), [
     (200, None), (201, None), (204, None), (429, TransientError), (503, TransientError),
     (504, TransientError), (500, TransientError), (401, AuthError), (403, AuthError),
-    (409, ConflictError), (412, ConflictError), (400, PermanentError), (404, PermanentError),
+    (409, AlreadyExistsError), (412, ConflictError), (400, PermanentError), (404, PermanentError),
+    (410, PermanentError),
 ])
 def test_one_classification_for_every_response(status: int, kind: type | None) -> None:
     err = classify(status, {"Retry-After": "2"}, {"error": {"code": "c", "message": "m"}}, "Staff 012345")
     if kind is None:
         assert err is None
     else:
-        assert isinstance(err, kind) and "Staff 012345" in str(err)
+        assert type(err) is kind and "Staff 012345" in str(err)
+        assert err.status == status  # callers decide by the status, never by the message
         if kind is TransientError:
             assert isinstance(err, TransientError) and err.retry_after == 2.0
 
