@@ -7,9 +7,8 @@ import asyncio
 import json
 import logging
 import sys
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, AsyncIterator, Sequence
+from typing import Any, Sequence
 
 from config.runtime import (
     EXIT_BUSY,
@@ -21,9 +20,8 @@ from config.runtime import (
     fail,
     settings_or_exit,
 )
-from config.schema import ListSpec, load_list_specs
 from config.settings import Settings, SettingsError
-from graph_sync.engine import RunReport, prepare, run_once
+from graph_sync.engine import RunReport
 from graph_sync.lock import RunLock
 from graph_sync.mapping import load_sync_config
 from graph_sync.sample.generate import (
@@ -33,8 +31,8 @@ from graph_sync.sample.generate import (
     SampleSummary,
     generate,
 )
-from graph_sync.state import SyncState
-from liststore import ListStore, SchemaReport, StoreError, open_store
+from graph_sync.worker import open_state, open_worker
+from liststore import SchemaReport, StoreError
 from tabular import RowError
 
 logger = logging.getLogger(__name__)
@@ -71,10 +69,6 @@ def _print_sample(s: SampleSummary) -> None:
           f"受講記録 {s.completions}, リーダー名簿 {s.leaders} [{s.encoding}]")
 
 
-async def _provision(store: ListStore, specs: dict[str, ListSpec]) -> list[SchemaReport]:
-    return [await store.ensure_list(spec) for spec in specs.values()]
-
-
 def _describe_schema(report: SchemaReport) -> str:
     if report.created:
         what = "作成 / created"
@@ -93,9 +87,8 @@ def _describe_schema(report: SchemaReport) -> str:
 
 
 async def cmd_provision(args: argparse.Namespace, settings: Settings) -> int:
-    specs = load_list_specs()
-    async with open_store(settings) as store:
-        reports = await _provision(store, specs)
+    async with open_worker(settings) as worker:
+        reports = await worker.provision()
     if args.json:
         print(json.dumps([_schema_json(r) for r in reports], ensure_ascii=False, indent=2))
     else:
@@ -111,11 +104,6 @@ def _schema_json(r: SchemaReport) -> dict[str, Any]:
     return {"list": r.list_name, "created": r.created, "added_columns": list(r.added_columns),
             "added_indexes": list(r.added_indexes),
             "added_choices": list(r.added_choices), "drift": list(r.drift)}
-
-
-def open_state(settings: Settings) -> SyncState:
-    """The sync worker's state file, next to the data."""
-    return SyncState(settings.data_dir / "sync-state.sqlite3")
 
 
 def run_lock_or_exit(settings: Settings) -> RunLock:
@@ -159,40 +147,13 @@ def write_row_errors(path: Path, errors: Sequence[RowError]) -> bool:
     return True
 
 
-@asynccontextmanager
-async def entra_source(settings: Settings, config: Any, resources: Sequence[str] | None,
-                       state: SyncState) -> AsyncIterator[Any]:
-    """The Entra ID group reader, when a selected resource needs one (else None)."""
-    chosen = [r for r in config.resources if resources is None or r.name in resources]
-    if not any(r.source == "entra_groups" for r in chosen) or not settings.client_id:
-        yield None
-        return
-    from graph_sync.sources.entra import EntraGroupRoster
-    from liststore.sharepoint.client import connect
-    from liststore.sharepoint.transport import GraphTransport
-
-    connection = connect(settings)
-    try:
-        yield EntraGroupRoster(GraphTransport(connection), state)
-    finally:
-        await connection.close()
-
-
 async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
-    specs = load_list_specs()
     config = load_sync_config()
     errors_file = errors_path_or_exit(settings, args.errors)
-    lock = run_lock_or_exit(settings)
-    state = open_state(settings)
-    try:
-        async with open_store(settings) as store:
-            _, resources = config.selection(args.job)
-            async with entra_source(settings, config, resources, state) as entra:
-                plans = [p async for p in prepare(store, state, config, specs, settings.resolved_sources_dir,
-                                                  only=resources, force=args.force, entra=entra)]
-    finally:
-        state.close()
-        lock.release()
+    _, resources = config.selection(args.job)
+    with run_lock_or_exit(settings):
+        async with open_worker(settings, resources, config=config) as worker:
+            plans = await worker.plan(force=args.force)
     out: dict[str, Any] = {}
     errors = 0
     all_errors = [e for p in plans if p.extracted for e in p.extracted.errors]
@@ -299,22 +260,13 @@ def _exit_code(report: RunReport) -> int:
 
 
 async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
-    specs = load_list_specs()
     config = load_sync_config()
     errors_file = errors_path_or_exit(settings, args.errors)
-    lock = run_lock_or_exit(settings)
-    state = open_state(settings)
-    try:
-        job, resources = config.selection(args.job)
-        async with open_store(settings) as store, entra_source(settings, config, resources, state) as entra:
-            report = await run_once(
-                store, state, config, specs, settings.resolved_sources_dir, only=resources,
-                force=args.force, progress=_ProgressLine(sys.stderr.isatty() and not args.json),
-                job=job, entra=entra,
-            )
-    finally:
-        state.close()
-        lock.release()
+    job, resources = config.selection(args.job)
+    with run_lock_or_exit(settings):
+        async with open_worker(settings, resources, config=config) as worker:
+            report = await worker.run(job=job, force=args.force,
+                                      progress=_ProgressLine(sys.stderr.isatty() and not args.json))
     written = write_row_errors(errors_file, report.row_errors) if errors_file else True
     _print_run(report, args.json)
     code = _exit_code(report)
@@ -329,19 +281,11 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"サンプルデータは作成済みです / sample data already in {sources}")
     else:
         _print_sample(generate(sources, seed=args.seed, staff=args.staff))
-    specs = load_list_specs()
-    config = load_sync_config()
-    lock = run_lock_or_exit(settings)
-    state = open_state(settings)
-    async with open_store(settings) as store:
-        for r in await _provision(store, specs):
-            print(_describe_schema(r))
-        try:
-            report = await run_once(store, state, config, specs, sources,
-                                    progress=_ProgressLine(sys.stderr.isatty()))
-        finally:
-            state.close()
-            lock.release()
+    with run_lock_or_exit(settings):
+        async with open_worker(settings) as worker:
+            for r in await worker.provision():
+                print(_describe_schema(r))
+            report = await worker.run(progress=_ProgressLine(sys.stderr.isatty()))
     _print_run(report, as_json=False)
     return _exit_code(report)
 
@@ -398,17 +342,10 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     from graph_sync.scheduler import Job, Scheduler
 
     config = load_sync_config()
-    specs = load_list_specs()
 
     async def run_job(name: str, resources: Sequence[str]) -> bool:
-        state = open_state(settings)
-        try:
-            async with open_store(settings) as store, \
-                    entra_source(settings, config, resources, state) as entra:
-                report = await run_once(store, state, config, specs, settings.resolved_sources_dir,
-                                        only=list(resources), job=name, entra=entra)
-        finally:
-            state.close()
+        async with open_worker(settings, list(resources), config=config) as worker:
+            report = await worker.run(job=name)
         t = report.totals()
         logger.info("job %s: created=%d updated=%d deactivated=%d deleted=%d failed=%d stops=%d",
                     name, t["created"], t["updated"], t["deactivated"], t["deleted"], t["failed"],

@@ -1,0 +1,85 @@
+"""The sync's composition root: what every `dx-sync` command and the scheduler's jobs work with,
+opened and closed in one place (settings, list declarations, sync mapping, store, state, and
+the Entra ID reader when a chosen resource needs one)."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
+
+from config.schema import ListSpec, load_list_specs
+from config.settings import Settings
+from graph_sync.engine import ResourcePlan, RunReport, prepare, run_once
+from graph_sync.mapping import SyncConfig, load_sync_config
+from graph_sync.state import SyncState
+from liststore import ListStore, SchemaReport, open_store
+
+if TYPE_CHECKING:
+    from graph_sync.sources.entra import EntraGroupRoster
+
+
+@dataclass(frozen=True, slots=True)
+class SyncWorker:
+    """One open sync: run, plan or provision against the settings' store."""
+
+    settings: Settings
+    specs: dict[str, ListSpec]
+    config: SyncConfig
+    store: ListStore
+    state: SyncState
+    resources: Sequence[str] | None  # None: every resource of config/sync.toml
+    entra: EntraGroupRoster | None
+
+    async def provision(self) -> list[SchemaReport]:
+        """Create missing lists, columns and indexes; add declared choices."""
+        return [await self.store.ensure_list(spec) for spec in self.specs.values()]
+
+    async def plan(self, *, force: bool = False) -> list[ResourcePlan]:
+        """What a run would write, per resource; writes nothing to the lists."""
+        return [p async for p in prepare(self.store, self.state, self.config, self.specs,
+                                         self.settings.resolved_sources_dir, only=self.resources,
+                                         force=force, entra=self.entra)]
+
+    async def run(self, *, job: str | None = None, force: bool = False, progress: Any = None) -> RunReport:
+        """Sync the chosen resources once."""
+        return await run_once(self.store, self.state, self.config, self.specs,
+                              self.settings.resolved_sources_dir, only=self.resources, force=force,
+                              progress=progress, job=job, entra=self.entra)
+
+
+def open_state(settings: Settings) -> SyncState:
+    """The sync worker's state file, next to the data."""
+    return SyncState(settings.data_dir / "sync-state.sqlite3")
+
+
+@asynccontextmanager
+async def open_worker(settings: Settings, resources: Sequence[str] | None = None,
+                      *, config: SyncConfig | None = None) -> AsyncIterator[SyncWorker]:
+    """A sync over `resources` (None: all), everything it holds closed on the way out."""
+    config = config or load_sync_config()
+    state = open_state(settings)
+    try:
+        async with open_store(settings) as store, _entra(settings, config, resources, state) as entra:
+            yield SyncWorker(settings, load_list_specs(), config, store, state, resources, entra)
+    finally:
+        state.close()
+
+
+@asynccontextmanager
+async def _entra(settings: Settings, config: SyncConfig, resources: Sequence[str] | None,
+                 state: SyncState) -> AsyncIterator[EntraGroupRoster | None]:
+    """The Entra ID group reader, when a chosen resource needs one (else None)."""
+    chosen = [r for r in config.resources if resources is None or r.name in resources]
+    if not any(r.source == "entra_groups" for r in chosen) or not settings.client_id:
+        yield None
+        return
+    from graph_sync.sources.entra import EntraGroupRoster
+    from liststore.sharepoint.client import connect
+    from liststore.sharepoint.transport import GraphTransport
+
+    connection = connect(settings)
+    try:
+        yield EntraGroupRoster(GraphTransport(connection), state)
+    finally:
+        await connection.close()
