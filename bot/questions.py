@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timezone
-from typing import Callable, NamedTuple, Sequence
+from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
 
 from liststore import ListStore, Upsert
+
+if TYPE_CHECKING:
+    from bot.turn import Turn
 
 QUESTIONS_LIST = "Questions"
 CHOSEN = "候補から選択"  # 評価 of a pick from "did you mean": a person matched a wording to an entry
@@ -100,3 +103,8 @@ class QuestionLog:
         if item.fields.get("Status") == "未回答":
             await self._write(question_id, {"Status": "回答待ち"})
         return True
+
+
+def asker(turn: Turn) -> str:
+    """Who asked, as the Questions list records it: the Entra object id when Teams gives it."""
+    return turn.sender.aad_object_id or turn.sender.id

@@ -13,9 +13,9 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from bot.community import MAX_QUESTION_CHARS as MAX_MESSAGE_CHARS
 from bot.edge.endpoint import MAX_TURNS_PER_CONVERSATION
 from bot.faq.service import MATCHED_PREFIX_CHARS
+from bot.features.cards import MAX_QUESTION_CHARS as MAX_MESSAGE_CHARS
 from tests.bot import activities as a
 from tests.bot.conftest import RunningBot, wait_for_replies
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot import community
 from bot.faq.importer import FaqEntry
+from bot.features import faq, questions, welcome
 from bot.turn import Person, Turn
 from cards.render import TemplateError, render
 
@@ -35,13 +35,13 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         t = turn(locale)
         for entry in (WITH_ALL, WITH_NONE):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
-                        community.answer_data(t, entry, "アプリを配りたい ${text.helpful}", 0.87654)))
+                        faq.answer_data(t, entry, "アプリを配りたい ${text.helpful}", 0.87654)))
         out.append((f"did_you_mean {locale}", "did_you_mean",
-                    community.did_you_mean_data(t, "共有のやり方", [WITH_ALL, WITH_NONE])))
-        out.append((f"no_answer {locale}", "no_answer", community.no_answer_data(t, "Q-20261130-0A1B2C")))
-        out.append((f"help {locale}", "help", community.help_data(t)))
+                    faq.did_you_mean_data(t, "共有のやり方", [WITH_ALL, WITH_NONE])))
+        out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, "Q-20261130-0A1B2C")))
+        out.append((f"help {locale}", "help", welcome.help_data(t)))
         for kind in ("personal", "channel"):
-            out.append((f"welcome {kind} {locale}", "welcome", community.welcome_data(turn(locale, kind))))
+            out.append((f"welcome {kind} {locale}", "welcome", welcome.welcome_data(turn(locale, kind))))
     return out
 
 

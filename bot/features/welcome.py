@@ -1,0 +1,109 @@
+"""Welcome, help, greetings and thanks: how the bot introduces itself and answers small talk."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from bot.faq.text import ONLY_PLEASANTRIES
+from bot.features.cards import CardData
+from bot.router import Router
+from bot.turn import CardReply, Turn
+from cards import render
+
+# The two announcements of one install arrive within seconds of each other.
+WELCOME_WINDOW_SECONDS = 600
+GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
+                      re.IGNORECASE)
+WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?"
+                         r"|who are you|what can you do)[?？!！。.]*",
+                         re.IGNORECASE)
+THANKS = re.compile(r"(ありがとう(ございます|ございました)?|どうも|助かりました|thanks?( you)?)[!！。.]*",
+                    re.IGNORECASE)
+
+
+class ShowHelp(CardData):
+    """The help button carries nothing but its verb."""
+
+
+def help_data(turn: Turn) -> dict:
+    t = turn.t
+    examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader", "ex_proposal")]
+    commands = [{"title": t["cmd_help"], "value": t["cmd_help_value"]},
+                {"title": t["cmd_question"], "value": t["cmd_question_value"]}]
+    return {"text": t, "commands": commands + examples}
+
+
+def help_card(turn: Turn) -> dict:
+    return render("help", help_data(turn))
+
+
+def welcome_data(turn: Turn) -> dict:
+    t = turn.t
+    examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader")]
+    return {"text": t, "examples": examples, "in_channel": turn.conversation_kind == "channel"}
+
+
+def welcome_card(turn: Turn) -> dict:
+    return render("welcome", welcome_data(turn))
+
+
+def register(router: Router) -> None:
+    """Help, greetings, thanks, the introduction, and the welcome on install."""
+
+    @router.message("ヘルプ")
+    @router.message("help")
+    @router.message("使い方")
+    @router.message("?")
+    async def show_help(turn: Turn) -> None:
+        await turn.send_card(help_card(turn), summary=turn.t["help_title"])
+
+    @router.message(GREETING)
+    async def greet(turn: Turn) -> None:
+        await turn.send_text(turn.t["greeting"])
+
+    @router.message(ONLY_PLEASANTRIES)  # お疲れ様です。よろしくお願いします
+    async def greet_at_work(turn: Turn) -> None:
+        await turn.send_text(turn.t["greeting_work"])
+
+    @router.message(WHO_ARE_YOU)
+    async def introduce(turn: Turn) -> None:
+        await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+
+    @router.message(THANKS)
+    async def thanked(turn: Turn) -> None:
+        await turn.send_text(turn.t["thanks"])
+
+    # Teams announces an install twice (conversationUpdate with the bot in membersAdded, and
+    # installationUpdate), in either order, and sometimes only one of them (an install made
+    # through Graph): whichever comes first welcomes, the other finds it done.
+    welcomed: dict[str, float] = {}
+
+    async def welcome_once(turn: Turn) -> None:
+        now = time.monotonic()
+        for conversation, at in list(welcomed.items()):
+            if now - at > WELCOME_WINDOW_SECONDS:
+                del welcomed[conversation]
+        if turn.conversation_id in welcomed:
+            return
+        welcomed[turn.conversation_id] = now
+        try:
+            await turn.send_card(welcome_card(turn), summary=turn.t["welcome_title"])
+        except BaseException:
+            del welcomed[turn.conversation_id]  # not welcomed: the other announcement may try
+            raise
+
+    @router.conversation_update("membersAdded")
+    async def members_added(turn: Turn) -> None:
+        bot_id = (turn.activity.get("recipient") or {}).get("id")
+        added = [m.get("id") for m in turn.activity.get("membersAdded") or []]
+        if bot_id in added:  # when the bot itself joins, not for every new member
+            await welcome_once(turn)
+
+    @router.conversation_update("installed")
+    async def installed(turn: Turn) -> None:
+        await welcome_once(turn)
+
+    @router.card_action("help.show", ShowHelp)
+    async def help_from_card(turn: Turn, data: ShowHelp) -> CardReply:
+        return CardReply(card=help_card(turn))
