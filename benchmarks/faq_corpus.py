@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 
-from bot.faq.importer import FaqEntry, seed_entries
+from bot.faq.entry import FaqEntry, seed_entries
 
 SYSTEMS = ["文書管理システム", "財務会計システム", "庶務事務システム", "住民情報システム", "電子決裁",
            "グループウェア", "Access", "Excel", "電子申請システム", "施設予約システム", "GIS", "公開型地図",

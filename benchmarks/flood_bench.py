@@ -31,7 +31,8 @@ from pathlib import Path
 import aiohttp
 
 from benchmarks.bot_bench import QUESTIONS, Connector, activity, first_answer, free_port, start_connector
-from bot.faq.importer import import_entries, seed_entries
+from bot.faq.entry import seed_entries
+from bot.faq.importer import import_entries
 from config.schema import load_list_specs
 from config.settings import load_settings
 from liststore import open_store

@@ -16,7 +16,7 @@ from config.runtime import EXIT_OK, EXIT_USAGE, configure_logging, settings_or_e
 from config.settings import Settings
 
 if TYPE_CHECKING:
-    from bot.faq.importer import FaqEntry
+    from bot.faq.entry import FaqEntry
     from liststore import ListStore
 
 logger = logging.getLogger(__name__)
@@ -99,8 +99,8 @@ def _synonyms_problem(path: Path | None) -> str | None:
 
 
 async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.faq.entry import FAQ_LIST
     from bot.faq.importer import (
-        FAQ_LIST,
         FILE_COLUMN,
         MAX_REPLACE_REMOVAL_SHARE,
         FaqFileError,
@@ -161,7 +161,8 @@ async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
 
 
 async def _faq_seed(settings: Settings) -> int:
-    from bot.faq.importer import FAQ_LIST, import_entries, seed_entries
+    from bot.faq.entry import FAQ_LIST, seed_entries
+    from bot.faq.importer import import_entries
     from liststore import open_store
 
     async with open_store(settings) as store:
@@ -221,7 +222,7 @@ async def _faq_alternates(settings: Settings, path: Path) -> int:
 
 async def _published_entries(store: ListStore) -> list[FaqEntry]:
     """The FAQ list's published entries, by id."""
-    from bot.faq.importer import FAQ_LIST
+    from bot.faq.entry import FAQ_LIST
     from bot.faq.service import entry_from_item
 
     entries = [e async for page in store.pages(FAQ_LIST) for item in page

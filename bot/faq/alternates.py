@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
-from bot.faq.importer import FaqEntry
+from bot.faq.entry import FaqEntry
 from bot.faq.text import Synonyms, normalise, strip_pleasantries
 from bot.questions import Pick
 

@@ -7,18 +7,16 @@ empties it or removes more than `MAX_REPLACE_REMOVAL_SHARE` of it without `force
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, replace
-from importlib import resources
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from bot.faq.entry import FAQ_LIST, FaqEntry
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
 from liststore import ListStore, Upsert, WriteResult
 from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore
 from tabular.normalize import fold
 
-FAQ_LIST = "FAQ"
 COLUMNS = ("id", "question", "alternate_questions", "answer", "category", "tags", "source_url")
 REQUIRED = ("id", "question", "answer")
 # Cells that may hold several lines; a line break anywhere else is a quote left open.
@@ -32,39 +30,6 @@ MAX_REPLACE_REMOVAL_SHARE = 0.2
 
 class FaqFileError(Exception):
     """The file cannot be read as an FAQ file at all."""
-
-
-@dataclass(frozen=True, slots=True)
-class FaqEntry:
-    """One question and its answer."""
-
-    faq_id: str
-    question: str
-    alternate_questions: tuple[str, ...]
-    answer: str
-    category: str | None
-    tags: str | None
-    source_url: str | None
-
-    def fields(self) -> dict[str, object]:
-        """The FAQ list's columns for this entry."""
-        return {
-            "Title": self.question,
-            "AlternateQuestions": "\n".join(self.alternate_questions) or None,
-            "Answer": self.answer,
-            "Category": self.category,
-            "Tags": self.tags,
-            "SourceUrl": self.source_url,
-            "IsPublished": True,
-        }
-
-
-def seed_entries() -> list[FaqEntry]:
-    """The FAQ the product ships with (config/faq_seed.toml)."""
-    data = tomllib.loads(resources.files("config").joinpath("faq_seed.toml").read_text("utf-8"))
-    return [FaqEntry(f["id"], f["question"], tuple(f.get("alternate_questions", [])), f["answer"],
-                     f.get("category"), f.get("tags"), f.get("source_url"))
-            for f in data["faq"]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,7 @@ import numpy as np
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
-from bot.faq.importer import FaqEntry
+from bot.faq.entry import FaqEntry
 from bot.faq.text import strip_pleasantries
 
 # Weights fitted by `python -m tests.bot.faq_eval --fit` on the development set: bias, then one

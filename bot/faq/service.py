@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import CachedEncoder, SentenceEncoder, encoder_from
-from bot.faq.importer import FAQ_LIST, FaqEntry
+from bot.faq.entry import FAQ_LIST, FaqEntry
 from bot.faq.matcher import FaqMatcher, Match
 from bot.faq.text import Synonyms, SynonymsError
 from liststore import Item, ListStore

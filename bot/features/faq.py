@@ -7,7 +7,7 @@ import logging
 
 from pydantic import Field
 
-from bot.faq.importer import FaqEntry
+from bot.faq.entry import FaqEntry
 from bot.faq.matcher import Match
 from bot.faq.service import FaqService
 from bot.features.cards import MAX_QUESTION_CHARS, CardData

@@ -14,7 +14,8 @@ import pytest
 from aiohttp.test_utils import TestServer
 
 from bot.app import create_app
-from bot.faq.importer import import_entries, seed_entries
+from bot.faq.entry import seed_entries
+from bot.faq.importer import import_entries
 from config.schema import load_list_specs
 from config.settings import load_settings
 from liststore import open_store

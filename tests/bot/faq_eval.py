@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder, open_encoder
-from bot.faq.importer import FaqEntry
+from bot.faq.entry import FaqEntry
 from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 

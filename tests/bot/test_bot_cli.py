@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.faq.importer import read_faq_file, seed_entries, write_faq_file
+from bot.faq.entry import seed_entries
+from bot.faq.importer import read_faq_file, write_faq_file
 from config.settings import load_settings
 from tests.bot.conftest import provision
 

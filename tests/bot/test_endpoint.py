@@ -206,7 +206,8 @@ async def test_an_unexpected_error_gets_a_kind_message_with_a_correlation_id(
 
 
 async def test_the_bot_picks_up_an_edit_of_the_faq_list(bot: RunningBot) -> None:
-    from bot.faq.importer import FaqEntry, import_entries
+    from bot.faq.entry import FaqEntry
+    from bot.faq.importer import import_entries
 
     question = "庁内Wi-Fiのパスコードを知りたい"
     new = FaqEntry("FAQ-0100", "庁内Wi-Fiに接続するには？", ("Wi-Fiのパスコードはどこ？",),

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 from bot.faq.alternates import review
-from bot.faq.importer import read_faq_file, seed_entries
+from bot.faq.entry import seed_entries
+from bot.faq.importer import read_faq_file
 from bot.faq.text import Synonyms
 from bot.questions import Pick
 from tests.bot import activities as a

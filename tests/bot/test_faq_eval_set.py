@@ -6,7 +6,7 @@ import tomllib
 
 import pytest
 
-from bot.faq.importer import seed_entries
+from bot.faq.entry import seed_entries
 from bot.faq.text import Synonyms, normalise
 from tests.bot.faq_eval import EVAL, EVAL2, TEST
 

@@ -62,7 +62,8 @@ async def test_merge_keeps_other_entries_and_replace_removes_them(tmp_path: Path
 
 
 def test_the_packaged_faq_has_enough_real_entries_and_round_trips(tmp_path: Path) -> None:
-    from bot.faq.importer import seed_entries, write_faq_file
+    from bot.faq.entry import seed_entries
+    from bot.faq.importer import write_faq_file
 
     faq = seed_entries()
     assert len(faq) >= 40
@@ -77,7 +78,8 @@ def test_the_packaged_faq_has_enough_real_entries_and_round_trips(tmp_path: Path
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_alternates_that_look_neutralised_come_back_exactly(tmp_path: Path, suffix: str) -> None:
-    from bot.faq.importer import FaqEntry, write_faq_file
+    from bot.faq.entry import FaqEntry
+    from bot.faq.importer import write_faq_file
 
     entry = FaqEntry("F1", "質問", ("'=x", "=y", "''@z", "普通"), "答え", None, None, None)
     path = tmp_path / f"faq{suffix}"

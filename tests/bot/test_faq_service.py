@@ -34,7 +34,8 @@ DOCUWORKS = '\n[[terms]]\ncanonical = "docuworks"\nvariants = ["ドキュワー�
 
 
 async def test_the_divisions_synonym_file_is_used_and_reread_when_it_changes(tmp_path: Path, caplog) -> None:
-    from bot.faq.importer import FaqEntry, import_entries
+    from bot.faq.entry import FaqEntry
+    from bot.faq.importer import import_entries
 
     settings = load_settings(store="sqlite", data_dir=tmp_path / "var", faq_encoder="none")
     await provision(settings)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
-from bot.faq.importer import FaqEntry, seed_entries
+from bot.faq.entry import FaqEntry, seed_entries
 from bot.faq.matcher import FaqMatcher
 from bot.faq.text import Synonyms
 from tests.bot import faq_eval

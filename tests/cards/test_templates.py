@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from bot.faq.importer import FaqEntry
+from bot.faq.entry import FaqEntry
 from bot.features import faq, questions, welcome
 from bot.turn import Person, Turn
 from cards.render import TemplateError, render
