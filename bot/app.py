@@ -13,8 +13,9 @@ from aiohttp import web
 
 from bot.community import Pipeline, Services, build_router
 from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
-from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint
+from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, open_notifier
 from bot.faq.service import FaqService
+from bot.notify import Notifier
 from bot.questions import QuestionLog
 from config.schema import load_list_specs
 from config.settings import Settings
@@ -26,6 +27,7 @@ SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", ListStore)
 FAQ = web.AppKey("faq", FaqService)
 ENDPOINT = web.AppKey("endpoint", BotEndpoint)
+NOTIFIER = web.AppKey("notifier", Notifier)
 
 
 def open_conversations(settings: Settings) -> ConversationStore:
@@ -42,6 +44,7 @@ class BotCore:
     store: ListStore
     faq: FaqService
     pipeline: Pipeline
+    conversations: ConversationStore
 
 
 @contextlib.asynccontextmanager
@@ -55,7 +58,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
         conversations = open_conversations(settings)
         try:
             services = Services(faq, QuestionLog(store), conversations)
-            yield BotCore(store, faq, Pipeline(build_router(services), conversations))
+            yield BotCore(store, faq, Pipeline(build_router(services), conversations), conversations)
         finally:
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await conversations.close()
@@ -82,10 +85,12 @@ def _reply_threads(size: int) -> Iterator[None]:
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     with _reply_threads(MAX_TURNS_IN_FLIGHT):
-        async with open_bot(settings, words_first=True) as core:
+        async with open_bot(settings, words_first=True) as core, \
+                open_notifier(settings, core.conversations) as notifier:
             app[STORE] = core.store
             app[FAQ] = core.faq
             app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
+            app[NOTIFIER] = notifier  # for features that write to people outside a turn
             refresher = asyncio.create_task(core.faq.keep_fresh(settings.faq_refresh_seconds))
             try:
                 yield

@@ -51,6 +51,9 @@ class ConversationStore(Protocol):
 
     async def remember(self, reference: ConversationReference) -> None: ...
     async def of_user(self, user_key: str) -> list[ConversationReference]: ...
+    async def forget(self, conversation_id: str) -> None:
+        """Drop every reference into a conversation the bot can no longer write to."""
+        ...
     async def close(self) -> None: ...
 
 
@@ -65,6 +68,9 @@ class MemoryConversationStore:
 
     async def of_user(self, user_key: str) -> list[ConversationReference]:
         return [r for (u, _), r in sorted(self._refs.items()) if u == user_key]
+
+    async def forget(self, conversation_id: str) -> None:
+        self._refs = {k: r for k, r in self._refs.items() if k[1] != conversation_id}
 
     async def close(self) -> None:
         """Nothing to release."""
@@ -104,6 +110,15 @@ class SqliteConversationStore:
             "SELECT reference FROM conversation_refs WHERE user_key = ? ORDER BY conversation_id",
             (user_key,)).fetchall())
         return [ConversationReference(**json.loads(r[0])) for r in rows]
+
+    async def forget(self, conversation_id: str) -> None:
+        async with self._lock:
+            await asyncio.to_thread(self._forget, conversation_id)
+        self._known = {k: r for k, r in self._known.items() if k[1] != conversation_id}
+
+    def _forget(self, conversation_id: str) -> None:
+        with write_transaction(self._db):
+            self._db.execute("DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,))
 
     async def close(self) -> None:
         self._db.close()

@@ -15,6 +15,8 @@ from config.settings import Settings
 # from their own (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication).
 BOT_FRAMEWORK_TENANT = "botframework.com"
 REFRESH_AHEAD_SECONDS = 600
+# The scope of the bot's own tokens for calls to the Bot Connector.
+TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
 
 
 class _EntraAppCredentials(AppCredentials):
@@ -57,6 +59,13 @@ class EntraCredentialFactory(ServiceClientCredentialsFactory):
         token = await asyncio.to_thread(self._credential.get_token, scope)
         # azure-identity refreshes within 5 minutes of expiry, synchronously; warm before that.
         self._fresh_until[scope] = token.expires_on - REFRESH_AHEAD_SECONDS
+
+    async def bearer(self, oauth_scope: str) -> str | None:
+        """A token for calls of our own to the Bot Connector (None in local mode: unsigned)."""
+        if self._credential is None:
+            return None
+        token = await asyncio.to_thread(self._credential.get_token, f"{oauth_scope}/.default")
+        return token.token
 
     async def is_valid_app_id(self, app_id: str) -> bool:
         return bool(self._app_id) and app_id == self._app_id

@@ -44,7 +44,7 @@ from bot.edge.activity import (
     service_host,
     text_without_mentions,
 )
-from bot.edge.credentials import EntraCredentialFactory
+from bot.edge.credentials import TO_CHANNEL_OAUTH_SCOPE, EntraCredentialFactory
 from bot.router import BadCardData, InvokeResult
 from bot.turn import Person, ReplyFailed, Turn
 from config.settings import Settings
@@ -115,8 +115,6 @@ def _tune_msrest() -> None:
 MAX_TURNS_PER_CONVERSATION = 4
 MAX_TURNS_IN_FLIGHT = 64
 
-# Where a Bot Framework channel's token is requested for replies; scope of those tokens.
-TO_CHANNEL_OAUTH_SCOPE = "https://api.botframework.com"
 # Conversations where the bot only answers when @mentioned.
 SHARED_CONVERSATIONS = {"channel", "groupChat"}
 

@@ -5,6 +5,12 @@ endpoint the bot gets its own outbound token from.
 Shapes follow the documented service:
 - replies: POST {serviceUrl}/v3/conversations/{conversationId}/activities/{activityId}
   (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference)
+- proactive messages: POST {serviceUrl}/v3/conversations/{conversationId}/activities, and
+  POST {serviceUrl}/v3/conversations with bot, members and tenant to open a personal chat,
+  answered with the conversation's id
+- throttling as Teams does it: 429 with Retry-After (`throttle` the next N requests); 403 for a
+  conversation the bot was removed from (`gone`)
+  (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit)
 - inbound tokens: RS256 JWT, iss https://api.botframework.com, aud = the bot's app id,
   serviceurl claim, key from the jwks_uri of the OpenID metadata, endorsements per channel
   (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-authentication)
@@ -47,6 +53,11 @@ class BotConnectorFake:
     issued: set[str] = field(default_factory=set)
     base_url: str = ""
     token_url: str = ""
+    throttle: int = 0  # answer the next N posts 429
+    retry_after: str = "0"
+    throttled: int = 0
+    gone: set[str] = field(default_factory=set)
+    created: list[dict[str, Any]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -82,7 +93,31 @@ class BotConnectorFake:
         jwk.update({"kid": self.kid, "use": "sig", "endorsements": ["msteams", "webchat", "test"]})
         return web.json_response({"keys": [jwk]})
 
+    def _refuse(self, conversation: str | None) -> web.Response | None:
+        if self.throttle > 0:
+            self.throttle -= 1
+            self.throttled += 1
+            return web.json_response({"error": {"code": "TooManyRequests", "message": "throttled"}},
+                                     status=429, headers={"Retry-After": self.retry_after})
+        if conversation is not None and conversation in self.gone:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                "message": "The bot is not part of the conversation roster."}},
+                                     status=403)
+        return None
+
+    async def create_conversation(self, request: web.Request) -> web.Response:
+        refused = self._refuse(None)
+        if refused is not None:
+            return refused
+        body = await request.json()
+        self.created.append(body)
+        member = body["members"][0]["id"]
+        return web.json_response({"id": f"a:created-{member}"})
+
     async def reply(self, request: web.Request) -> web.Response:
+        refused = self._refuse(request.match_info["conversation"])
+        if refused is not None:
+            return refused
         body = await request.json()
         body["_conversation"] = request.match_info["conversation"]
         body["_reply_to"] = request.match_info.get("activity")
@@ -135,6 +170,7 @@ async def serve_bot_connector(folder: Path, fake: BotConnectorFake | None = None
     app = web.Application()
     app.router.add_get("/v1/.well-known/openidconfiguration", fake.metadata)
     app.router.add_get("/v1/.well-known/keys", fake.keys)
+    app.router.add_post("/v3/conversations", fake.create_conversation)
     app.router.add_post("/v3/conversations/{conversation}/activities", fake.reply)
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake.reply)
     tls = make_loopback_tls(folder)
