@@ -1,0 +1,226 @@
+"""Work that must reach the store or a person is written down before it is attempted.
+
+A proposal to file, a notification to send: `enqueue` records it locally under an idempotency
+key (one key, one piece of work: a second enqueue of the same key is a no-op), and the
+`OutboxWorker` delivers due items in the background, retrying with backoff until a handler
+succeeds, a handler says the work can never succeed (`Undeliverable`), or the attempts run
+out; nothing is lost across a crash or a restart, because an item leaves the outbox only after
+its handler returned. Handlers receive the key, so an effect keyed by it (an item written under
+that key, a message whose id is remembered) happens once however often delivery is retried.
+
+`SqliteOutbox` keeps the items in the bot's state file; `MemoryOutbox` is the twin for tests.
+Both pass `tests/bot/test_outbox.py`'s contract suite.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Mapping, Protocol
+
+from liststore.sqlitedb import connect, write_transaction
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Handler = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+
+
+class Undeliverable(Exception):
+    """A handler's word that this item can never be delivered (it is set aside, not retried)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxItem:
+    """One piece of work: its idempotency key, what kind, what it carries, how it has gone."""
+
+    key: str
+    kind: str
+    payload: Mapping[str, Any]
+    attempts: int = 0
+    due: float = 0.0
+    error: str | None = None
+
+
+class Outbox(Protocol):
+    """Where pending work waits until it is delivered."""
+
+    async def enqueue(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
+        """Record the work; False when this key was enqueued before (nothing changes)."""
+        ...
+
+    async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        """Items whose time has come, oldest first."""
+        ...
+
+    async def delivered(self, key: str) -> None:
+        """The item's work is done: it leaves the outbox."""
+        ...
+
+    async def postpone(self, key: str, until: float, error: str) -> None:
+        """Try again at `until`; count the attempt."""
+        ...
+
+    async def set_aside(self, key: str, error: str) -> None:
+        """Never to be retried (kept, with why, for a person to look at)."""
+        ...
+
+    async def pending(self) -> int:
+        """How many items wait for delivery."""
+        ...
+
+    async def close(self) -> None:
+        ...
+
+
+class MemoryOutbox:
+    """The in-memory twin."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, OutboxItem] = {}
+        self._order: dict[str, int] = {}
+        self.set_aside_items: dict[str, OutboxItem] = {}
+        self._keys: set[str] = set()
+
+    async def enqueue(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
+        if key in self._keys:
+            return False
+        self._keys.add(key)
+        self._order[key] = len(self._order)
+        self._items[key] = OutboxItem(key, kind, json.loads(json.dumps(payload)), 0, now)
+        return True
+
+    async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        ready = [i for i in self._items.values() if i.due <= now]
+        return sorted(ready, key=lambda i: (i.due, self._order[i.key]))[:limit]
+
+    async def delivered(self, key: str) -> None:
+        self._items.pop(key, None)
+
+    async def postpone(self, key: str, until: float, error: str) -> None:
+        item = self._items[key]
+        self._items[key] = OutboxItem(key, item.kind, item.payload, item.attempts + 1, until, error)
+
+    async def set_aside(self, key: str, error: str) -> None:
+        item = self._items.pop(key)
+        self.set_aside_items[key] = OutboxItem(key, item.kind, item.payload, item.attempts + 1, item.due, error)
+
+    async def pending(self) -> int:
+        return len(self._items)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+
+class SqliteOutbox:
+    """Items in one SQLite file (the bot's state file), written in one transaction each."""
+
+    def __init__(self, path: Path) -> None:
+        self._db = connect(path, check_same_thread=False)
+        with write_transaction(self._db):
+            self._db.execute(
+                "CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
+                "payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due REAL NOT NULL, "
+                "error TEXT, state TEXT NOT NULL DEFAULT 'pending', seq INTEGER NOT NULL)")
+            self._db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due, seq)")
+        self._lock = asyncio.Lock()
+
+    async def _write(self, sql: str, args: tuple[Any, ...]) -> int:
+        def run() -> int:
+            with write_transaction(self._db):
+                return self._db.execute(sql, args).rowcount
+
+        async with self._lock:
+            return await asyncio.to_thread(run)
+
+    async def enqueue(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
+        added = await self._write(
+            "INSERT INTO outbox (key, kind, payload, due, seq) VALUES (?, ?, ?, ?, "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox)) ON CONFLICT (key) DO NOTHING",
+            (key, kind, json.dumps(payload, ensure_ascii=False), now))
+        return added == 1
+
+    async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
+        def read() -> list[tuple[Any, ...]]:
+            return self._db.execute(
+                "SELECT key, kind, payload, attempts, due, error FROM outbox WHERE state = 'pending' "
+                "AND due <= ? ORDER BY due, seq LIMIT ?", (now, limit)).fetchall()
+
+        async with self._lock:
+            rows = await asyncio.to_thread(read)
+        return [OutboxItem(k, kind, json.loads(p), a, d, e) for k, kind, p, a, d, e in rows]
+
+    async def delivered(self, key: str) -> None:
+        await self._write("DELETE FROM outbox WHERE key = ?", (key,))
+
+    async def postpone(self, key: str, until: float, error: str) -> None:
+        await self._write("UPDATE outbox SET attempts = attempts + 1, due = ?, error = ? WHERE key = ?",
+                          (until, error, key))
+
+    async def set_aside(self, key: str, error: str) -> None:
+        await self._write("UPDATE outbox SET attempts = attempts + 1, error = ?, state = 'set aside' "
+                          "WHERE key = ?", (error, key))
+
+    async def pending(self) -> int:
+        async with self._lock:
+            row = await asyncio.to_thread(
+                lambda: self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone())
+        return int(row[0])
+
+    async def close(self) -> None:
+        self._db.close()
+
+
+class OutboxWorker:
+    """Delivers due items through the handler of their kind; the clock is injected."""
+
+    def __init__(self, outbox: Outbox, handlers: Mapping[str, Handler], *, clock: Clock = time.time,
+                 attempts: int = 12, base: float = 5.0, cap: float = 3600.0,
+                 rng: random.Random | None = None) -> None:
+        self._outbox, self._handlers, self._clock = outbox, handlers, clock
+        self._attempts, self._base, self._cap = attempts, base, cap
+        self._rng = rng or random.Random()
+
+    async def run_once(self) -> int:
+        """Try every due item once; how many were delivered."""
+        done = 0
+        for item in await self._outbox.due(self._clock()):
+            handler = self._handlers.get(item.kind)
+            if handler is None:
+                await self._outbox.set_aside(item.key, f"no handler for {item.kind!r}")
+                continue
+            try:
+                await handler(item.key, item.payload)
+            except Undeliverable as exc:
+                logger.warning("outbox %s (%s): set aside: %s", item.key, item.kind, exc)
+                await self._outbox.set_aside(item.key, str(exc))
+                continue
+            except Exception as exc:  # noqa: BLE001 - any failure is retried later; the item stays
+                if item.attempts + 1 >= self._attempts:
+                    logger.warning("outbox %s (%s): set aside after %d attempts", item.key, item.kind,
+                                   item.attempts + 1)
+                    await self._outbox.set_aside(item.key, f"{type(exc).__name__}: {exc}")
+                    continue
+                wait = self._rng.uniform(self._base, min(self._cap, self._base * 2 ** item.attempts))
+                await self._outbox.postpone(item.key, self._clock() + wait, f"{type(exc).__name__}: {exc}")
+                continue
+            await self._outbox.delivered(item.key)
+            done += 1
+        return done
+
+    async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
+        """Deliver until `stop` is set, looking for due items every `interval` seconds."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except Exception:  # noqa: BLE001 - the store of the outbox itself failing: try again
+                logger.exception("outbox: delivery round failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
