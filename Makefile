@@ -38,14 +38,17 @@ run: install
 	$(BIN)/dx-bot faq seed
 	exec $(BIN)/dx-bot serve
 
-## Install with test extras, lint, and run the whole suite.
+## Install with test extras, lint and type-check, and run the whole suite.
 test: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
-## Lint and import order (ruff, configured in pyproject.toml); `ruff check --fix .` fixes most.
+## Lint and import order (ruff) and types (mypy), both configured in pyproject.toml;
+## `ruff check --fix .` fixes most lint findings.
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 ## Chat with the bot in Microsoft 365 Agents Playground (run `make run` in another terminal first).
 playground: playground/node_modules/.installed

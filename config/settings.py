@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Mapping
 from urllib.parse import urlparse
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -189,7 +189,7 @@ def _check_folder(setting: str, path: Path) -> None:
         raise SettingsError(f"{setting}: {existing} is not writable")
 
 
-def _describe(error: dict, secret_fields: set[str]) -> str:
+def _describe(error: Mapping[str, Any], secret_fields: set[str]) -> str:
     """One line for one pydantic error, naming the environment variable, never echoing secrets."""
     field = str(error["loc"][0]) if error["loc"] else "?"
     env_name = ENV_PREFIX + field.upper()

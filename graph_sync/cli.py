@@ -240,8 +240,8 @@ def _print_run(report: RunReport, as_json: bool) -> None:
         print(f"  … ほか {len(report.row_errors) - 20} 行 / more rows (--json or --errors FILE lists them all)")
     if report.row_errors:
         print("  スキップした行のリスト項目は前回のまま残しています / the items of skipped rows were left as they were")
-    for e in report.file_errors:
-        print(f"  読み込めません / unreadable: {e}")
+    for problem in report.file_errors:
+        print(f"  読み込めません / unreadable: {problem}")
     for s in report.stops:
         print(f"  {s}")
     for name, n in report.edited.items():
@@ -450,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler = COMMANDS[args.command]
     try:
         result = handler(args, settings)
-        code = asyncio.run(result) if asyncio.iscoroutine(result) else result
+        code: int = asyncio.run(result) if asyncio.iscoroutine(result) else result  # type: ignore[assignment]
     except SettingsError as exc:
         fail(str(exc), EXIT_USAGE)
     except StoreError as exc:

@@ -103,7 +103,7 @@ def _owned(item: Item, owned: frozenset[str]) -> Mapping[str, Any]:
 
 async def refresh_mirror(
     store: ListStore, state: SyncState, list_name: str, owned: frozenset[str],
-    *, mirror: dict[str, dict[str, Any]] | None = None,
+    *, mirror: dict[str, Mapping[str, Any]] | None = None,
 ) -> int:
     """Bring the mirror level with the list through its change feed; count people's edits.
 
@@ -308,10 +308,11 @@ async def _run(
             logger.warning("sync %s: safety stop, %d removals planned", name, prepared.plan.removals)
             requests_before, list_started = _requests(store), time.monotonic()
             continue
-        total = prepared.plan.writes
+        the_plan = prepared.plan
+        total = the_plan.writes
         done = 0
 
-        def tick(n: int, _name: str = prepared.plan.list_name, _total: int = total) -> None:
+        def tick(n: int, _name: str = the_plan.list_name, _total: int = total) -> None:
             nonlocal done
             done += n
             if progress:

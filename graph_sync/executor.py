@@ -78,11 +78,11 @@ async def apply(
                 progress(len(chunk))
     keys = [d.key for d in plan.deletes]
     for start in range(0, len(keys), CHUNK):
-        chunk = keys[start : start + CHUNK]
-        results = await store.delete(plan.list_name, chunk)
+        doomed = keys[start : start + CHUNK]
+        results = await store.delete(plan.list_name, doomed)
         _tally(report, results, "deleted")
         if landed:
             landed({}, [r.key for r in results if r.ok])
         if progress:
-            progress(len(chunk))
+            progress(len(doomed))
     return report

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import tomllib
 from importlib import resources as pkg_resources
 from pathlib import Path
@@ -27,7 +28,7 @@ class ResourceMapping(BaseModel):
     encoding: str = "auto"
     missing: Literal["deactivate", "delete", "keep"] = "keep"
     deactivate: dict[str, Any] = Field(default_factory=dict)
-    columns: dict[str, list[str]] = Field(default_factory=dict)
+    columns: dict[str, builtins.list[str]] = Field(default_factory=dict)
     values: dict[str, dict[str, str]] = Field(default_factory=dict)
     # Spellings folded once; canonical_value runs for every cell of every export.
     _folded_values: dict[str, dict[str, str]] = PrivateAttr(default_factory=dict)

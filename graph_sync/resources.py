@@ -226,6 +226,7 @@ def _known_staff(number: str, ctx: Context) -> StaffRow:
 
 def _completion_fields(row: CompletionRow, ctx: Context) -> tuple[str, dict[str, Any]]:
     person = _known_staff(row.staff_number, ctx)
+    progress: int | None
     if row.status == "修了":
         progress = 100
     elif row.status == "未受講":

@@ -79,7 +79,7 @@ class SyncState:
         row = self._conn.execute("SELECT token FROM cursors WHERE list = ?", (list_name,)).fetchone()
         return row[0] if row else None
 
-    def mirror(self, list_name: str) -> dict[str, dict[str, Any]]:
+    def mirror(self, list_name: str) -> dict[str, Mapping[str, Any]]:
         """The sync-owned values of every item, as last seen."""
         return {key: json.loads(fields) for key, fields in self._conn.execute(
             "SELECT key, fields FROM mirror WHERE list = ?", (list_name,))}

@@ -7,7 +7,7 @@ all of them against one another.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 
 from config.schema import ColumnSpec, ListSpec
 from liststore.errors import PermanentError
@@ -115,7 +115,7 @@ def choices_to_add(declared: ListSpec, existing: Mapping[str, ColumnSpec]) -> li
 
 def schema_report(
     declared: ListSpec, created: bool, added: list[ColumnSpec], indexed: list[ColumnSpec],
-    drift: list[str], extended: list[ColumnSpec] = (),
+    drift: list[str], extended: Sequence[ColumnSpec] = (),
 ) -> SchemaReport:
     """The report `ensure_list` returns; `extended` are choice columns given new values."""
     return SchemaReport(

@@ -157,7 +157,10 @@ class SqliteListStore:
         with write_transaction(self._db) as db:
             row = db.execute("SELECT spec FROM lists WHERE name = ?", (spec.name,)).fetchone()
             if row is None:
-                created, added, indexed, drift, extended = True, list(spec.columns), [], [], []
+                created, added = True, list(spec.columns)
+                indexed: list[ColumnSpec] = []
+                drift: list[str] = []
+                extended: list[ColumnSpec] = []
                 effective = spec
                 db.execute(
                     "INSERT INTO lists (name, spec, created_at) VALUES (?, ?, ?)",
@@ -214,6 +217,7 @@ class SqliteListStore:
         spec = self._spec(list_name)  # raises unless list_name is a provisioned identifier
         col = check_queryable(spec, column)
         wanted = query_value(col, value)
+        params: tuple[Any, ...]
         if wanted is None:
             sql_filter, params = f"json_extract(fields, '$.{col.name}') IS NULL", ()
         else:

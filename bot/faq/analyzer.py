@@ -104,7 +104,8 @@ class Analyzer:
         """Runs of the text's reading in katakana, long vowels dropped. Kana typed without kanji
         is split oddly (さしもどしって → さしも/どしっ/て), so the runs are compared as n-grams,
         never as words."""
-        runs, run = [], []
+        runs: list[str] = []
+        run: list[str] = []
         for morpheme in morphemes:
             reading = morpheme.reading_form()
             if morpheme.part_of_speech()[0] in _GRAMMAR_POS or not _KATAKANA.fullmatch(reading):

@@ -14,6 +14,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Sequence
 
 from graph_sync.sample.city import (
     ALL_STAFF,
@@ -32,6 +33,9 @@ from graph_sync.sample.city import (
     TIER_TOP,
 )
 from graph_sync.wareki import to_wareki_date, to_wareki_year
+
+# A row of an export, cell by cell.
+Row = tuple[str, ...]
 
 DEFAULT_SEED = 2021
 DEFAULT_STAFF = 2000
@@ -166,8 +170,8 @@ def _spell_date(rng: random.Random, day: date) -> str:
     return to_wareki_date(day)
 
 
-def _all_staff_rows(rng: random.Random, people: list[Person], as_of: date) -> list[tuple[str, ...]]:
-    rows = []
+def _all_staff_rows(rng: random.Random, people: list[Person], as_of: date) -> list[Row]:
+    rows: list[Row] = []
     current_fy = fiscal_year(as_of)
     for course in (c for c in COURSES if c.program == ALL_STAFF):
         opened = date(course.first_year, 4, 1)
@@ -226,8 +230,8 @@ def _pick_leaders(rng: random.Random, people: list[Person]) -> dict[int, list[Pe
 
 def _leader_rows(
     rng: random.Random, people: list[Person], cohorts: dict[int, list[Person]]
-) -> list[tuple[str, ...]]:
-    rows = []
+) -> list[Row]:
+    rows: list[Row] = []
     in_roster: set[str] = set()
 
     def add(p: Person, cohort_year: int | None, tier: str, certified: date) -> None:
@@ -236,7 +240,7 @@ def _leader_rows(
         rows.append((p.number, p.name, period, tier, _spell_date(rng, certified), status))
         in_roster.add(p.number)
 
-    promoted = set()
+    promoted: set[str] = set()
     early = [p for y in (2021, 2022, 2023) for p in cohorts[y]]
     promoted.update(p.number for p in rng.sample(early, 25))
     for year, cohort in cohorts.items():
@@ -259,8 +263,8 @@ def _leader_rows(
 
 def _leader_course_rows(
     rng: random.Random, cohorts: dict[int, list[Person]], as_of: date
-) -> list[tuple[str, ...]]:
-    rows = []
+) -> list[Row]:
+    rows: list[Row] = []
     for course in (c for c in COURSES if c.program == LEADER):
         for year in course.leader_years:
             for p in cohorts[year]:
@@ -273,7 +277,7 @@ def _leader_course_rows(
     return rows
 
 
-def _course_rows() -> list[tuple[str, ...]]:
+def _course_rows() -> list[Row]:
     return [
         (c.code, c.name, c.program, c.stage, f"{c.hours:g}", "必須" if c.required else "任意",
          str(c.first_year), str(c.last_year or ""))
@@ -281,7 +285,7 @@ def _course_rows() -> list[tuple[str, ...]]:
     ]
 
 
-def _write_csv(path: Path, header: tuple[str, ...], rows: list[tuple[str, ...]], encoding: str) -> None:
+def _write_csv(path: Path, header: tuple[str, ...], rows: Sequence[Row], encoding: str) -> None:
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, lineterminator="\r\n")  # as Excel writes it
     writer.writerow(header)

@@ -350,9 +350,8 @@ class SharePointListStore:
         not kept), the next token, and whether it was a full enumeration."""
         base = self._list_path(state, "/items/delta")
         full = token is None
-        url: str | None = base + f"?expand={quote(select)}&$top={DELTA_PAGE}"
-        if token:
-            url += f"&token={quote(token)}"
+        first = base + f"?expand={quote(select)}&$top={DELTA_PAGE}"
+        url: str | None = first + f"&token={quote(token)}" if token else first
         entries: list[Mapping[str, Any]] = []
         while url:
             try:
