@@ -17,7 +17,6 @@ from bot.conversations import (
     SqliteConversationStore,
 )
 
-
 TEAMS_JP = "https://smba.trafficmanager.net/jp/"
 
 
