@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from typing import Callable
 
 from bot.faq.text import ONLY_PLEASANTRIES
 from bot.features.cards import CardData
@@ -48,7 +49,7 @@ def welcome_card(turn: Turn) -> dict:
     return render("welcome", welcome_data(turn))
 
 
-def register(router: Router) -> None:
+def register(router: Router, clock: Callable[[], float] = time.monotonic) -> None:
     """Help, greetings, thanks, the introduction, and the welcome on install."""
 
     @router.message("ヘルプ")
@@ -80,7 +81,7 @@ def register(router: Router) -> None:
     welcomed: dict[str, float] = {}
 
     async def welcome_once(turn: Turn) -> None:
-        now = time.monotonic()
+        now = clock()
         for conversation, at in list(welcomed.items()):
             if now - at > WELCOME_WINDOW_SECONDS:
                 del welcomed[conversation]
