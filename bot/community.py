@@ -31,7 +31,7 @@ def build_router(services: Services) -> Router:
     """Every feature's routes, first match wins; the FAQ answers whatever is left."""
     router = Router()
     welcome.register(router)
-    questions_feature.register(router, services.questions)
+    questions_feature.register(router, services.questions, services.faq)
     faq_feature.register(router, services.faq, services.questions)  # the catch-all: last
 
     @router.error

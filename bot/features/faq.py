@@ -33,14 +33,14 @@ class NoneOfThese(CardData):
     asked: str = Field("", max_length=MAX_QUESTION_CHARS)
 
 
-def answer_data(turn: Turn, entry: FaqEntry, asked: str, score: float) -> dict:
+def answer_data(turn: Turn, entry: FaqEntry, asked: str) -> dict:
+    # No score: feedback on the card is scored again on the server, never taken from the card.
     return {"text": turn.t, "faq_id": entry.faq_id, "question": entry.question, "answer": entry.answer,
-            "category": entry.category or "", "source_url": entry.source_url or "", "asked": asked,
-            "score": round(score, 4)}
+            "category": entry.category or "", "source_url": entry.source_url or "", "asked": asked}
 
 
-def answer_card(turn: Turn, entry: FaqEntry, asked: str, score: float) -> dict:
-    return render("answer", answer_data(turn, entry, asked, score))
+def answer_card(turn: Turn, entry: FaqEntry, asked: str) -> dict:
+    return render("answer", answer_data(turn, entry, asked))
 
 
 def did_you_mean_data(turn: Turn, asked: str, entries: list[FaqEntry]) -> dict:
@@ -64,7 +64,7 @@ def register(router: Router, faq: FaqService, questions: QuestionLog) -> None:
 
     async def reply_to_question(turn: Turn, text: str, match: Match) -> None:
         if match.answered and (entry := faq.entry(match.faq_id or "")) is not None:
-            await turn.send_card(answer_card(turn, entry, text, match.score), summary=entry.question)
+            await turn.send_card(answer_card(turn, entry, text), summary=entry.question)
             return
         suggestions = [(c, e) for c in match.suggestions if (e := faq.entry(c.faq_id)) is not None]
         if suggestions:
@@ -85,7 +85,7 @@ def register(router: Router, faq: FaqService, questions: QuestionLog) -> None:
             except Exception:  # noqa: BLE001 - bookkeeping; the person still gets the answer they chose
                 logger.warning("could not record a did-you-mean choice of %s (run dx-sync provision?)",
                                entry.faq_id, exc_info=True)
-        return CardReply(card=answer_card(turn, entry, data.asked, 1.0))
+        return CardReply(card=answer_card(turn, entry, data.asked))
 
     @router.card_action("faq.none", NoneOfThese)
     async def none_of_these(turn: Turn, data: NoneOfThese) -> CardReply:

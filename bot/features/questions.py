@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
+from bot.faq.service import FaqService
 from bot.features.cards import MAX_QUESTION_CHARS, CardData
 from bot.questions import QuestionLog, asker
 from bot.router import Router
@@ -13,12 +14,12 @@ from cards import render
 
 
 class Feedback(CardData):
-    """「役に立った」 / 「解決しない」 on an answer card."""
+    """「役に立った」 / 「解決しない」 on an answer card. A score the card may echo is ignored:
+    what is recorded is what the matcher says of the asked text, worked out here."""
 
     faq_id: str = Field(alias="faqId", min_length=1, max_length=64)
     helpful: bool
     asked: str = Field("", max_length=MAX_QUESTION_CHARS)
-    score: float = Field(0.0, ge=0.0, le=1.0)
 
 
 class Escalation(CardData):
@@ -35,12 +36,21 @@ def no_answer_card(turn: Turn, question_id: str) -> dict:
     return render("no_answer", no_answer_data(turn, question_id))
 
 
-def register(router: Router, questions: QuestionLog) -> None:
+async def score_of(faq: FaqService, asked: str, faq_id: str) -> float:
+    """How well `faq_id` fits `asked`, by the matcher (0 when it is not among the candidates)."""
+    if not asked:
+        return 0.0
+    match = await faq.ask(asked)
+    return next((c.score for c in match.candidates if c.faq_id == faq_id), 0.0)
+
+
+def register(router: Router, questions: QuestionLog, faq: FaqService) -> None:
     """Feedback on answers and sending a question on to a person."""
 
     @router.card_action("faq.feedback", Feedback)
     async def feedback(turn: Turn, data: Feedback) -> CardReply:
-        question_id = await questions.feedback(asker(turn), data.asked, data.faq_id, data.score, data.helpful)
+        score = await score_of(faq, data.asked, data.faq_id)
+        question_id = await questions.feedback(asker(turn), data.asked, data.faq_id, score, data.helpful)
         if data.helpful:
             return CardReply(text=turn.t["thanks_feedback"])
         await turn.send_card(no_answer_card(turn, question_id), summary=turn.t["no_answer"])

@@ -87,6 +87,15 @@ async def test_feedback_invoke_answers_in_the_http_body_and_is_recorded(bot: Run
     assert record["Status"] == "クローズ" and record["AskedBy"] == "aad-user-1"
 
 
+async def test_the_score_recorded_with_feedback_is_the_server_s_not_the_card_s(bot: RunningBot) -> None:
+    # A card edited by hand claims a perfect match for an answer that does not fit the question.
+    data = {"verb": "faq.feedback", "faqId": "FAQ-0015", "helpful": False, "asked": "粗大ごみの出し方",
+            "score": 1.0}
+    assert (await bot.post(a.card_invoke(bot.connector.service_url, "faq.feedback", data))).status == 200
+    [record] = await questions(bot)
+    assert record["MatchedFaqId"] == "FAQ-0015" and record["MatchScore"] < 0.5
+
+
 async def test_choosing_from_did_you_mean_replaces_the_card_with_the_answer(bot: RunningBot) -> None:
     response = await bot.post(a.card_invoke(bot.connector.service_url, "faq.choose",
                                             {"verb": "faq.choose", "faqId": "FAQ-0024", "asked": "期限"}))

@@ -35,7 +35,7 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         t = turn(locale)
         for entry in (WITH_ALL, WITH_NONE):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
-                        faq.answer_data(t, entry, "アプリを配りたい ${text.helpful}", 0.87654)))
+                        faq.answer_data(t, entry, "アプリを配りたい ${text.helpful}")))
         out.append((f"did_you_mean {locale}", "did_you_mean",
                     faq.did_you_mean_data(t, "共有のやり方", [WITH_ALL, WITH_NONE])))
         out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, "Q-20261130-0A1B2C")))
