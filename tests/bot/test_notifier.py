@@ -18,6 +18,7 @@ from bot.notify import MemoryNotifier, Notifier, Outcome, RetryRule, TeamsPacer
 from config.settings import load_settings
 from tests.bot import activities as a
 from tests.fakes.bot_connector import RunningConnector
+from tests.fakes.clock import FakeTime
 
 
 def reference(service_url: str, user: str = "user-1", conversation: str | None = None) -> ConversationReference:
@@ -119,36 +120,24 @@ async def test_a_gone_conversation_is_forgotten_by_the_store(tmp_path: Path, con
     await store.close()
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-        self.log: list[float] = []
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 async def test_pacing_keeps_within_teams_limits_per_conversation() -> None:
-    t = FakeTime()
+    t, log = FakeTime(), []
     pacer = TeamsPacer(t.clock, t.sleep)
     for _ in range(61):
         await pacer.acquire("a:one")
-        t.log.append(t.now)
-    assert all(sum(1 for x in t.log if start <= x < start + 1) <= 7 for start in t.log)
-    assert all(sum(1 for x in t.log if start <= x < start + 30) <= 60 for start in t.log)
-    assert t.log[60] >= 30.0  # the 61st message waits for the 30-second window
+        log.append(t.now)
+    assert all(sum(1 for x in log if start <= x < start + 1) <= 7 for start in log)
+    assert all(sum(1 for x in log if start <= x < start + 30) <= 60 for start in log)
+    assert log[60] >= 30.0  # the 61st message waits for the 30-second window
     other = t.now
     await pacer.acquire("a:two")
     assert t.now == other  # another conversation is not held back by the first one's window
 
 
 async def test_pacing_keeps_within_the_app_limit() -> None:
-    t = FakeTime()
+    t, log = FakeTime(), []
     pacer = TeamsPacer(t.clock, t.sleep)
     for n in range(120):
         await pacer.acquire(f"a:conv-{n}")
-        t.log.append(t.now)
-    assert all(sum(1 for x in t.log if start <= x < start + 1) <= 50 for start in t.log)
+        log.append(t.now)
+    assert all(sum(1 for x in log if start <= x < start + 1) <= 50 for start in log)

@@ -11,6 +11,7 @@ import pytest
 from liststore import AlreadyExistsError, AuthError, ConflictError, PermanentError, TransientError
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import RetryPolicy, classify, retry_after_seconds
+from tests.fakes.clock import FakeTime
 
 
 @pytest.mark.parametrize(("headers", "expected"), [
@@ -58,17 +59,6 @@ def test_one_classification_for_every_response(status: int, kind: type | None) -
         assert err.status == status  # callers decide by the status, never by the message
         if kind is TransientError:
             assert isinstance(err, TransientError) and err.retry_after == 2.0
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.now += seconds
 
 
 async def test_pacer_spends_its_burst_then_paces_at_the_budget() -> None:
