@@ -43,7 +43,7 @@ def build_router(services: Services) -> Router:
             return
         # Ids only: never the message text or who sent it (personal data) in the log.
         logger.error("turn failed: correlation_id=%s activity_id=%s conversation=%s type=%s",
-                     turn.correlation_id, turn.activity.get("id"), turn.conversation_id, turn.type,
+                     turn.correlation_id, turn.activity_id, turn.conversation_id, turn.type,
                      exc_info=error)
         if turn.type != "invoke":
             try:

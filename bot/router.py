@@ -146,11 +146,12 @@ class Router:
                 await handler(turn)
             return None
         if turn.type == "conversationUpdate":
-            if turn.activity.get("membersAdded") and "membersAdded" in self._updates:
+            if turn.members_added and "membersAdded" in self._updates:
                 await self._updates["membersAdded"](turn)
             return None
         if turn.type == "installationUpdate":
-            if str(turn.activity.get("action", "add")).startswith("add") and "installed" in self._updates:
+            # "add" only: an app upgrade ("add-upgrade") is not a new install to welcome.
+            if turn.action in (None, "add") and "installed" in self._updates:
                 await self._updates["installed"](turn)
             return None
         handler = self._activities.get(turn.type)

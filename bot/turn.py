@@ -57,6 +57,34 @@ class Turn:
     def value(self) -> Any:
         return self.activity.get("value")
 
+    # Typed reads of the rest of the activity a handler may need. The edge has checked their
+    # types (bot/edge/activity.py), so handlers never reach into the dict themselves.
+
+    @property
+    def activity_id(self) -> str | None:
+        """The channel's id of this activity (what a reply points to)."""
+        value = self.activity.get("id")
+        return value if isinstance(value, str) else None
+
+    @property
+    def recipient_id(self) -> str | None:
+        """The bot's own id in this channel."""
+        recipient = self.activity.get("recipient")
+        value = recipient.get("id") if isinstance(recipient, Mapping) else None
+        return value if isinstance(value, str) else None
+
+    @property
+    def members_added(self) -> tuple[str, ...]:
+        """Ids of the members a conversationUpdate says joined (the bot's own among them)."""
+        members = self.activity.get("membersAdded") or []
+        return tuple(m["id"] for m in members if isinstance(m, Mapping) and isinstance(m.get("id"), str))
+
+    @property
+    def action(self) -> str | None:
+        """An installationUpdate's action: add, remove, add-upgrade …"""
+        value = self.activity.get("action")
+        return value if isinstance(value, str) else None
+
     @property
     def t(self) -> Mapping[str, str]:
         """Messages in the language of this turn."""

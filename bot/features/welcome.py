@@ -96,9 +96,7 @@ def register(router: Router, clock: Callable[[], float] = time.monotonic) -> Non
 
     @router.conversation_update("membersAdded")
     async def members_added(turn: Turn) -> None:
-        bot_id = (turn.activity.get("recipient") or {}).get("id")
-        added = [m.get("id") for m in turn.activity.get("membersAdded") or []]
-        if bot_id in added:  # when the bot itself joins, not for every new member
+        if turn.recipient_id in turn.members_added:  # the bot itself joined, not another member
             await welcome_once(turn)
 
     @router.conversation_update("installed")

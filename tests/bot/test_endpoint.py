@@ -266,3 +266,11 @@ async def test_a_workplace_opener_is_greeted_not_taken_for_an_unanswered_questio
     assert bot.connector.fake.texts() == [
         "お疲れさまです。DX に関する質問をどうぞ。「ヘルプ」と送ると使い方を表示します。"]
     assert await questions(bot) == []
+
+
+async def test_an_app_upgrade_is_not_welcomed_as_an_install(bot: RunningBot) -> None:
+    upgrade = a.installation_update(bot.connector.service_url, user="user-8")
+    upgrade["action"] = "add-upgrade"
+    assert (await bot.post(upgrade)).status == 200
+    await asyncio.sleep(0.2)
+    assert bot.connector.fake.replies == []
