@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal, Mapping
 
+from tabular.normalize import without_leading_zeros
+
 Missing = Literal["deactivate", "delete", "keep"]
 
 
@@ -84,19 +86,15 @@ class SyncPlan:
                 for c, n in changed.items()}
 
 
-def _without_leading_zeros(key: str) -> str:
-    return "_".join(part.lstrip("0") or "0" if part.isdigit() else part for part in key.split("_"))
-
-
 def lost_zeros(source: Mapping[str, Any], target: Mapping[str, Any]) -> dict[str, str]:
     """New source keys that equal a target key the source no longer has, but for the leading
     zeros of a number in it (`12345` for `012345`): what a spreadsheet makes of a staff number.
     Maps each such new key to the existing one."""
-    gone = {_without_leading_zeros(k): k for k in target.keys() - source.keys()}
+    gone = {without_leading_zeros(k): k for k in target.keys() - source.keys()}
     if not gone:
         return {}
     return {key: gone[bare] for key in source.keys() - target.keys()
-            if (bare := _without_leading_zeros(key)) in gone}
+            if (bare := without_leading_zeros(key)) in gone}
 
 
 def _same(have: Any, want: Any) -> bool:

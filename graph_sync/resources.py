@@ -164,6 +164,9 @@ class Context:
     first_cohort_fiscal_year: int
     invalid_staff: frozenset[str] = frozenset()
     unknown_staff_fields: frozenset[str] = frozenset()
+    # Every staff number of the export (valid or not) by its form without leading zeros, to
+    # name the number a spreadsheet stripped: built once, not searched for every row.
+    by_bare_number: Mapping[str, str] = field(default_factory=dict)
 
 
 class TransformError(ValueError):
@@ -211,9 +214,8 @@ def _known_staff(number: str, ctx: Context) -> StaffRow:
             "staff_number", f"職員番号 {number} の職員データの行にエラーがあるため、この行は前回のまま"
                             f"残します / the person's staff row has errors; this row is left as it was")
     if person is None:
-        padded = next((n for n in (*ctx.staff, *ctx.invalid_staff)
-                       if n.lstrip("0") == number.lstrip("0") and n != number), None)
-        if padded is not None:
+        padded = ctx.by_bare_number.get(normalize.without_leading_zeros(number))
+        if padded is not None and padded != number:
             raise TransformError(
                 "staff_number", f"職員番号 {number} は職員データにありません。{padded} の先頭の 0 が"
                                 f"落ちた可能性があります（Excel で開いて保存した場合など） / unknown staff "
@@ -377,18 +379,6 @@ def _row_errors(exc: ValidationError, table: Table, line: int, headers: Mapping[
     return out
 
 
-def iter_valid_rows(
-    table: Table, mapping: ResourceMapping, model: type[_Row], errors: list[RowError]
-) -> Iterator[tuple[int, _Row]]:
-    """Each row as `model`, one at a time; a bad row is added to `errors` with its header."""
-    headers = _headers(table, mapping, model)
-    for line, raw in _raw_rows(table, mapping, headers):
-        try:
-            yield line, model.model_validate(raw)
-        except ValidationError as exc:
-            errors.extend(_row_errors(exc, table, line, headers))
-
-
 def _unknown_columns(table: Table, mapping: ResourceMapping, definition: ResourceDef,
                      headers: Mapping[str, str], spec: ListSpec, ctx: Context
                      ) -> tuple[frozenset[str], list[str]]:
@@ -423,8 +413,6 @@ def extract(
     out = Extracted(mapping.name, mapping.list, rows_read=len(table))
     headers = _headers(table, mapping, definition.model)
     out.unknown_columns, out.warnings = _unknown_columns(table, mapping, definition, headers, spec, ctx)
-    first_line = out.lines
-
     unreadable_key = False
 
     def hold(raw: Mapping[str, str]) -> None:
@@ -460,14 +448,14 @@ def extract(
             out.errors.append(RowError(table.path.name, line, "-", f"値が正しくありません / {exc}"))
             hold(raw)
             continue
-        if key in first_line:
+        if key in out.lines:
             out.errors.append(RowError(
                 table.path.name, line, spec.column(spec.key).display,
-                f"キー {key} が {first_line[key]} 行目と重複しています / duplicate key, first at row "
-                f"{first_line[key]}",
+                f"キー {key} が {out.lines[key]} 行目と重複しています / duplicate key, first at row "
+                f"{out.lines[key]}",
             ))
             continue
-        first_line[key] = line
+        out.lines[key] = line
         out.records[key] = clean
     last_row = table.rows[-1][0] if table.rows else None
     if not table.ends_cleanly and last_row is not None:
@@ -514,4 +502,5 @@ def staff_context(table: Table, mapping: ResourceMapping, first_cohort_fiscal_ye
             continue
         staff.setdefault(row.staff_number, row)
     absent = frozenset(StaffRow.model_fields) - headers.keys()
-    return Context(staff, first_cohort_fiscal_year, frozenset(invalid - staff.keys()), absent)
+    bare = {normalize.without_leading_zeros(n): n for n in (*invalid, *staff)}
+    return Context(staff, first_cohort_fiscal_year, frozenset(invalid - staff.keys()), absent, bare)

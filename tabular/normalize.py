@@ -40,6 +40,12 @@ def staff_number(text: str) -> str:
     return folded
 
 
+def without_leading_zeros(key: str) -> str:
+    """`key` with every number in it (parts joined by `_`) stripped of its leading zeros, as a
+    spreadsheet shows a staff number it took for a number: `012345_E-SEC` → `12345_E-SEC`."""
+    return "_".join(part.lstrip("0") or "0" if part.isdigit() else part for part in key.split("_"))
+
+
 def code(text: str) -> str:
     """A course code: half-width, upper case, no spaces."""
     folded = fold(text).replace(" ", "").upper()

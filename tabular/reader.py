@@ -118,7 +118,7 @@ def _formula_error(path: Path, coordinate: str, formulas: str) -> SourceFileErro
     return SourceFileError(f"{path.name}: セル {coordinate} は数式です。{why}")
 
 
-def read_excel(path: Path, *, formulas: str = "value") -> Table:
+def _read_excel(path: Path, *, formulas: str = "value") -> Table:
     """The first worksheet of an .xlsx file; its first row is the header.
 
     A formula cell is read as the result Excel saved with it (`formulas="value"`), and is an
@@ -128,8 +128,6 @@ def read_excel(path: Path, *, formulas: str = "value") -> Table:
     from openpyxl import load_workbook  # imported here: only Excel exports need it
     from openpyxl.utils import get_column_letter
 
-    if path.is_dir():
-        raise SourceFileError(f"{path}: フォルダーです。ファイルを指定してください / is a folder, not a file")
     try:
         workbook = load_workbook(path, read_only=True, data_only=False)
     except FileNotFoundError:
@@ -240,12 +238,12 @@ def read_table(path: Path, encoding: str = "auto", *, multiline: frozenset[str] 
     closed, which would silently join the rows after it into one cell, so the whole file is
     refused, named by the line where the quote opened.
     """
-    if path.suffix.lower() in EXCEL_SUFFIXES:
-        return read_excel(path, formulas=formulas)
-    if encoding not in ENCODINGS:
-        raise SourceFileError(f"{path}: unknown encoding {encoding!r} (use one of {', '.join(ENCODINGS)})")
     if path.is_dir():
         raise SourceFileError(f"{path}: フォルダーです。ファイルを指定してください / is a folder, not a file")
+    if path.suffix.lower() in EXCEL_SUFFIXES:
+        return _read_excel(path, formulas=formulas)
+    if encoding not in ENCODINGS:
+        raise SourceFileError(f"{path}: unknown encoding {encoding!r} (use one of {', '.join(ENCODINGS)})")
     try:
         data = path.read_bytes()
     except FileNotFoundError:
