@@ -125,7 +125,7 @@ async def _faq_import(settings: Settings, args: argparse.Namespace) -> int:
             return refuse(str(exc))
         added = new_categories(first.entries, spec) if args.add_categories else []
         spec = with_categories(spec, added)
-        read = read_faq(args.file, spec)  # every rule, on the whole file
+        read = first.checked(spec)  # every rule, on the whole file
         entries, errors = read.entries, read.errors
         for error in errors:
             print(str(error), file=sys.stderr)

@@ -7,9 +7,9 @@ empties it or removes more than `MAX_REPLACE_REMOVAL_SHARE` of it without `force
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 from bot.faq.entry import FAQ_LIST, FaqEntry
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
@@ -40,6 +40,21 @@ class FaqFile:
     entries: list[FaqEntry]
     errors: list[RowError]
     absent: frozenset[str]
+    file: str = ""
+    lines: Mapping[str, int] = field(default_factory=dict)  # faq id -> its row in the file
+
+    def checked(self, spec: ListSpec) -> FaqFile:
+        """The same file with every entry checked against the FAQ list's rules as `spec` has
+        them: entries that break one become errors, in row order with the rest."""
+        errors = list(self.errors)
+        entries = []
+        for entry in self.entries:
+            problems = check_entry(entry, spec, self.file, self.lines.get(entry.faq_id, 0))
+            errors.extend(problems)
+            if not problems:
+                entries.append(entry)
+        errors.sort(key=lambda e: e.line)
+        return FaqFile(entries, errors, self.absent, self.file, self.lines)
 
 
 def read_faq_file(path: Path, spec: ListSpec | None = None) -> tuple[list[FaqEntry], list[RowError]]:
@@ -50,7 +65,8 @@ def read_faq_file(path: Path, spec: ListSpec | None = None) -> tuple[list[FaqEnt
 
 
 def read_faq(path: Path, spec: ListSpec | None = None) -> FaqFile:
-    """`read_faq_file`, also telling which optional columns the file lacks.
+    """`read_faq_file`, also telling which optional columns the file lacks (and, with `spec`,
+    `checked` against the list's rules).
 
     Cells our exports neutralised against formulas are read back as written; a live formula in
     an .xlsx file is an error naming its cell, since a formula is never what a person meant.
@@ -86,16 +102,11 @@ def read_faq(path: Path, spec: ListSpec | None = None) -> FaqFile:
         seen[faq_id] = line
         alternates = tuple(restore(q.strip()) for q in cell["alternate_questions"].splitlines()
                            if q.strip())
-        entry = FaqEntry(faq_id, cell["question"], alternates, cell["answer"],
-                         cell["category"] or None, cell["tags"] or None, cell["source_url"] or None)
-        if spec is not None:
-            problems = check_entry(entry, spec, path.name, line)
-            if problems:
-                errors.extend(problems)
-                continue
-        entries.append(entry)
+        entries.append(FaqEntry(faq_id, cell["question"], alternates, cell["answer"],
+                                cell["category"] or None, cell["tags"] or None, cell["source_url"] or None))
     absent = frozenset(list_column for list_column, column in FILE_COLUMN.items() if column not in header)
-    return FaqFile(entries, errors, absent)
+    read = FaqFile(entries, errors, absent, path.name, seen)
+    return read.checked(spec) if spec is not None else read
 
 
 def check_entry(entry: FaqEntry, spec: ListSpec, file: str, line: int) -> list[RowError]:
