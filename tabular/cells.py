@@ -38,8 +38,10 @@ def restore(text: str) -> str:
     return text[1:] if text.startswith("'") and _looks_like_formula(text[1:]) else text
 
 
-def write_csv(path: Path, rows: Iterable[Sequence[str]]) -> None:
-    """Rows as CSV in UTF-8 with BOM (what Excel opens correctly), every cell neutralised."""
+def write_csv(path: Path, rows: Iterable[Sequence[str]], *, neutralised: bool = False) -> None:
+    """Rows as CSV in UTF-8 with BOM (what Excel opens correctly), every cell neutralised, or
+    as they are when the caller has `neutralised` them already (a multi-line cell line by line)."""
     buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="\r\n").writerows([neutralise(c) for c in row] for row in rows)
+    safe = rows if neutralised else ([neutralise(c) for c in row] for row in rows)
+    csv.writer(buffer, lineterminator="\r\n").writerows(safe)
     path.write_bytes(buffer.getvalue().encode("utf-8-sig"))

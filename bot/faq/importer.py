@@ -14,7 +14,7 @@ from typing import Iterable, Mapping, Sequence
 from bot.faq.entry import FAQ_LIST, FaqEntry
 from config.schema import MAX_TEXT, ColumnSpec, ColumnType, ListSpec
 from liststore import ListStore, Upsert, WriteResult
-from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore
+from tabular import RowError, SourceFileError, neutralise, ragged_row_error, read_table, restore, write_csv
 from tabular.normalize import fold
 
 COLUMNS = ("id", "question", "alternate_questions", "answer", "category", "tags", "source_url")
@@ -197,9 +197,6 @@ def entry_rows(entries: Sequence[FaqEntry]) -> list[list[str]]:
 
 def write_faq_file(path: Path, entries: Sequence[FaqEntry]) -> None:
     """An FAQ file: .xlsx by extension, else CSV in UTF-8 with BOM (what Excel opens correctly)."""
-    import csv
-    import io
-
     rows = entry_rows(entries)
     if path.suffix.lower() == ".xlsx":
         from openpyxl import Workbook
@@ -214,6 +211,4 @@ def write_faq_file(path: Path, entries: Sequence[FaqEntry]) -> None:
             cell.alignment = Alignment(wrap_text=True)
         book.save(path)
         return
-    buffer = io.StringIO(newline="")
-    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
-    path.write_bytes(buffer.getvalue().encode("utf-8-sig"))
+    write_csv(path, rows, neutralised=True)  # entry_rows neutralised each alternate on its own line
