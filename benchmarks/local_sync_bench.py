@@ -20,7 +20,7 @@ from graph_sync.engine import run_once
 from graph_sync.mapping import load_sync_config
 from graph_sync.resources import extract, staff_context
 from graph_sync.sample.generate import generate
-from graph_sync.state import SyncState
+from graph_sync.state import SqliteSyncState
 from liststore import SqliteListStore, Upsert
 from tabular.reader import read_table
 
@@ -52,9 +52,9 @@ async def naive(store: SqliteListStore, sources: Path) -> tuple[float, int]:
 async def engine(store: SqliteListStore, sources: Path) -> tuple[float, int]:
     """The product's run: plan, then write only what changed in chunks."""
     started = time.perf_counter()
-    state = SyncState(sources.parent / "sync-state.sqlite3")
+    state = SqliteSyncState(sources.parent / "sync-state.sqlite3")
     report = await run_once(store, state, load_sync_config(), load_list_specs(), sources)
-    state.close()
+    await state.close()
     t = report.totals()
     return time.perf_counter() - started, t["created"] + t["updated"] + t["deactivated"] + t["deleted"]
 

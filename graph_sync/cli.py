@@ -7,8 +7,9 @@ import asyncio
 import json
 import logging
 import sys
+from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, AsyncIterator, Sequence
 
 from config.runtime import (
     EXIT_BUSY,
@@ -22,8 +23,8 @@ from config.runtime import (
 )
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport
-from graph_sync.lock import RunLock
-from graph_sync.mapping import load_sync_config
+from graph_sync.lock import Busy
+from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import (
     DEFAULT_SEED,
     DEFAULT_STAFF,
@@ -31,7 +32,7 @@ from graph_sync.sample.generate import (
     SampleSummary,
     generate,
 )
-from graph_sync.worker import open_state, open_worker
+from graph_sync.worker import SyncWorker, open_state, open_worker, run_lock
 from liststore import SchemaReport, StoreError
 from tabular import RowError
 
@@ -106,14 +107,17 @@ def _schema_json(r: SchemaReport) -> dict[str, Any]:
             "added_choices": list(r.added_choices), "drift": list(r.drift)}
 
 
-def run_lock_or_exit(settings: Settings) -> RunLock:
-    """The data directory's run lock, or exit 4 naming who holds it."""
-    lock = RunLock(settings.data_dir / "locks")
-    if not lock.acquire():
-        fail(f"別の同期（プロセス {lock.holder()}）が実行中です。終わってからもう一度実行してください / "
-             f"another sync run (pid {lock.holder()}) is using {settings.data_dir}; try again when "
+@asynccontextmanager
+async def exclusive_worker(settings: Settings, resources: Sequence[str] | None = None,
+                           *, config: SyncConfig | None = None) -> AsyncIterator[SyncWorker]:
+    """A worker holding the data directory's run lock, or exit 4 naming who holds it."""
+    try:
+        async with open_worker(settings, resources, config=config, exclusive=True) as worker:
+            yield worker
+    except Busy as exc:
+        fail(f"別の同期（{exc.holder}）が実行中です。終わってからもう一度実行してください / "
+             f"another sync run ({exc.holder}) is using {settings.data_dir}; try again when "
              f"it has finished", EXIT_BUSY)
-    return lock
 
 
 def errors_path_or_exit(settings: Settings, given: str | None) -> Path | None:
@@ -151,9 +155,8 @@ async def cmd_plan(args: argparse.Namespace, settings: Settings) -> int:
     config = load_sync_config()
     errors_file = errors_path_or_exit(settings, args.errors)
     _, resources = config.selection(args.job)
-    with run_lock_or_exit(settings):
-        async with open_worker(settings, resources, config=config) as worker:
-            plans = await worker.plan(force=args.force)
+    async with exclusive_worker(settings, resources, config=config) as worker:
+        plans = await worker.plan(force=args.force)
     out: dict[str, Any] = {}
     errors = 0
     all_errors = [e for p in plans if p.extracted for e in p.extracted.errors]
@@ -263,10 +266,9 @@ async def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     config = load_sync_config()
     errors_file = errors_path_or_exit(settings, args.errors)
     job, resources = config.selection(args.job)
-    with run_lock_or_exit(settings):
-        async with open_worker(settings, resources, config=config) as worker:
-            report = await worker.run(job=job, force=args.force,
-                                      progress=_ProgressLine(sys.stderr.isatty() and not args.json))
+    async with exclusive_worker(settings, resources, config=config) as worker:
+        report = await worker.run(job=job, force=args.force,
+                                  progress=_ProgressLine(sys.stderr.isatty() and not args.json))
     written = write_row_errors(errors_file, report.row_errors) if errors_file else True
     _print_run(report, args.json)
     code = _exit_code(report)
@@ -281,11 +283,10 @@ async def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
         print(f"サンプルデータは作成済みです / sample data already in {sources}")
     else:
         _print_sample(generate(sources, seed=args.seed, staff=args.staff))
-    with run_lock_or_exit(settings):
-        async with open_worker(settings) as worker:
-            for r in await worker.provision():
-                print(_describe_schema(r))
-            report = await worker.run(progress=_ProgressLine(sys.stderr.isatty()))
+    async with exclusive_worker(settings) as worker:
+        for r in await worker.provision():
+            print(_describe_schema(r))
+        report = await worker.run(progress=_ProgressLine(sys.stderr.isatty()))
     _print_run(report, as_json=False)
     return _exit_code(report)
 
@@ -302,12 +303,12 @@ def _next_runs() -> list[dict[str, str]]:
             for j in load_sync_config().jobs]
 
 
-def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     state = open_state(settings)
     try:
-        runs = state.runs(limit=args.limit)
+        runs = await state.runs(limit=args.limit)
     finally:
-        state.close()
+        await state.close()
     upcoming = _next_runs()
     if args.json:
         print(json.dumps({"runs": [{"id": r.id, "job": r.job, "started_at": r.started_at,
@@ -355,7 +356,7 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     jobs = [Job(j.name, Cron.parse(j.cron), tuple(j.resources)) for j in config.jobs]
     if not jobs:
         fail("config/sync.toml has no [[jobs]] to schedule")
-    scheduler = Scheduler(jobs, run_job, settings.data_dir / "locks")  # RunLock's folder
+    scheduler = Scheduler(jobs, run_job, lambda: run_lock(settings))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

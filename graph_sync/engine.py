@@ -113,18 +113,18 @@ async def refresh_mirror(
     holds the mirror in memory (`mirror`), it is updated in place; otherwise only the changed
     keys are looked up, so reading 40,000 echoes never holds the list twice.
     """
-    cursor = state.cursor(list_name)
+    cursor = await state.cursor(list_name)
     feed = await store.changes(list_name, cursor)
     changed = {item.key: _owned(item, owned) for item in feed.items}
     deleted, token, full = feed.deleted, feed.token, feed.full
     del feed  # the projection is all we keep
-    previous = mirror if mirror is not None else state.mirror_values(list_name, [*changed, *deleted])
+    previous = mirror if mirror is not None else await state.mirror_values(list_name, [*changed, *deleted])
     had_mirror = bool(previous) or cursor is not None
     edited = 0
     if had_mirror:
         edited = sum(1 for k, v in changed.items() if previous.get(k) != v)
         edited += sum(1 for k in deleted if k in previous)
-    state.apply_changes(list_name, changed, deleted, token, full=full)
+    await state.apply_changes(list_name, changed, deleted, token, full=full)
     if mirror is not None:
         if full:
             mirror.clear()
@@ -183,7 +183,7 @@ async def prepare(
             yield ResourcePlan(mapping, None, None, error=str(exc))
             continue
         owned = frozenset(c.name for c in spec.owned_by(Owner.SYNC))
-        target = state.mirror(mapping.list)
+        target = await state.mirror(mapping.list)
         edited = await refresh_mirror(store, state, mapping.list, owned, mirror=target)
         hold_lost_zeros(extracted, target, spec, mapping)
         the_plan = plan(
@@ -267,18 +267,18 @@ async def run_once(
     """
     started = clock()
     report = RunReport()
-    run_id, unfinished = state.start_run(job or (",".join(only) if only else "all"))
+    run_id, unfinished = await state.start_run(job or (",".join(only) if only else "all"))
     report.resumed = [r.id for r in unfinished]
     try:
         await _run(store, state, config, specs, sources_dir, report, only, force, progress, entra,
                    count_edits=not unfinished)
     except BaseException:
         report.seconds = clock() - started
-        state.finish_run(run_id, "failed", report.as_dict(row_errors=HISTORY_ROW_ERRORS))
+        await state.finish_run(run_id, "failed", report.as_dict(row_errors=HISTORY_ROW_ERRORS))
         raise
     report.seconds = clock() - started
     status = "stopped" if report.stops else "ok" if report.ok else "failed"
-    state.finish_run(run_id, status, report.as_dict(row_errors=HISTORY_ROW_ERRORS))
+    await state.finish_run(run_id, status, report.as_dict(row_errors=HISTORY_ROW_ERRORS))
     return report
 
 
@@ -320,9 +320,9 @@ async def _run(
 
         list_name = prepared.plan.list_name
 
-        def landed(written: dict[str, Mapping[str, Any]], removed: list[str],
-                   _list: str = list_name) -> None:
-            state.record_writes(_list, written, removed)
+        async def landed(written: dict[str, Mapping[str, Any]], removed: list[str],
+                         _list: str = list_name) -> None:
+            await state.record_writes(_list, written, removed)
 
         list_report = await apply(store, prepared.plan, progress=tick, landed=landed)
         report.lists[list_name] = list_report

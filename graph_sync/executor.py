@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from graph_sync.planner import SyncPlan
 from liststore import ListStore, Outcome, Upsert, WriteResult
@@ -14,7 +14,7 @@ CHUNK = 200
 
 Progress = Callable[[int], None]
 # Called with what each chunk confirmed: {key: fields written} and [keys removed].
-Landed = Callable[[dict[str, Mapping[str, Any]], list[str]], None]
+Landed = Callable[[dict[str, Mapping[str, Any]], list[str]], Awaitable[None]]
 
 
 @dataclass(slots=True)
@@ -73,7 +73,7 @@ async def apply(
             results = await store.upsert(plan.list_name, chunk)
             _tally(report, results, counter)
             if landed:
-                landed({row.key: row.fields for row, r in zip(chunk, results) if r.ok}, [])
+                await landed({row.key: row.fields for row, r in zip(chunk, results) if r.ok}, [])
             if progress:
                 progress(len(chunk))
     keys = [d.key for d in plan.deletes]
@@ -82,7 +82,7 @@ async def apply(
         results = await store.delete(plan.list_name, doomed)
         _tally(report, results, "deleted")
         if landed:
-            landed({}, [r.key for r in results if r.ok])
+            await landed({}, [r.key for r in results if r.ok])
         if progress:
             progress(len(doomed))
     return report

@@ -14,7 +14,6 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Awaitable, Callable, Sequence
 
 from graph_sync.cron import Cron
@@ -64,7 +63,7 @@ class Scheduler:
 
     jobs: Sequence[Job]
     run_job: RunJob
-    lock_dir: Path
+    lock: Callable[[], RunLock]  # a fresh handle on the data directory's run lock
     clock: Clock = field(default=lambda: datetime.now(UTC))
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     jitter: float = 60.0
@@ -108,8 +107,8 @@ class Scheduler:
     async def fire(self, job: Job) -> None:
         """Run `job` now (under its lock) and schedule its next run."""
         st = self.status[job.name]
-        lock = RunLock(self.lock_dir)
-        if not lock.acquire():
+        lock = self.lock()
+        if not await lock.acquire():
             # Another run (a manual `dx-sync run`, another job) has the data directory: try
             # again shortly rather than a whole cron period later.
             logger.info("job %s: another sync run holds the lock; trying again shortly", job.name)
@@ -124,7 +123,7 @@ class Scheduler:
             logger.exception("job %s: run raised", job.name)
             ok = False
         finally:
-            lock.release()
+            await lock.release()
             st.running, st.last_finished = False, self.clock()
         now = self.clock()
         regular = self._next(job, now)

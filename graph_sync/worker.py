@@ -1,18 +1,19 @@
 """The sync's composition root: what every `dx-sync` command and the scheduler's jobs work with,
-opened and closed in one place (settings, list declarations, sync mapping, store, state, and
-the Entra ID reader when a chosen resource needs one)."""
+opened and closed in one place (settings, list declarations, sync mapping, store, state, the
+run lock, and the Entra ID reader when a chosen resource needs one)."""
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
 from config.schema import ListSpec, load_list_specs
 from config.settings import Settings
 from graph_sync.engine import ResourcePlan, RunReport, prepare, run_once
+from graph_sync.lock import FileRunLock, RunLock, held
 from graph_sync.mapping import SyncConfig, load_sync_config
-from graph_sync.state import SyncState
+from graph_sync.state import MemorySyncState, SqliteSyncState, SyncState
 from liststore import ListStore, SchemaReport, open_store
 
 if TYPE_CHECKING:
@@ -49,21 +50,35 @@ class SyncWorker:
 
 
 def open_state(settings: Settings) -> SyncState:
-    """The sync worker's state file, next to the data."""
-    return SyncState(settings.data_dir / "sync-state.sqlite3")
+    """The sync worker's state: a file next to the data, or memory beside the memory store
+    (whose lists, too, last only as long as the process)."""
+    if settings.store == "memory":
+        return MemorySyncState()
+    return SqliteSyncState(settings.data_dir / "sync-state.sqlite3")
+
+
+def run_lock(settings: Settings) -> RunLock:
+    """The data directory's run lock (one sync run at a time, across processes)."""
+    return FileRunLock(settings.data_dir / "locks")
 
 
 @asynccontextmanager
 async def open_worker(settings: Settings, resources: Sequence[str] | None = None,
-                      *, config: SyncConfig | None = None) -> AsyncIterator[SyncWorker]:
-    """A sync over `resources` (None: all), everything it holds closed on the way out."""
+                      *, config: SyncConfig | None = None,
+                      exclusive: bool = False) -> AsyncIterator[SyncWorker]:
+    """A sync over `resources` (None: all), everything it holds closed on the way out.
+
+    `exclusive`: hold the run lock throughout, or raise `Busy` at once naming who holds it.
+    """
     config = config or load_sync_config()
-    state = open_state(settings)
-    try:
-        async with open_store(settings) as store, _entra(settings, config, resources, state) as entra:
-            yield SyncWorker(settings, load_list_specs(), config, store, state, resources, entra)
-    finally:
-        state.close()
+    async with AsyncExitStack() as stack:
+        if exclusive:
+            await stack.enter_async_context(held(run_lock(settings)))
+        state = open_state(settings)
+        stack.push_async_callback(state.close)
+        store = await stack.enter_async_context(open_store(settings))
+        entra = await stack.enter_async_context(_entra(settings, config, resources, state))
+        yield SyncWorker(settings, load_list_specs(), config, store, state, resources, entra)
 
 
 @asynccontextmanager

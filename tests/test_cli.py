@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -175,20 +176,20 @@ def test_schedule_serves_health_and_stops_cleanly_on_sigterm(tmp_path: Path) -> 
 
 
 def test_one_sync_per_data_directory_and_every_skipped_row_is_listed(tmp_path: Path) -> None:
-    from graph_sync.lock import RunLock
+    from graph_sync.lock import FileRunLock
 
     data = tmp_path / "var"
     env = {"DX_DATA_DIR": str(data)}
     assert run([DX_SYNC, "sample", "--staff", "300", "--seed", "5"], env).returncode == 0
     assert run([DX_SYNC, "provision"], env).returncode == 0
 
-    held = RunLock(data / "locks")
-    assert held.acquire()  # as a scheduled job in another process would
+    held = FileRunLock(data / "locks")
+    assert asyncio.run(held.acquire())  # as a scheduled job in another process would
     try:
         busy = run([DX_SYNC, "run"], env)
         planned = run([DX_SYNC, "plan"], env)
     finally:
-        held.release()
+        asyncio.run(held.release())
     assert busy.returncode == 4 and planned.returncode == 4, busy.stdout + busy.stderr
     assert "another sync run" in busy.stderr and "Traceback" not in busy.stderr
     assert run([DX_SYNC, "status", "--json"], env).stdout.count('"id"') == 0  # nothing ran

@@ -81,8 +81,8 @@ class EntraGroupRoster:
     async def extract(self, mapping: ResourceMapping, spec: ListSpec, ctx: Context) -> Extracted:
         """The roster as records keyed by staff number; unmatched members reported as errors."""
         cursor_name = f"entra:{mapping.name}"
-        token = self.state.cursor(cursor_name)
-        members = self.state.group_members(mapping.name)
+        token = await self.state.cursor(cursor_name)
+        members = await self.state.group_members(mapping.name)
         pages, new_token, full = await self._delta(mapping, token)
         if full:
             members = {}
@@ -100,7 +100,7 @@ class EntraGroupRoster:
         for gid, uids in added.items():
             for uid in uids:
                 members[gid][uid] = numbers.get(uid, "")
-        self.state.save_group_members(mapping.name, members, new_token)
+        await self.state.save_group_members(mapping.name, members, new_token)
 
         out = Extracted(mapping.name, mapping.list)
         tier_of_group = {gid: tier for tier, gid in mapping.groups.items()}

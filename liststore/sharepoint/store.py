@@ -31,7 +31,7 @@ from liststore.rules import (
 )
 from liststore.sharepoint.client import GraphConnection, connect
 from liststore.sharepoint.columns import column_definition, column_from_graph, from_graph, to_graph
-from liststore.sharepoint.keyindex import KeyIndexFile
+from liststore.sharepoint.keyindex import KeyIndex, SqliteKeyIndex
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import classify, error_message
 from liststore.sharepoint.transport import GraphTransport, SubRequest, SubResponse
@@ -106,7 +106,7 @@ class SharePointListStore:
     """Lists in one SharePoint site, through msgraph-sdk's client and our $batch."""
 
     def __init__(self, connection: GraphConnection, transport: GraphTransport, site_id: str,
-                 declared: Mapping[str, ListSpec], index_file: KeyIndexFile | None = None) -> None:
+                 declared: Mapping[str, ListSpec], index_file: KeyIndex | None = None) -> None:
         self.connection = connection
         self.transport = transport
         self.site_id = site_id
@@ -132,7 +132,7 @@ class SharePointListStore:
         except BaseException:
             await connection.close()
             raise
-        index_file = KeyIndexFile(settings.data_dir / "graph-index.sqlite3")
+        index_file = SqliteKeyIndex(settings.data_dir / "graph-index.sqlite3")
         return cls(connection, transport, site_id, load_list_specs(), index_file)
 
     @staticmethod
@@ -187,25 +187,25 @@ class SharePointListStore:
             raise NotProvisionedError(name)
         columns = self._declared_columns(declared, await self._columns(found["id"]))
         state = _ListState(str(found["id"]), effective_spec(declared, columns))
-        self._load_index(state)
+        await self._load_index(state)
         self._lists[name] = state
         return state
 
-    def _load_index(self, state: _ListState) -> None:
+    async def _load_index(self, state: _ListState) -> None:
         if self._index_file is None:
             return
-        saved = self._index_file.load(self.site_id, state.list_id)
+        saved = await self._index_file.load(self.site_id, state.list_id)
         if saved.token:
             state.index, state.by_id, state.index_token = saved.live, saved.by_id, saved.token
             state.index_loaded = True
 
-    def _save_index(self, state: _ListState, *, replace: bool = False) -> None:
+    async def _save_index(self, state: _ListState, *, replace: bool = False) -> None:
         if self._index_file is None:
             state.dirty.clear()
             return
         ids = list(state.by_id) if replace else list(state.dirty)
         if ids or replace or state.index_token:
-            self._index_file.save(self.site_id, state.list_id, state.index_token, state.rows(ids),
+            await self._index_file.save(self.site_id, state.list_id, state.index_token, state.rows(ids),
                                   replace=replace)
         state.dirty.clear()
 
@@ -278,7 +278,7 @@ class SharePointListStore:
             await self._set_title(list_id, spec, title["id"])
         merged = {**existing, **{c.name: c for c in added}}
         state = _ListState(list_id, effective_spec(spec, merged))
-        self._load_index(state)
+        await self._load_index(state)
         self._lists[spec.name] = state
         return schema_report(spec, False, added, indexed, drift, extended)
 
@@ -395,7 +395,7 @@ class SharePointListStore:
         state.index_token = token
         state.index_loaded = True
         state.index_refreshed = time.monotonic()
-        self._save_index(state, replace=full)
+        await self._save_index(state, replace=full)
 
     # ---- writes ----------------------------------------------------------------------------
 
@@ -425,7 +425,7 @@ class SharePointListStore:
             # or someone else's write): look the item up and update it instead.
             for n, row in retry_as_update:
                 results[n] = await self._resolve_and_update(state, row)
-        self._save_index(state)
+        await self._save_index(state)
         return [results[n] for n in range(len(rows))]
 
     def _prepare(self, state: _ListState, n: int, row: Upsert) -> SubRequest | WriteResult:
@@ -512,7 +512,7 @@ class SharePointListStore:
                 err = answer and classify(answer.status, answer.headers, answer.body,
                                           f"{list_name} {key}")
                 results[n] = WriteResult(key, Outcome.FAILED, error=str(err or "no response from Graph"))
-        self._save_index(state)
+        await self._save_index(state)
         return [results[n] for n in range(len(keys))]
 
     # ---- change feed -----------------------------------------------------------------------
@@ -546,14 +546,14 @@ class SharePointListStore:
                     state.remember(item.key, item.item_id, item.etag)
 
         _, next_token, full = await self._delta(state, token, self._select(state.spec), on_page=take)
-        self._save_index(state)
+        await self._save_index(state)
         return ChangeSet(tuple(items.values()), tuple(deleted), next_token or "", full=full)
 
     async def close(self) -> None:
         """Close the HTTP clients, the credential and the key-index file."""
         await self.connection.close()
         if self._index_file is not None:
-            self._index_file.close()
+            await self._index_file.close()
 
 
 def _site_error(exc: StoreError, settings: Settings) -> StoreError:

@@ -5,14 +5,14 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
-from typing import AsyncIterator, Iterator
+from typing import AsyncIterator
 
 import pytest
 
 from config.schema import ListSpec, load_list_specs
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import generate
-from graph_sync.state import SyncState
+from graph_sync.state import SqliteSyncState, SyncState
 from liststore import ListStore, SqliteListStore
 
 
@@ -43,10 +43,10 @@ async def store(tmp_path: Path, specs: dict[str, ListSpec]) -> AsyncIterator[Lis
 
 
 @pytest.fixture
-def state(tmp_path: Path) -> Iterator[SyncState]:
-    st = SyncState(tmp_path / "sync-state.sqlite3")
+async def state(tmp_path: Path) -> AsyncIterator[SyncState]:
+    st = SqliteSyncState(tmp_path / "sync-state.sqlite3")
     yield st
-    st.close()
+    await st.close()
 
 
 def read_rows(path: Path) -> tuple[list[str], list[list[str]]]:

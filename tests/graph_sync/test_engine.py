@@ -216,7 +216,7 @@ async def test_after_a_killed_run_its_own_writes_are_not_blamed_on_people(
         r[3], r[4], r[5] = "修了", "100", "2026/06/01"
     write_rows(sources / "completions.csv", header, rows)
     # A run that wrote these items and was killed before it could record them.
-    state.start_run("nightly")
+    await state.start_run("nightly")
     await store.upsert("CourseCompletions", [
         Upsert(f"{r[0]}_{r[1]}", {"Status": "修了", "ProgressPercent": 100, "CompletedOn": "2026-06-01",
                                   "FiscalYear": 2026}) for r in changed])

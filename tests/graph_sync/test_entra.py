@@ -13,7 +13,7 @@ from graph_sync.engine import run_once
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import generate
 from graph_sync.sources.entra import EntraGroupRoster
-from graph_sync.state import SyncState
+from graph_sync.state import SqliteSyncState
 from liststore import MemoryListStore
 from liststore.sharepoint.client import connect
 from liststore.sharepoint.transport import GraphTransport
@@ -53,7 +53,7 @@ async def test_roster_from_tier_groups(graph: RunningFake, tmp_path: Path) -> No
 
     env: dict[str, Any] = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()}
     connection = connect(Settings(data_dir=tmp_path, **env))
-    state = SyncState(tmp_path / "sync-state.sqlite3")
+    state = SqliteSyncState(tmp_path / "sync-state.sqlite3")
     store = MemoryListStore()
     specs = load_list_specs()
     for spec in specs.values():
@@ -89,5 +89,5 @@ async def test_roster_from_tier_groups(graph: RunningFake, tmp_path: Path) -> No
         assert fake.counters["groups_delta_full"] == 2  # 410, then the membership read again
         assert third.totals()["created"] == third.totals()["updated"] == third.totals()["deactivated"] == 0
     finally:
-        state.close()
+        await state.close()
         await connection.close()

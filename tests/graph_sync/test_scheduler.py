@@ -12,7 +12,7 @@ from typing import Sequence
 import pytest
 
 from graph_sync.cron import JST, Cron
-from graph_sync.lock import RunLock
+from graph_sync.lock import FileRunLock
 from graph_sync.scheduler import Job, Scheduler
 
 
@@ -35,7 +35,7 @@ def make(tmp_path: Path, t: FakeTime, outcomes: list[bool], calls: list[tuple[st
         return outcomes.pop(0) if outcomes else True
 
     return Scheduler([Job("nightly", Cron.parse(expr), ("staff", "completions"))], run_job,
-                     tmp_path / "locks", clock=t.clock, sleep=t.sleep, jitter=30,
+                     lambda: FileRunLock(tmp_path / "locks"), clock=t.clock, sleep=t.sleep, jitter=30,
                      rng=random.Random(1))
 
 
@@ -84,8 +84,8 @@ async def test_unhealthy_while_failing(tmp_path: Path) -> None:
 
 
 async def test_a_job_never_overlaps_another_run_across_processes(tmp_path: Path) -> None:
-    held = RunLock(tmp_path / "locks")
-    assert held.acquire()  # as if a dx-sync run or another scheduler were mid-run
+    held = FileRunLock(tmp_path / "locks")
+    assert await held.acquire()  # as if a dx-sync run or another scheduler were mid-run
     t = FakeTime(datetime(2026, 11, 23, 2, 29, tzinfo=JST))
     calls: list[tuple[str, datetime]] = []
     s = make(tmp_path, t, [], calls)
@@ -93,6 +93,6 @@ async def test_a_job_never_overlaps_another_run_across_processes(tmp_path: Path)
     assert calls == [] and s.status["nightly"].last_result == "skipped"
     # Tried again in minutes, not at tomorrow's 02:30.
     assert s.status["nightly"].next_run - t.clock() <= timedelta(seconds=s.busy_retry)
-    held.release()
+    await held.release()
     await s.fire(s.jobs[0])
     assert len(calls) == 1
