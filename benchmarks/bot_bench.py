@@ -30,14 +30,15 @@ import aiohttp
 from aiohttp import web
 
 from benchmarks.faq_corpus import padded_faq
+from bot.activity import check_activity
 from bot.community import Pipeline, Services, build_router
-from bot.conversations import MemoryConversationStore
 from bot.faq.encoder import encoder_from
 from bot.faq.importer import import_entries
 from bot.faq.service import FaqService
 from bot.questions import QuestionLog
 from bot.router import Router
-from bot.turn import Person, Turn
+from bot.state import MemoryBotState
+from bot.turn import Turn
 from config.schema import load_list_specs
 from config.settings import load_settings
 from liststore import open_store
@@ -70,9 +71,10 @@ async def build(data_dir: Path, mode: str, cache: Path | None = None, *, words_f
     if mode == "meaning" and encoder is None:
         raise SystemExit("the e5 encoder did not load; the 'with meaning' figures would be words-only")
     faq = await FaqService.load(store, encoder, words_first=words_first)
-    conversations = MemoryConversationStore()
-    router = echo_router() if mode == "echo" else build_router(Services(faq, QuestionLog(store), conversations))
-    return settings, store_cm, Pipeline(router, conversations), faq
+    # The turn's own bookkeeping in memory; nothing delivers its outbox (no list writes timed).
+    state = MemoryBotState()
+    router = echo_router() if mode == "echo" else build_router(Services(faq, QuestionLog(store, state), state))
+    return settings, store_cm, Pipeline(router, state.conversations), faq
 
 
 async def prepare(data_dir: Path, entries: int) -> None:
@@ -91,9 +93,10 @@ def turn_for(text: str, sent: list) -> Turn:
     async def send(activity: dict) -> None:
         sent.append(activity)
 
-    activity = {"type": "message", "text": text, "serviceUrl": "http://127.0.0.1:9/",
-                "from": {"id": "u1"}, "conversation": {"id": "c1"}, "recipient": {"id": "b"}}
-    return Turn(activity, text, "ja-JP", "c1", "personal", Person("u1"), "bench", _send=send)
+    activity = check_activity({"type": "message", "text": text, "serviceUrl": "http://127.0.0.1:9/",
+                               "from": {"id": "u1"}, "conversation": {"id": "c1"}, "recipient": {"id": "b"},
+                               "locale": "ja-JP"})
+    return Turn(activity, text, "bench", _send=send)
 
 
 async def in_process(data_dir: Path, entries: int, rounds: int) -> None:

@@ -7,16 +7,19 @@ import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import AsyncIterator, Iterator
 
 from aiohttp import web
 
 from bot.community import Pipeline, Services, build_router
-from bot.conversations import ConversationStore, MemoryConversationStore, SqliteConversationStore
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, open_notifier
 from bot.faq.service import FaqService
 from bot.notify import Notifier
+from bot.outbox import OutboxWorker
 from bot.questions import QuestionLog
+from bot.state import BotState, MemoryBotState, SqliteBotState
+from config.clock import iso_seconds, utc_now
 from config.schema import load_list_specs
 from config.settings import Settings
 from liststore import ListStore, StoreError, open_store
@@ -30,11 +33,15 @@ ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 NOTIFIER = web.AppKey("notifier", Notifier)
 
 
-def open_conversations(settings: Settings) -> ConversationStore:
-    """Conversation references beside the other local state (memory with the memory store)."""
+# Cards older than this answer their buttons with 「このカードは古くなっています」.
+KEEP_SENT_CARDS = timedelta(days=180)
+
+
+def open_state(settings: Settings) -> BotState:
+    """The bot's own state beside the data (memory with the memory store)."""
     if settings.store == "memory":
-        return MemoryConversationStore()
-    return SqliteConversationStore(settings.data_dir / "bot-state.sqlite3")
+        return MemoryBotState()
+    return SqliteBotState(settings.data_dir / "bot-state.sqlite3")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +51,7 @@ class BotCore:
     store: ListStore
     faq: FaqService
     pipeline: Pipeline
-    conversations: ConversationStore
+    state: BotState
 
 
 @contextlib.asynccontextmanager
@@ -52,16 +59,27 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
     """Open the store, load the FAQ index and build the pipeline; close it all on exit.
 
     `words_first`: answer from a words-only index until `FaqService.keep_fresh` adds meaning.
+    The outbox worker delivers what turns promised (Questions list records) in the background
+    for as long as the bot is open; what it has not delivered stays in the state for next time.
     """
     async with open_store(settings) as store:
         faq = await FaqService.from_settings(store, settings, words_first=words_first)
-        conversations = open_conversations(settings)
+        state = open_state(settings)
+        stop = asyncio.Event()
+        delivery: asyncio.Task[None] | None = None
         try:
-            services = Services(faq, QuestionLog(store), conversations)
-            yield BotCore(store, faq, Pipeline(build_router(services), conversations), conversations)
+            await state.cards.prune(iso_seconds(utc_now() - KEEP_SENT_CARDS))
+            questions = QuestionLog(store, state)
+            worker = OutboxWorker(state.outbox, questions.handlers(), base=settings.outbox_retry_seconds)
+            delivery = asyncio.create_task(worker.run(stop, wake=state.enqueued))
+            services = Services(faq, questions, state)
+            yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state)
         finally:
+            stop.set()
+            if delivery is not None:
+                await delivery
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
-            await conversations.close()
+            await state.close()
 
 
 @contextlib.contextmanager
@@ -86,7 +104,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     with _reply_threads(MAX_TURNS_IN_FLIGHT):
         async with open_bot(settings, words_first=True) as core, \
-                open_notifier(settings, core.conversations) as notifier:
+                open_notifier(settings, core.state.conversations) as notifier:
             app[STORE] = core.store
             app[FAQ] = core.faq
             app[ENDPOINT] = BotEndpoint(settings, core.pipeline)

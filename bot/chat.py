@@ -13,6 +13,7 @@ import sys
 import uuid
 from typing import Any, Callable, Mapping, TextIO
 
+from bot.activity import check_activity
 from bot.community import Pipeline
 from bot.router import InvokeResult
 from bot.turn import Person, Turn
@@ -67,15 +68,16 @@ class TerminalChat:
         async def send(reply: dict[str, Any]) -> None:
             self._print_activity(reply)
 
-        return Turn(activity=activity, text=text, locale=self._locale, conversation_id="local-chat",
-                    conversation_kind="personal", sender=USER, correlation_id=uuid.uuid4().hex[:12], _send=send,
-                    division=self._division[0], division_en=self._division[1])
+        return Turn(check_activity(activity), text=text, correlation_id=uuid.uuid4().hex[:12], _send=send,
+                    division=self._division[0], division_en=self._division[1], reachable=False)
 
     async def say(self, line: str) -> None:
         """One line from the user: a button number, or a message."""
-        base = {"id": str(next(self._ids)), "channelId": "terminal", "serviceUrl": "local://terminal",
-                "from": {"id": USER.id, "name": USER.name}, "conversation": {"id": "local-chat"},
-                "locale": self._locale}
+        # An activity as a personal chat in Teams would send it; nothing is ever sent to its
+        # serviceUrl (the turn is not reachable: replies are printed here).
+        base = {"id": str(next(self._ids)), "channelId": "terminal", "serviceUrl": "http://127.0.0.1/terminal",
+                "from": {"id": USER.id, "name": USER.name, "aadObjectId": USER.aad_object_id},
+                "conversation": {"id": "local-chat", "conversationType": "personal"}, "locale": self._locale}
         stripped = line.strip()
         if stripped.isdigit() and 1 <= int(stripped) <= len(self._buttons):
             action = self._buttons[int(stripped) - 1]

@@ -193,16 +193,15 @@ async def _faq_alternates(settings: Settings, path: Path) -> int:
     from bot.faq.alternates import review
     from bot.faq.importer import write_faq_file
     from bot.faq.text import Synonyms
-    from bot.questions import QuestionLog
+    from bot.questions import picks, promoted
     from liststore import open_store
 
     async with open_store(settings) as store:
         entries = await _published_entries(store)
-        log = QuestionLog(store)
-        found = review(entries, await log.picks(), Synonyms.load(settings.faq_synonyms_file))
-        promoted = await log.promoted(found.promoted)
-    if promoted:
-        print(f"{promoted} 件の質問の言い換えは登録済みのため「FAQ化」にしました / {promoted} marked FAQ化")
+        found = review(entries, await picks(store), Synonyms.load(settings.faq_synonyms_file))
+        marked = await promoted(store, found.promoted)
+    if marked:
+        print(f"{marked} 件の質問の言い換えは登録済みのため「FAQ化」にしました / {marked} marked FAQ化")
     for wording in found.conflicting:
         print(f"別々のFAQが選ばれたため候補にしません / picked for different entries, not suggested: {wording}")
     if not found.suggested:

@@ -13,6 +13,7 @@ from bot.features import questions as questions_feature
 from bot.features import welcome
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
+from bot.state import BotState
 from bot.turn import ReplyFailed, Turn
 
 logger = logging.getLogger(__name__)
@@ -24,15 +25,15 @@ class Services:
 
     faq: FaqService
     questions: QuestionLog
-    conversations: ConversationStore
+    state: BotState
 
 
 def build_router(services: Services) -> Router:
     """Every feature's routes, first match wins; the FAQ answers whatever is left."""
     router = Router()
     welcome.register(router)
-    questions_feature.register(router, services.questions, services.faq)
-    faq_feature.register(router, services.faq, services.questions)  # the catch-all: last
+    questions_feature.register(router, services.questions, services.state.cards)
+    faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error
     async def on_error(turn: Turn, error: Exception) -> None:
@@ -62,8 +63,6 @@ class Pipeline:
         self._conversations = conversations
 
     async def on_turn(self, turn: Turn) -> InvokeResult | None:
-        if turn.type in {"message", "invoke", "installationUpdate", "conversationUpdate"}:
-            reference = ConversationReference.from_activity(turn.activity)
-            if reference is not None:
-                await self._conversations.remember(reference)
+        if turn.reachable and turn.type in {"message", "invoke", "installationUpdate", "conversationUpdate"}:
+            await self._conversations.remember(ConversationReference.of(turn))
         return await self.router.dispatch(turn)

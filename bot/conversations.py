@@ -9,13 +9,16 @@ person in the same conversation on the same service URL costs nothing after the 
 
 from __future__ import annotations
 
-import asyncio
 import json
+import sqlite3
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from liststore.sqlitedb import connect, write_transaction
+from liststore.sqlitedb import SqliteThread, write_transaction
+
+if TYPE_CHECKING:
+    from bot.turn import Turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,18 +35,11 @@ class ConversationReference:
     tenant_id: str | None = None
 
     @classmethod
-    def from_activity(cls, activity: Mapping[str, Any]) -> "ConversationReference | None":
-        """The reference of an incoming activity; None when it lacks what a reply needs."""
-        sender = activity.get("from") or {}
-        conversation = activity.get("conversation") or {}
-        recipient = activity.get("recipient") or {}
-        if not (sender.get("id") and conversation.get("id") and activity.get("serviceUrl")):
-            return None
-        tenant = ((activity.get("channelData") or {}).get("tenant") or {}).get("id") or conversation.get("tenantId")
-        return cls(sender.get("aadObjectId") or sender["id"], conversation["id"],
-                   activity["serviceUrl"], str(activity.get("channelId") or ""),
-                   str(recipient.get("id") or ""), sender["id"],
-                   conversation.get("conversationType") or "personal", tenant)
+    def of(cls, turn: Turn) -> "ConversationReference":
+        """The reference of the conversation a turn came from."""
+        return cls(turn.sender.key, turn.conversation_id, turn.activity.service_url,
+                   turn.activity.channel_id or "", turn.recipient_id or "", turn.sender.id,
+                   turn.conversation_kind, turn.tenant_id)
 
 
 class ConversationStore(Protocol):
@@ -76,52 +72,55 @@ class MemoryConversationStore:
         """Nothing to release."""
 
 
-class SqliteConversationStore:
-    """References in one SQLite file; writes only when a reference is new or changed."""
+CONVERSATIONS_DDL = """
+CREATE TABLE IF NOT EXISTS conversation_refs (
+    user_key TEXT NOT NULL, conversation_id TEXT NOT NULL, reference TEXT NOT NULL,
+    PRIMARY KEY (user_key, conversation_id)
+);
+"""
 
-    def __init__(self, path: Path) -> None:
-        self._db = connect(path, check_same_thread=False)
-        with write_transaction(self._db):
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS conversation_refs (user_key TEXT NOT NULL, "
-                "conversation_id TEXT NOT NULL, reference TEXT NOT NULL, "
-                "PRIMARY KEY (user_key, conversation_id))")
+
+class SqliteConversationStore:
+    """References in the bot's state file; writes only when a reference is new or changed."""
+
+    def __init__(self, db: SqliteThread | Path) -> None:
+        self._owned = isinstance(db, Path)
+        self._db = SqliteThread(db) if isinstance(db, Path) else db
+        self._db.create(CONVERSATIONS_DDL)
         self._known: dict[tuple[str, str], ConversationReference] = {}
-        self._lock = asyncio.Lock()
 
     async def remember(self, reference: ConversationReference) -> None:
         key = (reference.user_key, reference.conversation_id)
         if self._known.get(key) == reference:
             return
-        async with self._lock:
-            await asyncio.to_thread(self._write, reference)
+        row = (reference.user_key, reference.conversation_id,
+               json.dumps(_as_dict(reference), ensure_ascii=False))
+
+        def write(conn: sqlite3.Connection) -> None:
+            with write_transaction(conn) as db:
+                db.execute("INSERT INTO conversation_refs VALUES (?, ?, ?) ON CONFLICT (user_key, "
+                           "conversation_id) DO UPDATE SET reference = excluded.reference", row)
+
+        await self._db.run(write)
         self._known[key] = reference
 
-    def _write(self, reference: ConversationReference) -> None:
-        with write_transaction(self._db):
-            self._db.execute(
-                "INSERT INTO conversation_refs VALUES (?, ?, ?) ON CONFLICT (user_key, conversation_id) "
-                "DO UPDATE SET reference = excluded.reference",
-                (reference.user_key, reference.conversation_id,
-                 json.dumps(_as_dict(reference), ensure_ascii=False)))
-
     async def of_user(self, user_key: str) -> list[ConversationReference]:
-        rows = await asyncio.to_thread(lambda: self._db.execute(
+        rows = await self._db.run(lambda db: db.execute(
             "SELECT reference FROM conversation_refs WHERE user_key = ? ORDER BY conversation_id",
             (user_key,)).fetchall())
         return [ConversationReference(**json.loads(r[0])) for r in rows]
 
     async def forget(self, conversation_id: str) -> None:
-        async with self._lock:
-            await asyncio.to_thread(self._forget, conversation_id)
+        def write(conn: sqlite3.Connection) -> None:
+            with write_transaction(conn) as db:
+                db.execute("DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,))
+
+        await self._db.run(write)
         self._known = {k: r for k, r in self._known.items() if k[1] != conversation_id}
 
-    def _forget(self, conversation_id: str) -> None:
-        with write_transaction(self._db):
-            self._db.execute("DELETE FROM conversation_refs WHERE conversation_id = ?", (conversation_id,))
-
     async def close(self) -> None:
-        self._db.close()
+        if self._owned:
+            await self._db.close()
 
 
 def _as_dict(reference: ConversationReference) -> dict[str, Any]:

@@ -5,10 +5,12 @@ key (one key, one piece of work: a second enqueue of the same key is a no-op), a
 `OutboxWorker` delivers due items in the background, retrying with backoff until a handler
 succeeds, a handler says the work can never succeed (`Undeliverable`), or the attempts run
 out; nothing is lost across a crash or a restart, because an item leaves the outbox only after
-its handler returned. Handlers receive the key, so an effect keyed by it (an item written under
-that key, a message whose id is remembered) happens once however often delivery is retried.
+its handler returned (and its key stays taken for a month after that). Handlers receive the
+key, so an effect keyed by it (an item written under that key, a message whose id is
+remembered) happens once however often delivery is retried.
 
-`SqliteOutbox` keeps the items in the bot's state file; `MemoryOutbox` is the twin for tests.
+`SqliteOutbox` keeps the items in the bot's state file (where `BotState.commit` enqueues in the
+same transaction as the bookkeeping the work goes with); `MemoryOutbox` is the twin for tests.
 Both pass `tests/bot/test_outbox.py`'s contract suite.
 """
 
@@ -18,17 +20,20 @@ import asyncio
 import json
 import logging
 import random
+import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Mapping, Protocol
 
-from liststore.sqlitedb import connect, write_transaction
+from liststore.sqlitedb import SqliteThread, write_transaction
 
 logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Handler = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+# How long a delivered key keeps refusing a second enqueue of the same work.
+KEEP_DELIVERED = 30 * 24 * 3600.0
 
 
 class Undeliverable(Exception):
@@ -58,8 +63,8 @@ class Outbox(Protocol):
         """Items whose time has come, oldest first."""
         ...
 
-    async def delivered(self, key: str) -> None:
-        """The item's work is done: it leaves the outbox."""
+    async def delivered(self, key: str, *, now: float = 0.0) -> None:
+        """The item's work is done: it is never delivered again, and its key stays taken."""
         ...
 
     async def postpone(self, key: str, until: float, error: str) -> None:
@@ -74,6 +79,10 @@ class Outbox(Protocol):
         """How many items wait for delivery."""
         ...
 
+    async def prune(self, before: float) -> int:
+        """Forget items delivered before `before` (their keys become free); how many."""
+        ...
+
     async def close(self) -> None:
         ...
 
@@ -86,21 +95,28 @@ class MemoryOutbox:
         self._order: dict[str, int] = {}
         self.set_aside_items: dict[str, OutboxItem] = {}
         self._keys: set[str] = set()
+        self._delivered: dict[str, float] = {}
 
     async def enqueue(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
+        return self.enqueue_now(key, kind, payload, now=now)
+
+    def enqueue_now(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
+        """`enqueue` without yielding to the loop (for `MemoryBotState.commit`)."""
+        stored = json.loads(json.dumps(payload))  # as SQLite would store it; fails before any change
         if key in self._keys:
             return False
         self._keys.add(key)
         self._order[key] = len(self._order)
-        self._items[key] = OutboxItem(key, kind, json.loads(json.dumps(payload)), 0, now)
+        self._items[key] = OutboxItem(key, kind, stored, 0, now)
         return True
 
     async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         ready = [i for i in self._items.values() if i.due <= now]
         return sorted(ready, key=lambda i: (i.due, self._order[i.key]))[:limit]
 
-    async def delivered(self, key: str) -> None:
-        self._items.pop(key, None)
+    async def delivered(self, key: str, *, now: float = 0.0) -> None:
+        if self._items.pop(key, None) is not None:
+            self._delivered[key] = now
 
     async def postpone(self, key: str, until: float, error: str) -> None:
         item = self._items[key]
@@ -113,50 +129,70 @@ class MemoryOutbox:
     async def pending(self) -> int:
         return len(self._items)
 
+    async def prune(self, before: float) -> int:
+        old = [k for k, at in self._delivered.items() if at < before]
+        for key in old:
+            del self._delivered[key]
+            self._keys.discard(key)
+        return len(old)
+
     async def close(self) -> None:
         """Nothing to release."""
 
 
-class SqliteOutbox:
-    """Items in one SQLite file (the bot's state file), written in one transaction each."""
+OUTBOX_DDL = """
+CREATE TABLE IF NOT EXISTS outbox (
+    key TEXT PRIMARY KEY, kind TEXT NOT NULL, payload TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0, due REAL NOT NULL, error TEXT,
+    state TEXT NOT NULL DEFAULT 'pending', seq INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due, seq);
+"""
 
-    def __init__(self, path: Path) -> None:
-        self._db = connect(path, check_same_thread=False)
-        with write_transaction(self._db):
-            self._db.execute(
-                "CREATE TABLE IF NOT EXISTS outbox (key TEXT PRIMARY KEY, kind TEXT NOT NULL, "
-                "payload TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, due REAL NOT NULL, "
-                "error TEXT, state TEXT NOT NULL DEFAULT 'pending', seq INTEGER NOT NULL)")
-            self._db.execute("CREATE INDEX IF NOT EXISTS outbox_due ON outbox (state, due, seq)")
-        self._lock = asyncio.Lock()
+_ENQUEUE = ("INSERT INTO outbox (key, kind, payload, due, seq) VALUES (?, ?, ?, ?, "
+            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox)) ON CONFLICT (key) DO NOTHING")
+
+
+def enqueue_in(db: sqlite3.Connection, key: str, kind: str, payload: Mapping[str, Any], now: float) -> bool:
+    """Enqueue inside a transaction the caller holds (with the bookkeeping it goes with)."""
+    return db.execute(_ENQUEUE, (key, kind, json.dumps(payload, ensure_ascii=False), now)).rowcount == 1
+
+
+class SqliteOutbox:
+    """Items in the bot's state file, written in one transaction each.
+
+    A delivered item stays as 'delivered' (its key still refuses a second enqueue) until
+    `prune` drops it after the retention the worker uses.
+    """
+
+    def __init__(self, db: SqliteThread | Path) -> None:
+        self._owned = isinstance(db, Path)
+        self._db = SqliteThread(db) if isinstance(db, Path) else db
+        self._db.create(OUTBOX_DDL)
 
     async def _write(self, sql: str, args: tuple[Any, ...]) -> int:
-        def run() -> int:
-            with write_transaction(self._db):
-                return self._db.execute(sql, args).rowcount
+        def run(conn: sqlite3.Connection) -> int:
+            with write_transaction(conn) as db:
+                return db.execute(sql, args).rowcount
 
-        async with self._lock:
-            return await asyncio.to_thread(run)
+        return await self._db.run(run)
 
     async def enqueue(self, key: str, kind: str, payload: Mapping[str, Any], *, now: float) -> bool:
-        added = await self._write(
-            "INSERT INTO outbox (key, kind, payload, due, seq) VALUES (?, ?, ?, ?, "
-            "(SELECT COALESCE(MAX(seq), 0) + 1 FROM outbox)) ON CONFLICT (key) DO NOTHING",
-            (key, kind, json.dumps(payload, ensure_ascii=False), now))
-        return added == 1
+        def run(conn: sqlite3.Connection) -> bool:
+            with write_transaction(conn) as db:
+                return enqueue_in(db, key, kind, payload, now)
+
+        return await self._db.run(run)
 
     async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
-        def read() -> list[tuple[Any, ...]]:
-            return self._db.execute(
-                "SELECT key, kind, payload, attempts, due, error FROM outbox WHERE state = 'pending' "
-                "AND due <= ? ORDER BY due, seq LIMIT ?", (now, limit)).fetchall()
-
-        async with self._lock:
-            rows = await asyncio.to_thread(read)
+        rows = await self._db.run(lambda db: db.execute(
+            "SELECT key, kind, payload, attempts, due, error FROM outbox WHERE state = 'pending' "
+            "AND due <= ? ORDER BY due, seq LIMIT ?", (now, limit)).fetchall())
         return [OutboxItem(k, kind, json.loads(p), a, d, e) for k, kind, p, a, d, e in rows]
 
-    async def delivered(self, key: str) -> None:
-        await self._write("DELETE FROM outbox WHERE key = ?", (key,))
+    async def delivered(self, key: str, *, now: float = 0.0) -> None:
+        await self._write("UPDATE outbox SET state = 'delivered', due = ?, error = NULL WHERE key = ?",
+                          (now, key))
 
     async def postpone(self, key: str, until: float, error: str) -> None:
         await self._write("UPDATE outbox SET attempts = attempts + 1, due = ?, error = ? WHERE key = ?",
@@ -167,13 +203,16 @@ class SqliteOutbox:
                           "WHERE key = ?", (error, key))
 
     async def pending(self) -> int:
-        async with self._lock:
-            row = await asyncio.to_thread(
-                lambda: self._db.execute("SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone())
+        row = await self._db.run(lambda db: db.execute(
+            "SELECT COUNT(*) FROM outbox WHERE state = 'pending'").fetchone())
         return int(row[0])
 
+    async def prune(self, before: float) -> int:
+        return await self._write("DELETE FROM outbox WHERE state = 'delivered' AND due < ?", (before,))
+
     async def close(self) -> None:
-        self._db.close()
+        if self._owned:
+            await self._db.close()
 
 
 class OutboxWorker:
@@ -209,18 +248,23 @@ class OutboxWorker:
                 wait = self._rng.uniform(self._base, min(self._cap, self._base * 2 ** item.attempts))
                 await self._outbox.postpone(item.key, self._clock() + wait, f"{type(exc).__name__}: {exc}")
                 continue
-            await self._outbox.delivered(item.key)
+            await self._outbox.delivered(item.key, now=self._clock())
             done += 1
         return done
 
-    async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
-        """Deliver until `stop` is set, looking for due items every `interval` seconds."""
+    async def run(self, stop: asyncio.Event, interval: float = 2.0,
+                  wake: asyncio.Event | None = None) -> None:
+        """Deliver until `stop` is set: every `interval` seconds, and at once when `wake` is set
+        (work was just enqueued). Delivered keys are kept for `KEEP_DELIVERED` seconds."""
+        wake = wake or asyncio.Event()
         while not stop.is_set():
+            wake.clear()
             try:
                 await self.run_once()
+                await self._outbox.prune(self._clock() - KEEP_DELIVERED)
             except Exception:  # noqa: BLE001 - the store of the outbox itself failing: try again
                 logger.exception("outbox: delivery round failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())}
+            await asyncio.wait(waiters, timeout=interval, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()

@@ -1,24 +1,38 @@
 """Questions the bot could not answer, and what staff said of its answers, in the Questions list.
 
 The DX division reads that list: an unanswered question is 未回答, one sent to a person is
-回答待ち, feedback is kept with the FAQ entry it was about.
+回答待ち, feedback is kept with the FAQ entry it was about. Nothing here writes the list during
+a turn: a turn remembers the card it sends and enqueues the write in the same transaction
+(`BotState.commit`), and the outbox worker delivers it through `handlers()`, so a list that is
+down, throttled or not yet provisioned delays a record but never loses one, and a retried
+write (keyed by the question id) never makes a second item.
 """
 
 from __future__ import annotations
 
+import logging
 import secrets
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Callable, NamedTuple, Sequence
+from dataclasses import replace
+from typing import Any, Mapping, NamedTuple, Sequence
 
+from bot.outbox import Handler, Undeliverable
+from bot.sent_cards import SentCard, new_card_id
+from bot.state import BotState, Work
+from config.clock import Clock, iso_seconds, utc_now
 from liststore import ListStore, Upsert
 
-if TYPE_CHECKING:
-    from bot.turn import Turn
+logger = logging.getLogger(__name__)
 
 QUESTIONS_LIST = "Questions"
+UNANSWERED = "未回答"
+WAITING = "回答待ち"  # sent to a person with 「担当者に聞く」
+CLOSED = "クローズ"
 CHOSEN = "候補から選択"  # 評価 of a pick from "did you mean": a person matched a wording to an entry
 PROMOTED = "FAQ化"  # 状態 once the question's wording (or its answer) is in the FAQ
-Clock = Callable[[], datetime]
+HELPFUL, NOT_HELPFUL = "役に立った", "解決しない"
+
+# Outbox work kinds this module delivers.
+WRITE, FEEDBACK, ESCALATE = "questions.write", "questions.feedback", "questions.escalate"
 
 
 class Pick(NamedTuple):
@@ -29,82 +43,142 @@ class Pick(NamedTuple):
     faq_id: str
 
 
-def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+class NotYetRecorded(Exception):
+    """The question's own record has not reached the list yet: try again later."""
 
 
 class QuestionLog:
-    """Writes to the Questions list; every write is one item, keyed by a fresh question id."""
+    """The cards the FAQ sends, remembered, and what they promise the Questions list."""
 
-    def __init__(self, store: ListStore, clock: Clock = _utc_now) -> None:
+    def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now) -> None:
         self._store = store
+        self._state = state
         self._clock = clock
 
-    def _new_id(self) -> str:
+    def _new_question_id(self) -> str:
         return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
 
-    def _asked(self, asked_by: str, text: str, faq_id: str | None, score: float | None) -> dict[str, object]:
-        """The columns every recorded question has: what was asked, by whom, when, and the
-        FAQ entry that came nearest (or was chosen)."""
-        return {"Title": text[:255], "QuestionText": text, "AskedBy": asked_by,
-                "AskedAt": self._clock().isoformat(timespec="seconds"), "MatchedFaqId": faq_id,
-                "MatchScore": None if score is None else round(score, 4)}
+    def _card(self, kind: str, asker: str, asked: str, **fields: Any) -> SentCard:
+        question_id = fields.pop("question_id", None) or self._new_question_id()
+        return SentCard(new_card_id(), kind, asker, asked, question_id, iso_seconds(self._clock()), **fields)
 
-    async def _write(self, question_id: str, fields: dict[str, object]) -> None:
-        [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, fields)])
+    async def _commit(self, cards: Sequence[SentCard], work: Sequence[Work] = ()) -> None:
+        await self._state.commit(cards=cards, work=work, now=self._clock().timestamp())
+
+    @staticmethod
+    def _asked(card: SentCard) -> dict[str, object]:
+        """The columns every recorded question has: what was asked, by whom, when, and the FAQ
+        entry that came nearest (or was chosen) with the matcher's score for it."""
+        text = card.asked or card.faq_id or "-"
+        return {"Title": text[:255], "QuestionText": text, "AskedBy": card.asker, "AskedAt": card.sent_at,
+                "MatchedFaqId": card.faq_id,
+                "MatchScore": None if card.score is None else round(card.score, 4)}
+
+    @staticmethod
+    def _write(card: SentCard, fields: Mapping[str, object], what: str) -> Work:
+        return Work(f"{card.question_id}:{what}", WRITE,
+                    {"question_id": card.question_id, "fields": dict(fields)})
+
+    # ---- in a turn: remember the card, enqueue what it promises -------------------------------
+
+    async def answered(self, asker: str, asked: str, faq_id: str, score: float) -> SentCard:
+        """An answer card is about to be sent (nothing is recorded unless someone rates it)."""
+        card = self._card("answer", asker, asked, faq_id=faq_id, score=score)
+        await self._commit([card])
+        return card
+
+    async def offered(self, asker: str, asked: str, candidates: Sequence[str], score: float) -> SentCard:
+        """A "did you mean" card is about to be sent with these candidates, best first."""
+        card = self._card("choices", asker, asked, faq_id=candidates[0], score=score,
+                          candidates=tuple(candidates))
+        await self._commit([card])
+        return card
+
+    async def unanswered(self, asker: str, asked: str, nearest_faq_id: str | None, score: float,
+                         *, question_id: str | None = None) -> SentCard:
+        """A no-answer card is about to be sent: the question is recorded as 未回答."""
+        card = self._card("no_answer", asker, asked, faq_id=nearest_faq_id, score=score,
+                          question_id=question_id)
+        await self._commit([card], [self._write(card, {**self._asked(card), "Status": UNANSWERED}, "asked")])
+        return card
+
+    async def none_of_these(self, offered: SentCard) -> SentCard:
+        """「どれでもない」 on a "did you mean" card: its question is recorded as unanswered."""
+        return await self.unanswered(offered.asker, offered.asked, offered.faq_id, offered.score or 0.0,
+                                     question_id=offered.question_id)
+
+    async def chosen(self, offered: SentCard, faq_id: str) -> SentCard:
+        """Someone picked `faq_id` from "did you mean": the bot was unsure and a person settled it,
+        so the wording is a ready-made alternate for that entry. Returns the answer card's record."""
+        pick = replace(offered, faq_id=faq_id, score=None)
+        answer = self._card("answer", offered.asker, offered.asked, faq_id=faq_id)
+        work = [self._write(pick, {**self._asked(pick), "Feedback": CHOSEN, "Status": CLOSED}, "chosen")]
+        await self._commit([answer], work if offered.asked else [])
+        return answer
+
+    async def feedback(self, answer: SentCard, helpful: bool) -> SentCard | None:
+        """Someone rated an answer card. The card's one Questions item takes the latest rating
+        (a change of mind updates it, never adds another). After 「解決しない」, returns the
+        no-answer card's record, under the same question, for 「担当者に聞く」."""
+        rated = answer.with_feedback(HELPFUL if helpful else NOT_HELPFUL)
+        follow_up = None if helpful else self._card("no_answer", answer.asker, answer.asked,
+                                                     faq_id=answer.faq_id, score=answer.score,
+                                                     question_id=answer.question_id)
+        work = Work(f"{answer.question_id}:feedback:{secrets.token_hex(4)}", FEEDBACK, {"card_id": answer.card_id})
+        await self._commit([rated, *([follow_up] if follow_up else [])], [work])
+        return follow_up
+
+    async def escalate(self, no_answer: SentCard) -> None:
+        """「担当者に聞く」: the question waits for a person (once, however often it is pressed)."""
+        await self._commit([], [Work(f"{no_answer.question_id}:escalate", ESCALATE,
+                                     {"question_id": no_answer.question_id})])
+
+    # ---- delivery: what the outbox worker calls ------------------------------------------------
+
+    def handlers(self) -> dict[str, Handler]:
+        return {WRITE: self._deliver_write, FEEDBACK: self._deliver_feedback, ESCALATE: self._deliver_escalate}
+
+    async def _upsert(self, question_id: str, fields: Mapping[str, object]) -> None:
+        [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, dict(fields))])
         if not result.ok:
-            raise RuntimeError(f"could not record question {question_id}: {result.error}")
+            raise RuntimeError(f"could not record question {question_id}: {result.outcome}")
 
-    async def unanswered(self, asked_by: str, text: str, faq_id: str | None, score: float) -> str:
-        """Record a question the FAQ had no answer for; returns its id."""
-        question_id = self._new_id()
-        await self._write(question_id, {**self._asked(asked_by, text, faq_id, score), "Status": "未回答"})
-        return question_id
+    async def _deliver_write(self, _key: str, payload: Mapping[str, Any]) -> None:
+        await self._upsert(str(payload["question_id"]), payload["fields"])
 
-    async def feedback(self, asked_by: str, text: str, faq_id: str, score: float, helpful: bool) -> str:
-        """Record what someone thought of an answer; returns the question id."""
-        question_id = self._new_id()
-        await self._write(question_id, {
-            # A click on a card that carried no question text still records which entry it was.
-            **self._asked(asked_by, text or faq_id, faq_id, score),
-            "Feedback": "役に立った" if helpful else "解決しない",
+    async def _deliver_feedback(self, _key: str, payload: Mapping[str, Any]) -> None:
+        # The card's rating as it is now, not as it was when this work was enqueued: deliveries
+        # of two quick changes of mind, in whatever order, leave the latest in the list.
+        card = await self._state.cards.get(str(payload["card_id"]))
+        if card is None or card.feedback is None:
+            raise Undeliverable("the rated card is no longer remembered")
+        helpful = card.feedback == HELPFUL
+        await self._upsert(card.question_id, {
+            **self._asked(card), "Feedback": card.feedback,
             # A helpful answer needs nothing more; an unhelpful one is a question still open.
-            "Status": "クローズ" if helpful else "未回答",
+            "Status": CLOSED if helpful else UNANSWERED,
         })
-        return question_id
 
-    async def chosen(self, asked_by: str, text: str, faq_id: str) -> str:
-        """Record that someone picked `faq_id` from "did you mean" for `text`: the bot was unsure
-        and a person settled it, so the wording is a ready-made alternate for that entry."""
-        question_id = self._new_id()
-        await self._write(question_id, {**self._asked(asked_by, text, faq_id, None),
-                                        "Feedback": CHOSEN, "Status": "クローズ"})
-        return question_id
-
-    async def picks(self) -> list[Pick]:
-        """Every "did you mean" pick not yet FAQ化."""
-        return [Pick(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
-                async for page in self._store.pages(QUESTIONS_LIST) for item in page
-                if (f := item.fields).get("Feedback") == CHOSEN and f.get("Status") != PROMOTED
-                and f.get("MatchedFaqId")]
-
-    async def promoted(self, question_ids: Sequence[str]) -> int:
-        """Mark questions whose wording the FAQ now has as FAQ化; returns how many were written."""
-        if not question_ids:
-            return 0
-        results = await self._store.upsert(QUESTIONS_LIST, [Upsert(q, {"Status": PROMOTED}) for q in question_ids])
-        return sum(r.ok for r in results)
-
-    async def escalate(self, question_id: str) -> bool:
-        """Mark a recorded question as waiting for a person; False when it does not exist."""
+    async def _deliver_escalate(self, _key: str, payload: Mapping[str, Any]) -> None:
+        question_id = str(payload["question_id"])
         item = await self._store.get(QUESTIONS_LIST, question_id)
         if item is None:
-            return False
-        if item.fields.get("Status") == "未回答":
-            await self._write(question_id, {"Status": "回答待ち"})
-        return True
+            raise NotYetRecorded(question_id)
+        if item.fields.get("Status") == UNANSWERED:
+            await self._upsert(question_id, {"Status": WAITING})
 
 
-def asker(turn: Turn) -> str:
-    """Who asked, as the Questions list records it: the Entra object id when Teams gives it."""
-    return turn.sender.aad_object_id or turn.sender.id
+async def picks(store: ListStore) -> list[Pick]:
+    """Every "did you mean" pick not yet FAQ化."""
+    return [Pick(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
+            async for page in store.pages(QUESTIONS_LIST) for item in page
+            if (f := item.fields).get("Feedback") == CHOSEN and f.get("Status") != PROMOTED
+            and f.get("MatchedFaqId")]
+
+
+async def promoted(store: ListStore, question_ids: Sequence[str]) -> int:
+    """Mark questions whose wording the FAQ now has as FAQ化; returns how many were written."""
+    if not question_ids:
+        return 0
+    results = await store.upsert(QUESTIONS_LIST, [Upsert(q, {"Status": PROMOTED}) for q in question_ids])
+    return sum(r.ok for r in results)

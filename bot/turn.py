@@ -1,8 +1,8 @@
 """What a handler sees of one turn: plain values and `send`, no Bot Framework types.
 
-The edge (bot/edge/) builds a `Turn` from botbuilder's TurnContext; the terminal chat builds one
-from a line of input. Handlers only ever see this, so moving to the Microsoft 365 Agents SDK
-means rewriting the edge, not the bot.
+The edge (bot/edge/) builds a `Turn` from the activity it validated and botbuilder's
+TurnContext; the terminal chat builds one from a line of input. Handlers only ever see this,
+so moving to the Microsoft 365 Agents SDK means rewriting the edge, not the bot.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
+from bot.activity import InboundActivity
 from bot.messages import texts
 from cards import attachment
 
@@ -29,61 +30,82 @@ class Person:
     name: str | None = None
     aad_object_id: str | None = None
 
+    @property
+    def key(self) -> str:
+        """How the bot's records name this person: the Entra object id when Teams gives it."""
+        return self.aad_object_id or self.id
+
 
 @dataclass(slots=True)
 class Turn:
-    """One incoming activity, reduced to what the bot needs, with a way to reply."""
+    """One incoming activity, validated (bot/activity.py), with a way to reply."""
 
-    activity: Mapping[str, Any]  # the raw activity JSON, for the rare handler that needs more
-    text: str  # message text with @mentions of the bot removed, stripped
-    locale: str | None
-    conversation_id: str
-    conversation_kind: str  # personal | groupChat | channel
-    sender: Person
+    activity: InboundActivity
+    text: str  # message text with @mentions of the bot removed, whitespace folded
     correlation_id: str
     _send: Sender = field(repr=False, default=None)  # type: ignore[assignment]
     division: str | None = None  # the city's name for its DX division (DX_DIVISION_NAME)
     division_en: str | None = None
+    # False when nobody can write to this conversation later (the terminal chat): its
+    # reference is not remembered for proactive messages.
+    reachable: bool = True
 
     @property
     def type(self) -> str:
-        return str(self.activity.get("type", ""))
+        return self.activity.type
 
     @property
     def name(self) -> str | None:
-        return self.activity.get("name")
+        """An invoke's name (adaptiveCard/action …)."""
+        return self.activity.name
 
     @property
     def value(self) -> Any:
-        return self.activity.get("value")
+        """What a card action or invoke carries."""
+        return self.activity.value
 
-    # Typed reads of the rest of the activity a handler may need. The edge has checked their
-    # types (bot/edge/activity.py), so handlers never reach into the dict themselves.
+    @property
+    def locale(self) -> str | None:
+        return self.activity.locale
+
+    @property
+    def conversation_id(self) -> str:
+        return self.activity.conversation.id
+
+    @property
+    def conversation_kind(self) -> str:
+        """personal | groupChat | channel"""
+        return self.activity.conversation.conversation_type or "personal"
+
+    @property
+    def sender(self) -> Person:
+        who = self.activity.sender
+        return Person(who.id, who.name, who.aad_object_id)
 
     @property
     def activity_id(self) -> str | None:
         """The channel's id of this activity (what a reply points to)."""
-        value = self.activity.get("id")
-        return value if isinstance(value, str) else None
+        return self.activity.id
 
     @property
     def recipient_id(self) -> str | None:
         """The bot's own id in this channel."""
-        recipient = self.activity.get("recipient")
-        value = recipient.get("id") if isinstance(recipient, Mapping) else None
-        return value if isinstance(value, str) else None
+        return self.activity.recipient.id if self.activity.recipient else None
+
+    @property
+    def tenant_id(self) -> str | None:
+        data = self.activity.channel_data
+        return (data.tenant.id if data and data.tenant else None) or self.activity.conversation.tenant_id
 
     @property
     def members_added(self) -> tuple[str, ...]:
         """Ids of the members a conversationUpdate says joined (the bot's own among them)."""
-        members = self.activity.get("membersAdded") or []
-        return tuple(m["id"] for m in members if isinstance(m, Mapping) and isinstance(m.get("id"), str))
+        return tuple(m.id for m in self.activity.members_added or ())
 
     @property
     def action(self) -> str | None:
         """An installationUpdate's action: add, remove, add-upgrade …"""
-        value = self.activity.get("action")
-        return value if isinstance(value, str) else None
+        return self.activity.action
 
     @property
     def t(self) -> Mapping[str, str]:

@@ -45,14 +45,19 @@ class SqliteThread:
     without a lock of their own.
     """
 
-    def __init__(self, path: Path, ddl: str) -> None:
+    def __init__(self, path: Path, ddl: str = "") -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         self._conn: sqlite3.Connection | None = None
-        self._pool.submit(self._open, path, ddl).result()
+        self._pool.submit(self._open, path).result()
+        if ddl:
+            self.create(ddl)
 
-    def _open(self, path: Path, ddl: str) -> None:
+    def _open(self, path: Path) -> None:
         self._conn = connect(path)
-        self._conn.executescript(ddl)
+
+    def create(self, ddl: str) -> None:
+        """Create tables (idempotent DDL), waiting for it: for constructors, before any await."""
+        self._pool.submit(self._call, lambda db: db.executescript(ddl)).result()
 
     async def run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """`fn(connection)` on the connection's thread."""

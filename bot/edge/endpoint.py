@@ -36,17 +36,18 @@ from botframework.connector.auth import (
 )
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
-from bot.community import Pipeline
-from bot.edge.activity import (
+from bot.activity import (
     MAX_BODY_BYTES,
+    InboundActivity,
     MalformedActivity,
     check_activity,
     service_host,
     text_without_mentions,
 )
+from bot.community import Pipeline
 from bot.edge.credentials import TO_CHANNEL_OAUTH_SCOPE, EntraCredentialFactory
 from bot.router import BadCardData, InvokeResult
-from bot.turn import Person, ReplyFailed, Turn
+from bot.turn import ReplyFailed, Turn
 from config.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -196,7 +197,7 @@ class BotEndpoint:
             return _problem(400, "BadContentType", "activities are application/json")
         try:
             body = json.loads(raw.decode("utf-8"))
-            check_activity(body)
+            inbound = check_activity(body)
             activity = Activity().deserialize(body)
         except (UnicodeDecodeError, json.JSONDecodeError):
             return _problem(400, "BadJson", "the body is not UTF-8 JSON")
@@ -205,7 +206,7 @@ class BotEndpoint:
         except Exception:  # noqa: BLE001 - msrest's deserializer raises many kinds on odd shapes
             return _problem(400, "BadActivity", "the body is not a Bot Framework activity")
 
-        if not self._authenticated and not _is_loopback(body["serviceUrl"]):
+        if not self._authenticated and not _is_loopback(inbound.service_url):
             # Unsigned activities could otherwise make the bot post to any address (SSRF); the
             # Playground and the Emulator listen on loopback, Teams needs an app id anyway.
             logger.warning("local mode: refused an activity whose serviceUrl is not on loopback")
@@ -234,7 +235,7 @@ class BotEndpoint:
             except Exception:  # noqa: BLE001 - azure-identity raises ClientAuthenticationError and others
                 logger.error("cannot get the bot's own token to reply (check DX_BOT_APP_PASSWORD)")
                 return _problem(503, "BotCredentials", "the bot cannot sign its replies", **{"Retry-After": "30"})
-        conversation_id = str(body["conversation"]["id"])
+        conversation_id = inbound.conversation.id
         if self._in_flight.get(conversation_id, 0) >= MAX_TURNS_PER_CONVERSATION:
             return _problem(429, "TooManyRequests", "this conversation has turns in progress",
                             **{"Retry-After": "1"})
@@ -243,20 +244,20 @@ class BotEndpoint:
         self._in_flight[conversation_id] = self._in_flight.get(conversation_id, 0) + 1
         self._turns_in_flight += 1
         try:
-            return await self._process(auth, activity, body)
+            return await self._process(auth, activity, inbound)
         finally:
             self._turns_in_flight -= 1
             left = self._in_flight.pop(conversation_id) - 1
             if left:
                 self._in_flight[conversation_id] = left
 
-    async def _process(self, auth: Any, activity: Activity, body: dict[str, Any]) -> web.Response:
+    async def _process(self, auth: Any, activity: Activity, inbound: InboundActivity) -> web.Response:
         """Run the turn through botbuilder and answer the HTTP request."""
         correlation_id = uuid.uuid4().hex[:12]
         outcome: dict[str, Any] = {}
 
         async def logic(context: TurnContext) -> None:
-            turn = self._turn(context, body, correlation_id)
+            turn = self._turn(context, inbound, correlation_id)
             if turn is None:
                 return
             try:
@@ -280,14 +281,12 @@ class BotEndpoint:
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=200)
 
-    def _turn(self, context: TurnContext, body: dict[str, Any], correlation_id: str) -> Turn | None:
-        conversation = body.get("conversation") or {}
-        kind = conversation.get("conversationType") or "personal"
-        text, mentioned = text_without_mentions(body)
-        if (body.get("type") == "message" and kind in SHARED_CONVERSATIONS and not mentioned
-                and not isinstance(body.get("value"), dict)):
+    def _turn(self, context: TurnContext, inbound: InboundActivity, correlation_id: str) -> Turn | None:
+        kind = inbound.conversation.conversation_type or "personal"
+        text, mentioned = text_without_mentions(inbound)
+        if (inbound.type == "message" and kind in SHARED_CONVERSATIONS and not mentioned
+                and not isinstance(inbound.value, dict)):
             return None  # in a channel or group chat, only speak when spoken to
-        sender = body.get("from") or {}
 
         async def send(activity: dict[str, Any]) -> None:
             try:
@@ -295,8 +294,5 @@ class BotEndpoint:
             except (ClientRequestError, HttpOperationError, requests.RequestException) as exc:
                 raise ReplyFailed(type(exc).__name__) from exc
 
-        return Turn(activity=body, text=text, locale=body.get("locale"), conversation_id=conversation.get("id", ""),
-                    conversation_kind=kind, sender=Person(sender.get("id", ""), sender.get("name"),
-                                                          sender.get("aadObjectId")),
-                    correlation_id=correlation_id, _send=send, division=self._division[0],
-                    division_en=self._division[1])
+        return Turn(activity=inbound, text=text, correlation_id=correlation_id, _send=send,
+                    division=self._division[0], division_en=self._division[1])

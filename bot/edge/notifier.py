@@ -15,8 +15,8 @@ from urllib.parse import quote
 
 import aiohttp
 
+from bot.activity import service_host
 from bot.conversations import ConversationReference, ConversationStore
-from bot.edge.activity import service_host
 from bot.edge.credentials import TO_CHANNEL_OAUTH_SCOPE, EntraCredentialFactory
 from bot.notify import GONE, RETRYABLE, Outcome, RetryRule, Sent, Sleep, TeamsPacer
 from config.settings import Settings

@@ -91,7 +91,7 @@ class Match:
     candidates: tuple[Candidate, ...]  # the top few, best first
 
     @property
-    def nearest(self) -> str | None:
+    def nearest_faq_id(self) -> str | None:
         """The best candidate's id, answered or not (what the Questions list records)."""
         return self.candidates[0].faq_id if self.candidates else None
 

@@ -1,8 +1,11 @@
-"""What every feature's card actions share: the pydantic base of their data."""
+"""What every feature's card actions share: the pydantic base of their data, and reading back
+the card an action came from."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+from bot.sent_cards import CARD_ID_PATTERN, SentCard, SentCards
 
 # The longest message the bot takes as a question (Teams allows about 28 KB; a question is a
 # sentence or two).
@@ -13,3 +16,15 @@ class CardData(BaseModel):
     """Data a card sends back with an action; unknown fields are ignored."""
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+
+class FromSentCard(CardData):
+    """An action on a card the bot remembers: the card's id is all it carries of its own."""
+
+    card_id: str = Field(alias="cardId", pattern=CARD_ID_PATTERN)
+
+
+async def sent_card(cards: SentCards, data: FromSentCard, kind: str) -> SentCard | None:
+    """The card the action came from, when the bot sent it and it is of this kind."""
+    card = await cards.get(data.card_id)
+    return card if card is not None and card.kind == kind else None

@@ -111,7 +111,7 @@ def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:
     misses = []
     for case in inside:
         m = matcher.match(case.question)
-        top = m.nearest
+        top = m.nearest_faq_id
         top1 += top == case.expected
         correct += m.answered and m.faq_id == case.expected
         wrong += m.answered and m.faq_id != case.expected

@@ -100,7 +100,7 @@ def templates(url: str) -> list[dict[str, Any]]:
     return [
         a.personal_message(url, "パスワードを忘れた"),
         a.channel_message(url, "会議を録画したい"),
-        a.card_invoke(url, "faq.feedback", {"verb": "faq.feedback", "faqId": "FAQ-0001", "helpful": True}),
+        a.card_invoke(url, "faq.feedback", {"verb": "faq.feedback", "cardId": "Zx9_-a1B2c3D4e5F", "helpful": True}),
         a.installation_update(url),
         a.members_added(url, [a.BOT_ID]),
     ]

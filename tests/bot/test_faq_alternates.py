@@ -12,9 +12,11 @@ from bot.faq.alternates import review
 from bot.faq.entry import seed_entries
 from bot.faq.importer import read_faq_file
 from bot.faq.text import Synonyms
-from bot.questions import Pick
-from tests.bot import activities as a
-from tests.bot.conftest import RunningBot, questions, wait_for_replies
+from bot.outbox import OutboxWorker
+from bot.questions import Pick, QuestionLog
+from bot.state import MemoryBotState
+from liststore import open_store
+from tests.bot.conftest import RunningBot, answered_with, ask, questions
 
 NICKNAME = "ミライ会議室を新しく作りたい"  # a city's own name for a Teams team: no model can know it
 
@@ -25,24 +27,15 @@ def dx_bot(bot: RunningBot, *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=120, env=env)
 
 
-async def ask(bot: RunningBot, text: str) -> dict:
-    """The card the bot replies with to `text` in a personal chat."""
-    before = len(bot.connector.fake.replies)
-    await bot.post(a.personal_message(bot.connector.service_url, text))
-    await wait_for_replies(bot, before + 1)
-    return bot.connector.fake.cards()[-1]
-
-
-def answered_with(card: dict) -> str | None:
-    """The entry an answer card answers with; None for "did you mean" or no answer."""
-    last = card["actions"][-1]["data"]
-    return last["faqId"] if last["verb"] == "faq.feedback" else None
-
-
 async def pick(bot: RunningBot, asked: str, faq_id: str, user: str) -> None:
-    response = await bot.post(a.card_invoke(bot.connector.service_url, "faq.choose",
-                                            {"verb": "faq.choose", "faqId": faq_id, "asked": asked}, user=user))
-    assert response.status == 200
+    """A person picks `faq_id` from a "did you mean" card for `asked`, recorded by the code the
+    bot records it with (bot/questions.py) into the same Questions list."""
+    async with open_store(bot.settings) as store:
+        state = MemoryBotState()
+        log = QuestionLog(store, state)
+        offered = await log.offered(f"aad-{user}", asked, [faq_id], 0.3)
+        await log.chosen(offered, faq_id)
+        assert await OutboxWorker(state.outbox, log.handlers()).run_once() == 1
 
 
 async def test_a_picked_wording_becomes_an_alternate_after_review_and_is_then_answered(

@@ -97,8 +97,8 @@ def test_kana_typing_and_wrong_kanji_read_the_same(analyzer: Analyzer) -> None:
     assert readings("既定のブラウザ") == readings("規定のブラウザ")  # a slip of the kanji conversion
     m = FaqMatcher([entry("A", "差し戻しとは何ですか"), entry("B", "承認の手順を知りたい"),
                     entry("C", "締め切りはいつ")], analyzer)
-    assert m.match("さしもどしってなんですか").nearest == "A"
-    assert m.match("しめきりはいつ").nearest == "C"
+    assert m.match("さしもどしってなんですか").nearest_faq_id == "A"
+    assert m.match("しめきりはいつ").nearest_faq_id == "C"
 
 
 class _PlacedVectors:

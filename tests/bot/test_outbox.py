@@ -124,3 +124,13 @@ async def test_a_crash_after_the_effect_and_before_delivered_repeats_nothing(tmp
     assert effects.calls == 2 and list(effects.done) == ["proposal-8"]  # keyed: one effect
     assert await box.pending() == 0
     await box.close()
+
+
+async def test_a_delivered_key_stays_taken_until_it_is_pruned(outbox: Outbox) -> None:
+    effects = Effects()
+    await outbox.enqueue("question-1", "file", {"n": 1}, now=0)
+    assert await OutboxWorker(outbox, {"file": effects}, clock=lambda: 10.0).run_once() == 1
+    assert not await outbox.enqueue("question-1", "file", {"n": 2}, now=20)  # the same work again
+    assert await outbox.prune(before=5.0) == 0 and await outbox.due(now=30) == []
+    assert await outbox.prune(before=11.0) == 1
+    assert await outbox.enqueue("question-1", "file", {"n": 3}, now=40)

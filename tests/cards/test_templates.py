@@ -13,20 +13,25 @@ from typing import Any
 
 import pytest
 
+from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
 from bot.features import faq, questions, welcome
-from bot.turn import Person, Turn
+from bot.turn import Turn
 from cards.render import TemplateError, render
 
 CHECK = Path(__file__).parent / "js" / "check.cjs"
 
 WITH_ALL = FaqEntry("FAQ-0001", "Power Apps のアプリを共有するには？", (), "1. アプリを開く\n2. ［共有］を押す",
                     "Power Apps", None, "https://learn.microsoft.com/power-apps/maker/canvas-apps/share-app")
+CARD_ID = "Zx9_-a1B2c3D4e5F"
 WITH_NONE = FaqEntry("FAQ-0002", "パスワードを忘れた", (), "ヘルプデスクへ連絡してください。", None, None, None)
 
 
 def turn(locale: str = "ja-JP", kind: str = "personal") -> Turn:
-    return Turn({"type": "message"}, "", locale, "c1", kind, Person("u1"), "cid", division="情報政策課")
+    activity = check_activity({"type": "message", "serviceUrl": "https://smba.trafficmanager.net/jp/",
+                               "from": {"id": "u1"}, "conversation": {"id": "c1", "conversationType": kind},
+                               "locale": locale})
+    return Turn(activity, "", "cid", division="情報政策課")
 
 
 def cases() -> list[tuple[str, str, dict[str, Any]]]:
@@ -35,10 +40,10 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         t = turn(locale)
         for entry in (WITH_ALL, WITH_NONE):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
-                        faq.answer_data(t, entry, "アプリを配りたい ${text.helpful}")))
+                        faq.answer_data(t, entry, CARD_ID)))
         out.append((f"did_you_mean {locale}", "did_you_mean",
-                    faq.did_you_mean_data(t, "共有のやり方", [WITH_ALL, WITH_NONE])))
-        out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, "Q-20261130-0A1B2C")))
+                    faq.did_you_mean_data(t, [WITH_ALL, WITH_NONE], CARD_ID)))
+        out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, CARD_ID)))
         out.append((f"help {locale}", "help", welcome.help_data(t)))
         for kind in ("personal", "channel"):
             out.append((f"welcome {kind} {locale}", "welcome", welcome.welcome_data(turn(locale, kind))))

@@ -1,4 +1,8 @@
-"""Incoming activity JSON checked at the edge: enough shape to route and reply, or a 400."""
+"""Incoming activity JSON, validated: enough shape to route and reply, or a 400 at the edge.
+
+The edge validates every body with `check_activity` and hands the model to the bot on the
+`Turn`; handlers read typed fields, never the raw dict.
+"""
 
 from __future__ import annotations
 
@@ -135,17 +139,16 @@ def check_activity(body: Any) -> InboundActivity:
         raise MalformedActivity(f"invalid activity: {where}") from None
 
 
-def text_without_mentions(activity: dict[str, Any]) -> tuple[str, bool]:
+def text_without_mentions(activity: InboundActivity) -> tuple[str, bool]:
     """The message text with the bot's @mention removed, and whether the bot was mentioned."""
-    text = activity.get("text") or ""
-    bot_id = (activity.get("recipient") or {}).get("id")
+    text = activity.text or ""
+    bot_id = activity.recipient.id if activity.recipient else None
     mentioned = False
-    for entity in activity.get("entities") or []:
-        if not isinstance(entity, dict) or entity.get("type") != "mention":
+    for entity in activity.entities or []:
+        if entity.type != "mention" or entity.mentioned is None or entity.mentioned.id != bot_id:
             continue
-        if (entity.get("mentioned") or {}).get("id") == bot_id:
-            mentioned = True
-            if entity.get("text"):
-                text = text.replace(entity["text"], " ")
+        mentioned = True
+        if entity.text:
+            text = text.replace(entity.text, " ")
     text = _MENTION.sub(r"\1", text)  # other people's mentions keep their names, not the markup
     return " ".join(text.split()), mentioned

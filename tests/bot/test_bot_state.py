@@ -1,0 +1,86 @@
+"""The bot state's contract, on memory and SQLite: the cards a turn sends and the work they
+promise are kept together or not at all, a key's work is enqueued once, and (SQLite) all of it
+is still there after a restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import AsyncIterator, Callable
+
+import pytest
+
+from bot.sent_cards import SentCard, new_card_id
+from bot.state import BotState, MemoryBotState, SqliteBotState, Work
+
+Opener = Callable[[], BotState]
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
+    if request.param == "memory":
+        twin = MemoryBotState()
+        return lambda: twin
+    return lambda: SqliteBotState(tmp_path / "bot-state.sqlite3")
+
+
+@pytest.fixture
+async def state(opener: Opener) -> AsyncIterator[BotState]:
+    st = opener()
+    yield st
+    await st.close()
+
+
+def card(asked: str = "粗大ごみの出し方", sent_at: str = "2026-11-30T09:00:00Z") -> SentCard:
+    return SentCard(new_card_id(), "no_answer", "aad-user-1", asked, "Q-20261130-0A1B2C", sent_at,
+                    faq_id="FAQ-0015", score=0.12)
+
+
+async def test_cards_and_work_are_committed_together(state: BotState) -> None:
+    sent = card()
+    assert await state.commit(cards=[sent], work=[Work("Q-1:asked", "questions.write", {"q": 1})], now=5) == [True]
+    assert await state.cards.get(sent.card_id) == sent
+    [item] = await state.outbox.due(now=5)
+    assert (item.key, item.kind, item.payload) == ("Q-1:asked", "questions.write", {"q": 1})
+    assert state.enqueued.is_set()
+
+
+async def test_nothing_is_kept_when_part_of_a_commit_fails(state: BotState) -> None:
+    sent = card()
+    with pytest.raises(TypeError):  # a payload that cannot be stored
+        await state.commit(cards=[sent], work=[Work("Q-1:asked", "questions.write", {"q": object()})], now=5)
+    assert await state.cards.get(sent.card_id) is None
+    assert await state.outbox.pending() == 0 and not state.enqueued.is_set()
+
+
+async def test_a_key_s_work_is_enqueued_once_and_the_card_still_changes(state: BotState) -> None:
+    sent = card()
+    work = Work("Q-1:escalate", "questions.escalate", {"question_id": "Q-1"})
+    assert await state.commit(cards=[sent], work=[work], now=1) == [True]
+    rated = sent.with_feedback("解決しない")
+    assert await state.commit(cards=[rated], work=[work], now=2) == [False]
+    assert (await state.cards.get(sent.card_id)) == rated and await state.outbox.pending() == 1
+
+
+async def test_old_cards_are_forgotten(state: BotState) -> None:
+    old, new = card(sent_at="2026-01-01T00:00:00Z"), card(sent_at="2026-11-30T00:00:00Z")
+    await state.commit(cards=[old, new], now=0)
+    assert await state.cards.prune("2026-06-01T00:00:00Z") == 1
+    assert await state.cards.get(old.card_id) is None and await state.cards.get(new.card_id) == new
+
+
+async def test_everything_is_there_after_a_restart(opener: Opener) -> None:
+    first = opener()
+    sent = card("会議を録画したい")
+    await first.commit(cards=[sent], work=[Work("Q-1:asked", "questions.write", {"q": 1})], now=0)
+    await first.close()
+    again = opener()
+    assert await again.cards.get(sent.card_id) == sent and await again.outbox.pending() == 1
+    await again.close()
+
+
+async def test_a_failed_commit_leaves_every_key_free(state: BotState) -> None:
+    good, bad = Work("Q-1:asked", "questions.write", {"q": 1}), Work("Q-2:asked", "questions.write", {"q": object()})
+    with pytest.raises(TypeError):
+        await state.commit(work=[good, bad], now=0)
+    assert await state.outbox.pending() == 0
+    assert await state.commit(work=[good, Work("Q-2:asked", "questions.write", {"q": 2})], now=1) == [True, True]
