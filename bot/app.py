@@ -35,6 +35,7 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 
 # Cards older than this answer their buttons with 「このカードは古くなっています」.
 KEEP_SENT_CARDS = timedelta(days=180)
+SHUTDOWN_DELIVERY_SECONDS = 5.0
 
 
 def open_state(settings: Settings) -> BotState:
@@ -78,6 +79,9 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
             stop.set()
             if delivery is not None:
                 await delivery
+                # What the last turns promised, if the store takes it now (else it waits).
+                with contextlib.suppress(Exception, asyncio.TimeoutError):
+                    await asyncio.wait_for(worker.run_once(), SHUTDOWN_DELIVERY_SECONDS)
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
 
