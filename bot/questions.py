@@ -71,7 +71,7 @@ class QuestionLog:
         entry that came nearest (or was chosen) with the matcher's score for it."""
         text = card.asked or card.faq_id or "-"
         return {"Title": text[:255], "QuestionText": text, "AskedBy": card.asker, "AskedAt": card.sent_at,
-                "MatchedFaqId": card.faq_id,
+                "FaqId": card.faq_id,
                 "MatchScore": None if card.score is None else round(card.score, 4)}
 
     @staticmethod
@@ -170,10 +170,10 @@ class QuestionLog:
 
 async def picks(store: ListStore) -> list[Pick]:
     """Every "did you mean" pick not yet FAQ化."""
-    return [Pick(item.key, str(f.get("QuestionText") or ""), str(f["MatchedFaqId"]))
+    return [Pick(item.key, str(f.get("QuestionText") or ""), str(f["FaqId"]))
             async for page in store.pages(QUESTIONS_LIST) for item in page
             if (f := item.fields).get("Feedback") == CHOSEN and f.get("Status") != PROMOTED
-            and f.get("MatchedFaqId")]
+            and f.get("FaqId")]
 
 
 async def promoted(store: ListStore, question_ids: Sequence[str]) -> int:

@@ -94,7 +94,7 @@ async def test_feedback_invoke_answers_in_the_http_body_and_is_recorded(bot: Run
     assert body == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
                     "value": "ありがとうございます。今後の回答の改善に使わせていただきます。"}
     [record] = await questions(bot, 1)
-    assert record["Feedback"] == "役に立った" and record["MatchedFaqId"] == "FAQ-0015"
+    assert record["Feedback"] == "役に立った" and record["FaqId"] == "FAQ-0015"
     assert record["Status"] == "クローズ" and record["AskedBy"] == "aad-user-1"
     assert record["QuestionText"] == "会議を録画したい" and record["MatchScore"] > 0.5
 
@@ -106,7 +106,7 @@ async def test_what_a_card_action_claims_is_ignored_for_what_the_bot_remembers(b
               "score": 1.0, "questionId": "Q-20260101-AAAAAA"}
     assert (await press(bot, forged)).status == 200
     [record] = await questions(bot, 1)
-    assert (record["MatchedFaqId"], record["QuestionText"]) == ("FAQ-0015", "会議を録画したい")
+    assert (record["FaqId"], record["QuestionText"]) == ("FAQ-0015", "会議を録画したい")
     assert record["MatchScore"] < 1.0 and record["key"] != "Q-20260101-AAAAAA"
     # A card id the bot never sent is an expired card, not a record.
     unknown = {**action_data(card, "faq.feedback", 0), "cardId": "A" * 16}
@@ -135,7 +135,7 @@ async def test_choosing_from_did_you_mean_replaces_the_card_with_the_answer(bot:
     assert chosen is not None and offered[choice] in json.dumps(body["value"], ensure_ascii=False)
     # The choice is kept: the wording is a ready-made alternate question for that entry.
     [record] = await questions(bot, 1)
-    assert (record["Feedback"], record["MatchedFaqId"]) == ("候補から選択", chosen)
+    assert (record["Feedback"], record["FaqId"]) == ("候補から選択", chosen)
     assert record["QuestionText"] == "会議"
     assert record["Status"] == "クローズ" and record["MatchScore"] is None
     # A place among the candidates that the card never offered is an expired card.
