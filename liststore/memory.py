@@ -93,10 +93,21 @@ class MemoryListStore:
 
     async def upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
         """Create or update each row by key."""
+        return self._write(list_name, rows, create_only=False)
+
+    async def create(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+        """Create each row whose key is not taken."""
+        return self._write(list_name, rows, create_only=True)
+
+    def _write(self, list_name: str, rows: Sequence[Upsert], *, create_only: bool) -> list[WriteResult]:
         lst = self._list(list_name)
         results = []
         for row in rows:
             existing = lst.items.get(row.key)
+            if create_only and existing is not None:
+                results.append(WriteResult(row.key, Outcome.EXISTS, existing.item_id, existing.etag,
+                                           error=f"{row.key} exists"))
+                continue
             fields, failure = merge_upsert(lst.spec, existing, row)
             if failure is not None:
                 results.append(failure)

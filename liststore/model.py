@@ -35,6 +35,7 @@ class Outcome(StrEnum):
     DELETED = "deleted"
     NOT_FOUND = "not_found"
     CONFLICT = "conflict"
+    EXISTS = "exists"  # a create-only write met an item with its key
     FAILED = "failed"
 
 

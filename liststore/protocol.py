@@ -47,6 +47,11 @@ class ListStore(Protocol):
         """Create or update items by key, in batches; results in the order of `rows`."""
         ...
 
+    async def create(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+        """Create items whose key is not taken; a taken key is EXISTS and nothing is written
+        (what makes a number handed out once, even by two writers at the same moment)."""
+        ...
+
     async def delete(self, list_name: str, keys: Sequence[str]) -> list[WriteResult]:
         """Delete items by key; a missing key is NOT_FOUND, not an error."""
         ...

@@ -269,7 +269,15 @@ class SqliteListStore:
         """Create or update each row by key; each chunk is one transaction."""
         return await self._chunked(self._upsert, list_name, rows)
 
-    def _upsert(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+    async def create(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+        """Create each row whose key is not taken; each chunk is one transaction (BEGIN
+        IMMEDIATE: another process creating the same key waits, then finds it taken)."""
+        return await self._chunked(self._create, list_name, rows)
+
+    def _create(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+        return self._upsert(list_name, rows, create_only=True)
+
+    def _upsert(self, list_name: str, rows: Sequence[Upsert], *, create_only: bool = False) -> list[WriteResult]:
         spec = self._spec(list_name)
         with write_transaction(self._db) as db:
             # Inside BEGIN IMMEDIATE no other writer can move the counter: allocate locally.
@@ -281,6 +289,10 @@ class SqliteListStore:
                     (list_name, row.key),
                 ).fetchone()
                 existing = self._item(found) if found else None
+                if create_only and existing is not None:
+                    results.append(WriteResult(row.key, Outcome.EXISTS, existing.item_id, existing.etag,
+                                               error=f"{row.key} exists"))
+                    continue
                 fields, failure = merge_upsert(spec, existing, row)
                 if failure is not None:
                     results.append(failure)

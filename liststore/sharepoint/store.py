@@ -428,6 +428,36 @@ class SharePointListStore:
         await self._save_index(state)
         return [results[n] for n in range(len(rows))]
 
+    async def create(self, list_name: str, rows: Sequence[Upsert]) -> list[WriteResult]:
+        """POST each row, whatever the key index says: the list's unique key column is the
+        judge, so two writers creating the same key at once get one CREATED and one EXISTS.
+
+        A create whose response was lost and that is sent again also meets 409 (EXISTS); a
+        caller that must tell its own earlier create from someone else's keeps an id of its
+        own in the item and reads it back.
+        """
+        state = await self._state(list_name)
+        results: dict[int, WriteResult] = {}
+        subs: dict[str, tuple[int, SubRequest, Upsert]] = {}
+        for n, row in enumerate(rows):
+            clean = validate_upsert(state.spec, row, exists=False)
+            if isinstance(clean, WriteResult):
+                results[n] = clean
+                continue
+            body = {name: to_graph(state.spec.column(name), value) for name, value in clean.items()}
+            sub = SubRequest(str(n), "POST", self._list_path(state, "/items"), {"fields": body})
+            subs[sub.id] = (n, sub, row)
+        answers = await self.transport.batch([s for _, s, _ in subs.values()])
+        for sub_id, (n, sub, row) in subs.items():
+            answer = answers.get(sub_id)
+            if answer is not None and answer.status == 409:
+                results[n] = WriteResult(row.key, Outcome.EXISTS, error=f"{row.key} exists")
+            else:
+                results[n] = self._written(state, row, sub, answer) or WriteResult(
+                    row.key, Outcome.FAILED, error="unexpected answer to a create")
+        await self._save_index(state)
+        return [results[n] for n in range(len(rows))]
+
     def _prepare(self, state: _ListState, n: int, row: Upsert) -> SubRequest | WriteResult:
         spec = state.spec
         known = state.index.get(row.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
@@ -74,6 +75,23 @@ async def test_create_then_get_returns_canonical_values(store: ListStore, spec: 
     assert item.fields["Day"] == "2025-05-12"
     assert item.fields["Body"] == "一行目\n二行目"
     assert await store.get("Things", "missing") is None
+
+
+async def test_create_only_never_overwrites_and_one_of_two_racing_creates_wins(
+        store: ListStore, spec: ListSpec) -> None:
+    await store.ensure_list(spec)
+    [first] = await store.create("Things", [row("2026-0001", Group="first")])
+    assert first.outcome is Outcome.CREATED and first.ok
+    [taken, fresh] = await store.create("Things", [row("2026-0001", Group="second"), row("2026-0002", Group="x")])
+    assert taken.outcome is Outcome.EXISTS and not taken.ok
+    assert fresh.outcome is Outcome.CREATED
+    item = await store.get("Things", "2026-0001")
+    assert item is not None and item.fields["Group"] == "first"  # the second writer changed nothing
+    # Two writers at the same moment (two bot instances filing the next number).
+    results = await asyncio.gather(store.create("Things", [row("2026-0003", Group="a")]),
+                                   store.create("Things", [row("2026-0003", Group="b")]))
+    assert sorted(r.outcome for [r] in results) == sorted([Outcome.CREATED, Outcome.EXISTS])
+    assert await store.count("Things") == 3
 
 
 async def test_update_changes_only_the_fields_sent(store: ListStore, spec: ListSpec) -> None:
