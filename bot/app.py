@@ -35,6 +35,8 @@ NOTIFIER = web.AppKey("notifier", Notifier)
 
 # Cards older than this answer their buttons with 「このカードは古くなっています」.
 KEEP_SENT_CARDS = timedelta(days=180)
+TIDY_SECONDS = 3600.0
+# How long stopping waits for outbox work in progress and a last delivery round.
 SHUTDOWN_DELIVERY_SECONDS = 5.0
 
 
@@ -67,23 +69,36 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
         faq = await FaqService.from_settings(store, settings, words_first=words_first)
         state = open_state(settings)
         stop = asyncio.Event()
-        delivery: asyncio.Task[None] | None = None
+        background: asyncio.Task[None] | None = None
         try:
-            await state.cards.prune(iso_seconds(utc_now() - KEEP_SENT_CARDS))
             questions = QuestionLog(store, state)
             worker = OutboxWorker(state.outbox, questions.handlers(), base=settings.outbox_retry_seconds)
-            delivery = asyncio.create_task(worker.run(stop, wake=state.enqueued))
+            background = asyncio.create_task(_background(state, worker, stop))
             services = Services(faq, questions, state)
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state)
         finally:
             stop.set()
-            if delivery is not None:
-                await delivery
-                # What the last turns promised, if the store takes it now (else it waits).
-                with contextlib.suppress(Exception, asyncio.TimeoutError):
-                    await asyncio.wait_for(worker.run_once(), SHUTDOWN_DELIVERY_SECONDS)
+            if background is not None:
+                try:
+                    await asyncio.wait_for(background, SHUTDOWN_DELIVERY_SECONDS)
+                except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - what is left waits for the next start
+                    logger.info("stopping with outbox work still pending; it is delivered at the next start")
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
+
+
+async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event) -> None:
+    """Deliver the outbox and forget old cards until `stop`; then one last delivery round for
+    what the last turns promised (bounded by the caller)."""
+
+    async def tidy() -> None:
+        while not stop.is_set():
+            await state.cards.prune(iso_seconds(utc_now() - KEEP_SENT_CARDS))
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), TIDY_SECONDS)
+
+    await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy())
+    await worker.run_once()
 
 
 @contextlib.contextmanager

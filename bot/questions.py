@@ -32,7 +32,8 @@ PROMOTED = "FAQ化"  # 状態 once the question's wording (or its answer) is in 
 HELPFUL, NOT_HELPFUL = "役に立った", "解決しない"
 
 # Outbox work kinds this module delivers.
-WRITE, FEEDBACK, ESCALATE = "questions.write", "questions.feedback", "questions.escalate"
+RECORD, ESCALATE = "questions.record", "questions.escalate"
+NONE_PICKED = "-"  # SentCard.picked after 「どれでもない」
 
 
 class Pick(NamedTuple):
@@ -47,8 +48,13 @@ class NotYetRecorded(Exception):
     """The question's own record has not reached the list yet: try again later."""
 
 
+# The statuses the bot moves a question between; any other (回答待ち, 回答済み, FAQ化) was set by
+# a person or by 「担当者に聞く」 and is never undone by a later click.
+BOT_STATUSES = frozenset({UNANSWERED, CLOSED})
+
+
 class QuestionLog:
-    """The cards the FAQ sends, remembered, and what they promise the Questions list."""
+    """The cards the FAQ sends, remembered, and the one Questions item each card may have."""
 
     def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now) -> None:
         self._store = store
@@ -62,22 +68,15 @@ class QuestionLog:
         question_id = fields.pop("question_id", None) or self._new_question_id()
         return SentCard(new_card_id(), kind, asker, asked, question_id, iso_seconds(self._clock()), **fields)
 
-    async def _commit(self, cards: Sequence[SentCard], work: Sequence[Work] = ()) -> None:
+    async def _commit(self, cards: Sequence[SentCard], recorded: SentCard | None = None) -> None:
+        """Remember `cards`; when `recorded` is given, enqueue writing its record as it is then.
+
+        The work names the card, not the fields: delivery reads the card as it is by then, so
+        two quick changes of mind, delivered in any order, leave the latest in the list.
+        """
+        work = [Work(f"{recorded.question_id}:{secrets.token_hex(6)}", RECORD,
+                     {"card_id": recorded.card_id})] if recorded else []
         await self._state.commit(cards=cards, work=work, now=self._clock().timestamp())
-
-    @staticmethod
-    def _asked(card: SentCard) -> dict[str, object]:
-        """The columns every recorded question has: what was asked, by whom, when, and the FAQ
-        entry that came nearest (or was chosen) with the matcher's score for it."""
-        text = card.asked or card.faq_id or "-"
-        return {"Title": text[:255], "QuestionText": text, "AskedBy": card.asker, "AskedAt": card.sent_at,
-                "FaqId": card.faq_id,
-                "MatchScore": None if card.score is None else round(card.score, 4)}
-
-    @staticmethod
-    def _write(card: SentCard, fields: Mapping[str, object], what: str) -> Work:
-        return Work(f"{card.question_id}:{what}", WRITE,
-                    {"question_id": card.question_id, "fields": dict(fields)})
 
     # ---- in a turn: remember the card, enqueue what it promises -------------------------------
 
@@ -94,26 +93,29 @@ class QuestionLog:
         await self._commit([card])
         return card
 
-    async def unanswered(self, asker: str, asked: str, nearest_faq_id: str | None, score: float,
-                         *, question_id: str | None = None) -> SentCard:
+    async def unanswered(self, asker: str, asked: str, nearest_faq_id: str | None, score: float) -> SentCard:
         """A no-answer card is about to be sent: the question is recorded as 未回答."""
-        card = self._card("no_answer", asker, asked, faq_id=nearest_faq_id, score=score,
-                          question_id=question_id)
-        await self._commit([card], [self._write(card, {**self._asked(card), "Status": UNANSWERED}, "asked")])
+        card = self._card("no_answer", asker, asked, faq_id=nearest_faq_id, score=score)
+        await self._commit([card], card)
         return card
 
     async def none_of_these(self, offered: SentCard) -> SentCard:
-        """「どれでもない」 on a "did you mean" card: its question is recorded as unanswered."""
-        return await self.unanswered(offered.asker, offered.asked, offered.faq_id, offered.score or 0.0,
-                                     question_id=offered.question_id)
+        """「どれでもない」 on a "did you mean" card: the card's record says no entry fits (未回答),
+        replacing a pick made on it before. Returns the no-answer card's record, under the same
+        question, for 「担当者に聞く」."""
+        settled = replace(offered, picked=NONE_PICKED)
+        follow_up = self._card("no_answer", offered.asker, offered.asked, faq_id=offered.faq_id,
+                               score=offered.score, question_id=offered.question_id)
+        await self._commit([settled, follow_up], settled)
+        return follow_up
 
     async def chosen(self, offered: SentCard, faq_id: str) -> SentCard:
         """Someone picked `faq_id` from "did you mean": the bot was unsure and a person settled it,
-        so the wording is a ready-made alternate for that entry. Returns the answer card's record."""
-        pick = replace(offered, faq_id=faq_id, score=None)
+        so the wording is a ready-made alternate for that entry (a later pick on the same card
+        replaces it). Returns the answer card's record: rating that answer is its own record."""
+        settled = replace(offered, picked=faq_id)
         answer = self._card("answer", offered.asker, offered.asked, faq_id=faq_id)
-        work = [self._write(pick, {**self._asked(pick), "Feedback": CHOSEN, "Status": CLOSED}, "chosen")]
-        await self._commit([answer], work if offered.asked else [])
+        await self._commit([settled, answer], settled)
         return answer
 
     async def feedback(self, answer: SentCard, helpful: bool) -> SentCard | None:
@@ -124,40 +126,52 @@ class QuestionLog:
         follow_up = None if helpful else self._card("no_answer", answer.asker, answer.asked,
                                                      faq_id=answer.faq_id, score=answer.score,
                                                      question_id=answer.question_id)
-        work = Work(f"{answer.question_id}:feedback:{secrets.token_hex(4)}", FEEDBACK, {"card_id": answer.card_id})
-        await self._commit([rated, *([follow_up] if follow_up else [])], [work])
+        await self._commit([rated, *([follow_up] if follow_up else [])], rated)
         return follow_up
 
     async def escalate(self, no_answer: SentCard) -> None:
         """「担当者に聞く」: the question waits for a person (once, however often it is pressed)."""
-        await self._commit([], [Work(f"{no_answer.question_id}:escalate", ESCALATE,
-                                     {"question_id": no_answer.question_id})])
+        await self._state.commit(work=[Work(f"{no_answer.question_id}:escalate", ESCALATE,
+                                            {"question_id": no_answer.question_id})],
+                                 now=self._clock().timestamp())
 
     # ---- delivery: what the outbox worker calls ------------------------------------------------
 
     def handlers(self) -> dict[str, Handler]:
-        return {WRITE: self._deliver_write, FEEDBACK: self._deliver_feedback, ESCALATE: self._deliver_escalate}
+        return {RECORD: self._deliver_record, ESCALATE: self._deliver_escalate}
+
+    @staticmethod
+    def record_of(card: SentCard) -> dict[str, object]:
+        """The Questions columns a card's record has, as the card is now: what was asked, by
+        whom, when, the FAQ entry it is about with the matcher's score, what the person said,
+        and the status that follows from it."""
+        text = card.asked or card.faq_id or "-"
+        fields: dict[str, object] = {"Title": text[:255], "QuestionText": text, "AskedBy": card.asker,
+                                     "AskedAt": card.sent_at, "FaqId": card.faq_id,
+                                     "MatchScore": None if card.score is None else round(card.score, 4),
+                                     "Feedback": None, "Status": UNANSWERED}
+        if card.kind == "answer" and card.feedback:
+            # A helpful answer needs nothing more; an unhelpful one is a question still open.
+            fields.update(Feedback=card.feedback, Status=CLOSED if card.feedback == HELPFUL else UNANSWERED)
+        elif card.kind == "choices" and card.picked and card.picked != NONE_PICKED:
+            fields.update(FaqId=card.picked, MatchScore=None, Feedback=CHOSEN, Status=CLOSED)
+        return fields
 
     async def _upsert(self, question_id: str, fields: Mapping[str, object]) -> None:
         [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, dict(fields))])
         if not result.ok:
             raise RuntimeError(f"could not record question {question_id}: {result.outcome}")
 
-    async def _deliver_write(self, _key: str, payload: Mapping[str, Any]) -> None:
-        await self._upsert(str(payload["question_id"]), payload["fields"])
-
-    async def _deliver_feedback(self, _key: str, payload: Mapping[str, Any]) -> None:
-        # The card's rating as it is now, not as it was when this work was enqueued: deliveries
-        # of two quick changes of mind, in whatever order, leave the latest in the list.
+    async def _deliver_record(self, _key: str, payload: Mapping[str, Any]) -> None:
         card = await self._state.cards.get(str(payload["card_id"]))
-        if card is None or card.feedback is None:
-            raise Undeliverable("the rated card is no longer remembered")
-        helpful = card.feedback == HELPFUL
-        await self._upsert(card.question_id, {
-            **self._asked(card), "Feedback": card.feedback,
-            # A helpful answer needs nothing more; an unhelpful one is a question still open.
-            "Status": CLOSED if helpful else UNANSWERED,
-        })
+        if card is None:
+            raise Undeliverable("the card is no longer remembered")
+        fields = self.record_of(card)
+        existing = await self._store.get(QUESTIONS_LIST, card.question_id)
+        if existing is not None and existing.fields.get("Status") not in BOT_STATUSES:
+            # 回答待ち, 回答済み, FAQ化: a person's step, which a later click never undoes.
+            fields.pop("Status")
+        await self._upsert(card.question_id, fields)
 
     async def _deliver_escalate(self, _key: str, payload: Mapping[str, Any]) -> None:
         question_id = str(payload["question_id"])

@@ -31,6 +31,13 @@ class BadCardData(ValueError):
     """A card action's data did not validate: the client sent something we never rendered."""
 
 
+class Refused(Exception):
+    """A card action this person may not take; they are told why (`message`: a key of
+    bot/messages.py), in the answer to their click."""
+
+    message = "error"
+
+
 @dataclass(frozen=True, slots=True)
 class InvokeResult:
     """The HTTP answer to an invoke activity."""
@@ -167,7 +174,10 @@ class Router:
             payload = route.model.model_validate(data)
         except ValidationError as exc:
             raise BadCardData(f"card data for {verb!r} is invalid: {exc.error_count()} error(s)") from None
-        reply = await route.handler(turn, payload)
+        try:
+            reply = await route.handler(turn, payload)
+        except Refused as refused:
+            reply = CardReply(text=turn.t[refused.message])
         if not invoke:
             if reply.card is not None:
                 await turn.send_card(reply.card)

@@ -39,6 +39,7 @@ class SentCard:
     score: float | None = None  # the matcher's score for faq_id
     candidates: tuple[str, ...] = ()  # choices: the entries offered
     feedback: str | None = None  # answer: 役に立った / 解決しない once someone said so
+    picked: str | None = None  # choices: the entry picked, or "-" for 「どれでもない」
 
     def with_feedback(self, feedback: str) -> "SentCard":
         return replace(self, feedback=feedback)

@@ -87,6 +87,7 @@ class FileRunLock:
 
     async def release(self) -> None:
         if self._fd is not None:
+            os.ftruncate(self._fd, 0)  # nobody holds it now
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None

@@ -48,6 +48,7 @@ class SqliteThread:
     def __init__(self, path: Path, ddl: str = "") -> None:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"sqlite-{path.stem}")
         self._conn: sqlite3.Connection | None = None
+        self._closed = False
         self._pool.submit(self._open, path).result()
         if ddl:
             self.create(ddl)
@@ -70,6 +71,11 @@ class SqliteThread:
         return fn(self._conn)
 
     async def close(self) -> None:
+        """Close the connection after the work already queued; closing twice is harmless."""
+        if self._closed:
+            return
+        self._closed = True
+
         def shut() -> None:
             if self._conn is not None:
                 self._conn.close()

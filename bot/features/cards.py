@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from bot.router import Refused
 from bot.sent_cards import CARD_ID_PATTERN, SentCard, SentCards
 
 # The longest message the bot takes as a question (Teams allows about 28 KB; a question is a
@@ -24,7 +25,19 @@ class FromSentCard(CardData):
     card_id: str = Field(alias="cardId", pattern=CARD_ID_PATTERN)
 
 
-async def sent_card(cards: SentCards, data: FromSentCard, kind: str) -> SentCard | None:
-    """The card the action came from, when the bot sent it and it is of this kind."""
+class NotYours(Refused):
+    """Someone pressed a button on a card that answers another person's question (a channel or
+    group chat): what it records would be put in that person's name."""
+
+    message = "not_yours"
+
+
+async def sent_card(cards: SentCards, data: FromSentCard, kind: str, clicker: str) -> SentCard | None:
+    """The card the action came from, when the bot sent it and it is of this kind; NotYours
+    when it answered someone else."""
     card = await cards.get(data.card_id)
-    return card if card is not None and card.kind == kind else None
+    if card is None or card.kind != kind:
+        return None
+    if card.asker != clicker:
+        raise NotYours(card.card_id)
+    return card

@@ -74,7 +74,7 @@ def register(router: Router, faq: FaqService, questions: QuestionLog, cards: Sen
 
     @router.card_action("faq.choose", Choice)
     async def choose(turn: Turn, data: Choice) -> CardReply:
-        offered = await sent_card(cards, data, "choices")
+        offered = await sent_card(cards, data, "choices", turn.sender.key)
         entry = (faq.entry(offered.candidates[data.choice])
                  if offered is not None and data.choice < len(offered.candidates) else None)
         if offered is None or entry is None:
@@ -84,7 +84,7 @@ def register(router: Router, faq: FaqService, questions: QuestionLog, cards: Sen
 
     @router.card_action("faq.none", NoneOfThese)
     async def none_of_these(turn: Turn, data: NoneOfThese) -> CardReply:
-        offered = await sent_card(cards, data, "choices")
+        offered = await sent_card(cards, data, "choices", turn.sender.key)
         if offered is None:
             return CardReply(text=turn.t["card_expired"])
         no_answer = await questions.none_of_these(offered)

@@ -37,7 +37,7 @@ def register(router: Router, questions: QuestionLog, cards: SentCards) -> None:
 
     @router.card_action("faq.feedback", Feedback)
     async def feedback(turn: Turn, data: Feedback) -> CardReply:
-        answer = await sent_card(cards, data, "answer")
+        answer = await sent_card(cards, data, "answer", turn.sender.key)
         if answer is None:
             return CardReply(text=turn.t["card_expired"])
         follow_up = await questions.feedback(answer, data.helpful)
@@ -48,7 +48,7 @@ def register(router: Router, questions: QuestionLog, cards: SentCards) -> None:
 
     @router.card_action("question.escalate", Escalation)
     async def escalate(turn: Turn, data: Escalation) -> CardReply:
-        no_answer = await sent_card(cards, data, "no_answer")
+        no_answer = await sent_card(cards, data, "no_answer", turn.sender.key)
         if no_answer is None:
             return CardReply(text=turn.t["card_expired"])
         await questions.escalate(no_answer)

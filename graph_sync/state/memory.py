@@ -52,9 +52,10 @@ class MemorySyncState:
 
     async def record_writes(self, list_name: str, written: Mapping[str, Mapping[str, Any]],
                             removed: Iterable[str]) -> None:
+        fresh = {key: _copied(fields) for key, fields in written.items()}  # fails before any change
         mirror = self._mirrors.setdefault(list_name, {})
-        for key, fields in written.items():
-            mirror[key] = {**mirror.get(key, {}), **_copied(fields)}
+        for key, fields in fresh.items():
+            mirror[key] = {**mirror.get(key, {}), **fields}
         for key in removed:
             mirror.pop(key, None)
 
@@ -67,7 +68,7 @@ class MemorySyncState:
         self._cursors[f"entra:{resource}"] = (token, iso_seconds(self._clock()))
 
     async def start_run(self, job: str) -> tuple[int, list[RunRecord]]:
-        unfinished = [r for r in self._runs[-50:] if r.status == "running"]
+        unfinished = [r for r in reversed(self._runs[-50:]) if r.status == "running"]  # newest first
         self._runs = [RunRecord(r.id, r.job, r.started_at, r.finished_at, "interrupted", r.report)
                       if r in unfinished else r for r in self._runs]
         run_id = len(self._runs) + 1

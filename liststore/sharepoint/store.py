@@ -206,8 +206,8 @@ class SharePointListStore:
         ids = list(state.by_id) if replace else list(state.dirty)
         if ids or replace or state.index_token:
             await self._index_file.save(self.site_id, state.list_id, state.index_token, state.rows(ids),
-                                  replace=replace)
-        state.dirty.clear()
+                                        replace=replace)
+        state.dirty.difference_update(ids)  # what another call added meanwhile is saved next time
 
     @staticmethod
     def _declared_columns(spec: ListSpec, raw: Mapping[str, Any]) -> dict[str, Any]:

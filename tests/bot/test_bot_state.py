@@ -84,3 +84,9 @@ async def test_a_failed_commit_leaves_every_key_free(state: BotState) -> None:
         await state.commit(work=[good, bad], now=0)
     assert await state.outbox.pending() == 0
     assert await state.commit(work=[good, Work("Q-2:asked", "questions.write", {"q": 2})], now=1) == [True, True]
+
+
+async def test_closing_twice_is_harmless(opener: Opener) -> None:
+    state = opener()
+    await state.close()
+    await state.close()

@@ -316,3 +316,40 @@ async def test_an_app_upgrade_is_not_welcomed_as_an_install(bot: RunningBot) -> 
     assert (await bot.post(upgrade)).status == 200
     await asyncio.sleep(0.2)
     assert bot.connector.fake.replies == []
+
+
+async def test_only_the_asker_can_press_the_buttons_of_their_answer(bot: RunningBot) -> None:
+    await bot.post(a.channel_message(bot.connector.service_url, "会議を録画したい", user="user-2"))
+    await wait_for_replies(bot, 1)
+    [card] = bot.connector.fake.cards()
+    refused = await press(bot, action_data(card, "faq.feedback", 1), user="user-3")
+    assert (await refused.json())["value"].startswith("このボタンは質問した方のためのものです")
+    thanked = await press(bot, action_data(card, "faq.feedback", 0), user="user-2")
+    assert (await thanked.json())["value"].startswith("ありがとうございます")
+    [record] = await questions(bot, 1)
+    assert record["AskedBy"] == "aad-user-2" and record["Feedback"] == "役に立った"
+
+
+async def test_a_later_click_never_undoes_a_question_sent_to_a_person(bot: RunningBot) -> None:
+    card = await ask(bot, "会議を録画したい")
+    await press(bot, action_data(card, "faq.feedback", 1))  # 解決しない → a no-answer card follows
+    await wait_for_replies(bot, 2)
+    follow_up = bot.connector.fake.cards()[-1]
+    await press(bot, action_data(follow_up, "question.escalate"))
+    await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+    await press(bot, action_data(card, "faq.feedback", 0))  # a change of mind: 役に立った after all
+    [record] = await questions(bot, 1, where=lambda items: items[0]["Feedback"] == "役に立った")
+    assert record["Status"] == "回答待ち"  # the person's question stays with the division
+
+
+async def test_a_did_you_mean_card_keeps_one_record_of_the_latest_choice(bot: RunningBot) -> None:
+    card = await ask(bot, "会議")
+    await press(bot, action_data(card, "faq.choose", 0))
+    [first] = await questions(bot, 1)
+    await press(bot, action_data(card, "faq.choose", 1))  # another entry after all
+    [record] = await questions(bot, 1, where=lambda items: items[0]["FaqId"] != first["FaqId"])
+    assert record["key"] == first["key"] and record["Feedback"] == "候補から選択"
+    assert record["FaqId"] != first["FaqId"]
+    await press(bot, action_data(card, "faq.none"))  # none of them, in the end
+    [record] = await questions(bot, 1, where=lambda items: items[0]["Feedback"] is None)
+    assert record["key"] == first["key"] and (record["Feedback"], record["Status"]) == (None, "未回答")

@@ -43,6 +43,14 @@ async def test_releasing_what_is_not_held_lets_nobody_in(opener: Opener) -> None
     await holder.release()  # twice is harmless
 
 
+async def test_nobody_is_named_once_the_lock_is_free(opener: Opener) -> None:
+    lock = opener()
+    assert await lock.acquire()
+    assert await opener().holder() not in ("", "?")
+    await lock.release()
+    assert await opener().holder() == "?"
+
+
 async def test_held_names_the_holder_when_busy(opener: Opener) -> None:
     async with held(opener()):
         with pytest.raises(Busy) as busy:

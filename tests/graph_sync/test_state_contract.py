@@ -135,3 +135,28 @@ async def test_what_was_saved_is_there_after_reopening(opener: Opener) -> None:
     assert await again.cursor("Staff") == "t1" and await again.mirror("Staff") == {"a": {"Name": "山田"}}
     assert await again.group_members("leaders") == {"g": {"u": "000001"}}
     await again.close()
+
+
+async def test_a_write_that_cannot_be_stored_changes_nothing(state: SyncState) -> None:
+    await state.apply_changes("Staff", {"a": {"n": 1}}, [], "t1", full=True)
+    with pytest.raises(TypeError):
+        await state.record_writes("Staff", {"b": {"n": 2}, "c": {"n": object()}}, ["a"])
+    assert await state.mirror("Staff") == {"a": {"n": 1}}
+
+
+async def test_runs_that_never_finished_come_back_newest_first(opener: Opener) -> None:
+    state = opener()
+    older, _ = await state.start_run("nightly")
+    newer, unfinished = await state.start_run("hourly")  # `older` was killed; now `newer` is
+    assert [r.id for r in unfinished] == [older]
+    await state.close()
+    again = opener()
+    _, unfinished = await again.start_run("nightly")
+    assert [r.id for r in unfinished] == [newer]
+    await again.close()
+
+
+async def test_closing_twice_is_harmless(opener: Opener) -> None:
+    state = opener()
+    await state.close()
+    await state.close()

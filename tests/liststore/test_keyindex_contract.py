@@ -66,3 +66,9 @@ async def test_what_was_saved_is_there_after_reopening(opener: Opener) -> None:
     again = opener()
     assert (await again.load("site", "staff")).live == {"000123": ("1", "e")}
     await again.close()
+
+
+async def test_closing_twice_is_harmless(opener: Opener) -> None:
+    index = opener()
+    await index.close()
+    await index.close()
