@@ -35,9 +35,10 @@ from bot.community import Pipeline, Services, build_router
 from bot.faq.encoder import encoder_from
 from bot.faq.importer import import_entries
 from bot.faq.service import FaqService
+from bot.people import Directory
 from bot.questions import QuestionLog
 from bot.router import Router
-from bot.state import MemoryBotState
+from bot.state import SqliteBotState
 from bot.turn import Turn
 from config.schema import load_list_specs
 from config.settings import load_settings
@@ -71,9 +72,11 @@ async def build(data_dir: Path, mode: str, cache: Path | None = None, *, words_f
     if mode == "meaning" and encoder is None:
         raise SystemExit("the e5 encoder did not load; the 'with meaning' figures would be words-only")
     faq = await FaqService.load(store, encoder, words_first=words_first)
-    # The turn's own bookkeeping in memory; nothing delivers its outbox (no list writes timed).
-    state = MemoryBotState()
-    router = echo_router() if mode == "echo" else build_router(Services(faq, QuestionLog(store, state), state))
+    # The turn's own bookkeeping in the state file, as the product keeps it; nothing delivers
+    # its outbox here (list writes happen after the turn and are not what is timed).
+    state = SqliteBotState(data_dir / f"bot-state-{mode}.sqlite3")
+    router = echo_router() if mode == "echo" else build_router(
+        Services(faq, QuestionLog(store, state), state, Directory(store, None)))
     return settings, store_cm, Pipeline(router, state.conversations), faq
 
 

@@ -13,10 +13,11 @@ from typing import AsyncIterator, Iterator
 from aiohttp import web
 
 from bot.community import Pipeline, Services, build_router
-from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, open_notifier
+from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
-from bot.notify import Notifier
+from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
+from bot.people import Directory, MemberLookup
 from bot.questions import QuestionLog
 from bot.state import BotState, MemoryBotState, SqliteBotState
 from config.clock import iso_seconds, utc_now
@@ -55,13 +56,17 @@ class BotCore:
     faq: FaqService
     pipeline: Pipeline
     state: BotState
+    notifier: Notifier
 
 
 @contextlib.asynccontextmanager
-async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIterator[BotCore]:
+async def open_bot(settings: Settings, *, words_first: bool = False, connector: Connector | None = None,
+                   members: MemberLookup | None = None, notifier: Notifier | None = None) -> AsyncIterator[BotCore]:
     """Open the store, load the FAQ index and build the pipeline; close it all on exit.
 
     `words_first`: answer from a words-only index until `FaqService.keep_fresh` adds meaning.
+    `connector`: the Bot Connector for member lookups and proactive messages (the web app);
+    without it, `members` and `notifier` stand in (the terminal chat, tests).
     The outbox worker delivers what turns promised (Questions list records) in the background
     for as long as the bot is open; what it has not delivered stays in the state for next time.
     """
@@ -71,11 +76,14 @@ async def open_bot(settings: Settings, *, words_first: bool = False) -> AsyncIte
         stop = asyncio.Event()
         background: asyncio.Task[None] | None = None
         try:
+            if connector is not None:
+                members, notifier = connector.members, connector.notifier(state.conversations)
             questions = QuestionLog(store, state)
             worker = OutboxWorker(state.outbox, questions.handlers(), base=settings.outbox_retry_seconds)
             background = asyncio.create_task(_background(state, worker, stop))
-            services = Services(faq, questions, state)
-            yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state)
+            services = Services(faq, questions, state, Directory(store, members))
+            yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state,
+                          notifier or MemoryNotifier())
         finally:
             stop.set()
             if background is not None:
@@ -122,12 +130,12 @@ def _reply_threads(size: int) -> Iterator[None]:
 async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     with _reply_threads(MAX_TURNS_IN_FLIGHT):
-        async with open_bot(settings, words_first=True) as core, \
-                open_notifier(settings, core.state.conversations) as notifier:
+        async with open_connector(settings) as connector, \
+                open_bot(settings, words_first=True, connector=connector) as core:
             app[STORE] = core.store
             app[FAQ] = core.faq
             app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
-            app[NOTIFIER] = notifier  # for features that write to people outside a turn
+            app[NOTIFIER] = core.notifier  # for features that write to people outside a turn
             refresher = asyncio.create_task(core.faq.keep_fresh(settings.faq_refresh_seconds))
             try:
                 yield

@@ -11,6 +11,7 @@ from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
 from bot.features import questions as questions_feature
 from bot.features import welcome
+from bot.people import Directory
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
 from bot.state import BotState
@@ -26,6 +27,7 @@ class Services:
     faq: FaqService
     questions: QuestionLog
     state: BotState
+    people: Directory
 
 
 def build_router(services: Services) -> Router:

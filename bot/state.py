@@ -1,6 +1,7 @@
-"""The bot's own state: conversation references, the cards it sent, and its outbox.
+"""The bot's own state: conversation references, the cards it sent, drafts people are writing,
+and its outbox.
 
-`BotState.commit` writes sent cards and enqueues outbox work in one transaction, so the
+`BotState.commit` writes sent cards and drafts and enqueues outbox work in one transaction, so the
 bookkeeping of a turn and the work it promised (a question to record in the Questions list, a
 message to send) are kept together or not at all: a crash between them cannot leave a card
 whose question is never recorded, nor a question recorded for a card nobody saw.
@@ -44,6 +45,10 @@ class BotState(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
+    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
+        """What `owner` last typed into a form of this kind and did not send (None: nothing)."""
+        ...
+
     @property
     def enqueued(self) -> asyncio.Event:
         """Set whenever work is enqueued, so the outbox worker delivers at once instead of at its
@@ -51,9 +56,11 @@ class BotState(Protocol):
         ...
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
+                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
                      now: float) -> list[bool]:
-        """Remember `cards` and enqueue `work`, all or nothing; for each piece of work, whether
-        it was new (False: its key was enqueued before, and nothing about it changed)."""
+        """Remember `cards`, keep or drop `drafts` ((owner, kind) → fields, None to drop) and
+        enqueue `work`, all or nothing; for each piece of work, whether it was new (False: its
+        key was enqueued before, and nothing about it changed)."""
         ...
 
     async def close(self) -> None:
@@ -68,22 +75,42 @@ class MemoryBotState:
         self.cards = MemorySentCards()
         self.outbox = MemoryOutbox()
         self.enqueued = asyncio.Event()
+        self._drafts: dict[tuple[str, str], str] = {}
+
+    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
+        text = self._drafts.get((owner, kind))
+        return json.loads(text) if text else None
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
+                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
                      now: float) -> list[bool]:
         # No await between the writes: nothing else runs in between. Every payload is checked
         # before anything changes, so a bad one leaves nothing behind, as a rollback would.
         for w in work:
             json.dumps(w.payload)
+        kept = {k: None if d is None else json.dumps(d, ensure_ascii=False) for k, d in (drafts or {}).items()}
         added = [self.outbox.enqueue_now(w.key, w.kind, w.payload, now=now) for w in work]
         for card in cards:
             self.cards.put(card)
+        for k, text in kept.items():
+            if text is None:
+                self._drafts.pop(k, None)
+            else:
+                self._drafts[k] = text
         if any(added):
             self.enqueued.set()
         return added
 
     async def close(self) -> None:
         """Nothing to release."""
+
+
+DRAFTS_DDL = """
+CREATE TABLE IF NOT EXISTS drafts (
+    owner TEXT NOT NULL, kind TEXT NOT NULL, fields TEXT NOT NULL, saved_at REAL NOT NULL,
+    PRIMARY KEY (owner, kind)
+);
+"""
 
 
 class SqliteBotState:
@@ -95,13 +122,28 @@ class SqliteBotState:
         self.cards = SqliteSentCards(self._db)
         self.outbox = SqliteOutbox(self._db)
         self.enqueued = asyncio.Event()
+        self._db.create(DRAFTS_DDL)
+
+    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
+        row = await self._db.run(lambda db: db.execute(
+            "SELECT fields FROM drafts WHERE owner = ? AND kind = ?", (owner, kind)).fetchone())
+        return json.loads(row[0]) if row else None
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
+                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
                      now: float) -> list[bool]:
         def write(conn: sqlite3.Connection) -> list[bool]:
             with write_transaction(conn) as db:
                 for card in cards:
                     put_in(db, card)
+                for (owner, kind), fields in (drafts or {}).items():
+                    if fields is None:
+                        db.execute("DELETE FROM drafts WHERE owner = ? AND kind = ?", (owner, kind))
+                    else:
+                        db.execute("INSERT INTO drafts (owner, kind, fields, saved_at) VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (owner, kind) DO UPDATE SET fields = excluded.fields, "
+                                   "saved_at = excluded.saved_at",
+                                   (owner, kind, json.dumps(fields, ensure_ascii=False), now))
                 return [enqueue_in(db, w.key, w.kind, w.payload, now) for w in work]
 
         added = await self._db.run(write)

@@ -8,18 +8,15 @@ https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connec
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from typing import Any, AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 from urllib.parse import quote
 
 import aiohttp
 
 from bot.activity import service_host
 from bot.conversations import ConversationReference, ConversationStore
-from bot.edge.credentials import TO_CHANNEL_OAUTH_SCOPE, EntraCredentialFactory
 from bot.notify import GONE, RETRYABLE, Outcome, RetryRule, Sent, Sleep, TeamsPacer
-from config.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -118,17 +115,3 @@ class BotConnectorNotifier:
         logger.info("conversation %s: the bot is no longer there; forgotten", conversation)
         if self._conversations is not None:
             await self._conversations.forget(conversation)
-
-
-@contextlib.asynccontextmanager
-async def open_notifier(settings: Settings, conversations: ConversationStore | None = None
-                        ) -> AsyncIterator[BotConnectorNotifier]:
-    """The Notifier of this deployment: signed with the bot's own credentials (unsigned in
-    local mode), its HTTP session closed on the way out."""
-    credentials = EntraCredentialFactory(settings)
-
-    async def token() -> str | None:
-        return await credentials.bearer(TO_CHANNEL_OAUTH_SCOPE)
-
-    async with aiohttp.ClientSession() as http:
-        yield BotConnectorNotifier(http, token, conversations)

@@ -90,3 +90,21 @@ async def test_closing_twice_is_harmless(opener: Opener) -> None:
     state = opener()
     await state.close()
     await state.close()
+
+
+async def test_a_draft_is_kept_replaced_and_dropped_with_the_work_it_becomes(opener: Opener) -> None:
+    state = opener()
+    typed = {"title": "押印の廃止", "hours": 120}
+    await state.commit(drafts={("aad-user-1", "proposal"): typed}, now=0)
+    await state.close()
+    state = opener()  # Teams closed, the bot restarted: the draft is still there
+    assert await state.draft("aad-user-1", "proposal") == typed
+    assert await state.draft("aad-user-2", "proposal") is None
+    await state.commit(drafts={("aad-user-1", "proposal"): None},
+                       work=[Work("proposal:s1", "proposals.file", typed)], now=1)
+    assert await state.draft("aad-user-1", "proposal") is None and await state.outbox.pending() == 1
+    with pytest.raises(TypeError):  # a commit that fails keeps the draft as it was
+        await state.commit(drafts={("aad-user-1", "proposal"): {"title": "新しい"}},
+                           work=[Work("proposal:s2", "proposals.file", {"x": object()})], now=2)
+    assert await state.draft("aad-user-1", "proposal") is None
+    await state.close()

@@ -8,6 +8,9 @@ Shapes follow the documented service:
 - proactive messages: POST {serviceUrl}/v3/conversations/{conversationId}/activities, and
   POST {serviceUrl}/v3/conversations with bot, members and tenant to open a personal chat,
   answered with the conversation's id
+- member lookup: GET {serviceUrl}/v3/conversations/{conversationId}/members/{userId} answers a
+  TeamsChannelAccount (id, name, aadObjectId, email, userPrincipalName), 404 for a stranger
+  (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context)
 - throttling as Teams does it: 429 with Retry-After (`throttle` the next N requests); 403 for a
   conversation the bot was removed from (`gone`)
   (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/rate-limit)
@@ -58,6 +61,9 @@ class BotConnectorFake:
     throttled: int = 0
     gone: set[str] = field(default_factory=set)
     created: list[dict[str, Any]] = field(default_factory=list)
+    # Conversation members as GET …/members/{id} answers them (TeamsChannelAccount), by user id.
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    member_lookups: int = 0
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -125,6 +131,16 @@ class BotConnectorFake:
         self.reply_auth.append(request.headers.get("Authorization"))
         return web.json_response({"id": f"reply-{len(self.replies)}"})
 
+    async def member(self, request: web.Request) -> web.Response:
+        """GET /v3/conversations/{id}/members/{userId}: the member, or 404 MemberNotFoundInConversation."""
+        self.member_lookups += 1
+        found = self.members.get(request.match_info["member"])
+        if found is None:
+            return web.json_response({"error": {"code": "MemberNotFoundInConversation",
+                                                "message": "The member is not part of the conversation."}},
+                                     status=404)
+        return web.json_response(found)
+
     async def bot_token(self, request: web.Request) -> web.Response:
         form = await request.post()
         if form.get("client_id") != self.app_id or form.get("client_secret") != self.app_password:
@@ -173,6 +189,7 @@ async def serve_bot_connector(folder: Path, fake: BotConnectorFake | None = None
     app.router.add_post("/v3/conversations", fake.create_conversation)
     app.router.add_post("/v3/conversations/{conversation}/activities", fake.reply)
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake.reply)
+    app.router.add_get("/v3/conversations/{conversation}/members/{member}", fake.member)
     tls = make_loopback_tls(folder)
     token_app = web.Application()
     token_app.router.add_post("/{tenant}/oauth2/v2.0/token", fake.bot_token)

@@ -1,0 +1,39 @@
+"""What the proposal card offers and accepts (config/proposals.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from importlib import resources
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ProposalLimits(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: int = Field(80, gt=0)
+    text: int = Field(2000, gt=0)
+    co_proposers: int = Field(200, gt=0)
+    links: int = Field(5, ge=0)
+    hours: int = Field(100000, gt=0)
+
+
+class SimilarSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    show: int = Field(3, ge=0, le=10)
+    min_similarity: float = Field(0.3, ge=0, le=1)
+
+
+class ProposalConfig(BaseModel):
+    """Categories in card order, input limits, and when a proposal counts as similar."""
+
+    model_config = ConfigDict(extra="forbid")
+    categories: tuple[str, ...] = Field(min_length=1)
+    limits: ProposalLimits = ProposalLimits()
+    similar: SimilarSettings = SimilarSettings()
+
+
+@lru_cache(maxsize=1)
+def load_proposal_config() -> ProposalConfig:
+    raw = resources.files("config").joinpath("proposals.toml").read_text("utf-8")
+    return ProposalConfig.model_validate(tomllib.loads(raw))
