@@ -8,19 +8,25 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator
 
 from aiohttp import web
 
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
+from bot.features.proposals import received_data
+from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
 from bot.people import Directory, MemberLookup
+from bot.proposals.desk import ConfirmationCard, ProposalDesk
+from bot.proposals.similar import SimilarProposals
 from bot.questions import QuestionLog
 from bot.state import BotState, MemoryBotState, SqliteBotState
+from cards import render
 from config.clock import iso_seconds, utc_now
+from config.proposals import load_proposal_config
 from config.schema import load_list_specs
 from config.settings import Settings
 from liststore import ListStore, StoreError, open_store
@@ -79,9 +85,13 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
             if connector is not None:
                 members, notifier = connector.members, connector.notifier(state.conversations)
             questions = QuestionLog(store, state)
-            worker = OutboxWorker(state.outbox, questions.handlers(), base=settings.outbox_retry_seconds)
+            similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
+            desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings))
+            worker = OutboxWorker(state.outbox, {**questions.handlers(), **desk.handlers()},
+                                  base=settings.outbox_retry_seconds)
             background = asyncio.create_task(_background(state, worker, stop))
-            services = Services(faq, questions, state, Directory(store, members))
+            services = Services(faq, questions, state, Directory(store, members), desk, similar,
+                                load_proposal_config())
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state,
                           notifier or MemoryNotifier())
         finally:
@@ -93,6 +103,16 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                     logger.info("stopping with outbox work still pending; it is delivered at the next start")
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
+
+
+def _confirmation(settings: Settings) -> ConfirmationCard:
+    """The card that tells a proposer their number in their chat, in their language."""
+
+    def card(number: str, title: str, locale: str | None) -> dict[str, Any]:
+        t = texts(locale, settings.division_name, settings.division_name_en)
+        return render("proposal_received", received_data(t, title, number, number, True))
+
+    return card
 
 
 async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event) -> None:

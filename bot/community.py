@@ -9,13 +9,16 @@ from dataclasses import dataclass
 from bot.conversations import ConversationReference, ConversationStore
 from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
+from bot.features import proposals, welcome
 from bot.features import questions as questions_feature
-from bot.features import welcome
 from bot.people import Directory
+from bot.proposals.desk import ProposalDesk
+from bot.proposals.similar import SimilarProposals
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
 from bot.state import BotState
 from bot.turn import ReplyFailed, Turn
+from config.proposals import ProposalConfig
 
 logger = logging.getLogger(__name__)
 
@@ -28,12 +31,17 @@ class Services:
     questions: QuestionLog
     state: BotState
     people: Directory
+    proposals: ProposalDesk
+    similar_proposals: SimilarProposals
+    proposal_config: ProposalConfig
 
 
 def build_router(services: Services) -> Router:
     """Every feature's routes, first match wins; the FAQ answers whatever is left."""
     router = Router()
     welcome.register(router)
+    proposals.register(router, services.proposal_config, services.people, services.proposals,
+                       services.similar_proposals, services.faq, services.state, services.state.cards)
     questions_feature.register(router, services.questions, services.state.cards)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 

@@ -96,6 +96,11 @@ class FaqService:
     def matcher(self) -> FaqMatcher:
         return self._matcher
 
+    @property
+    def analyzer(self) -> Analyzer:
+        """The analyzer with the division's current synonyms (other indexes share it)."""
+        return self._analyzer
+
     def entry(self, faq_id: str) -> FaqEntry | None:
         """The entry with this id, if it is (still) published."""
         return self._matcher.entries.get(faq_id)

@@ -15,9 +15,12 @@ import pytest
 
 from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
-from bot.features import faq, questions, welcome
+from bot.features import faq, proposals, questions, welcome
+from bot.proposals.form import Draft, check
+from bot.proposals.similar import Known, Similar
 from bot.turn import Turn
 from cards.render import TemplateError, render
+from config.proposals import load_proposal_config
 
 CHECK = Path(__file__).parent / "js" / "check.cjs"
 
@@ -45,6 +48,23 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                     faq.did_you_mean_data(t, [WITH_ALL, WITH_NONE], CARD_ID)))
         out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, CARD_ID)))
         out.append((f"help {locale}", "help", welcome.help_data(t)))
+        config = load_proposal_config()
+        out.append((f"proposal_form {locale}", "proposal_form", proposals.form_data(t, config, Draft())))
+        typed = Draft(title="会議資料の${text.p_check}", problem="紙で配布\n毎週", hours="たくさん", category="その他",
+                      kind="業務改善報告", links="https://example.com/a")
+        _, problems = check(typed, config)
+        out.append((f"proposal_form problems {locale}", "proposal_form",
+                    proposals.form_data(t, config, typed, problems, notice=t.t["p_saved"])))
+        alike = [Similar(Known("2026-0001", "会議資料のペーパーレス化", "審査中", 3), 0.61),
+                 Similar(Known("2025-0107", "タブレットで会議", "", 0), 0.42)]
+        out.append((f"proposal_similar {locale}", "proposal_similar",
+                    proposals.similar_data(t, alike, "ペーパーレス会議のやり方を知りたい", CARD_ID)))
+        out.append((f"proposal_similar no faq {locale}", "proposal_similar",
+                    proposals.similar_data(t, alike[:1], "", CARD_ID)))
+        out.append((f"proposal_received filed {locale}", "proposal_received",
+                    proposals.received_data(t.t, "会議資料のペーパーレス化", "2026-0042", "R-0A1B2C3D", True)))
+        out.append((f"proposal_received pending {locale}", "proposal_received",
+                    proposals.received_data(t.t, "会議資料のペーパーレス化", None, "R-0A1B2C3D", False)))
         for kind in ("personal", "channel"):
             out.append((f"welcome {kind} {locale}", "welcome", welcome.welcome_data(turn(locale, kind))))
     return out
@@ -93,3 +113,14 @@ def test_our_renderer_refuses_a_condition_the_official_one_reads_differently() -
     template = {"type": "TextBlock", "text": "x", "$when": "${category}"}
     with pytest.raises(TemplateError, match="boolean"):
         _fill(template, {"category": "Teams"}, {"category": "Teams"})
+
+
+def test_a_form_with_problems_keeps_what_was_typed_and_says_what_to_fix(filled: list) -> None:
+    card = {label: card for label, card, _ in filled}["proposal_form problems ja-JP"]
+    inputs = {b["id"]: b for b in card["body"] if b["type"].startswith("Input.")}
+    assert inputs["problem"]["value"] == "紙で配布\n毎週" and inputs["hours"]["value"] == "たくさん"
+    assert inputs["title"]["value"] == "会議資料の${text.p_check}"  # typed text is never a template
+    assert inputs["kind"]["value"] == "業務改善報告" and inputs["title"]["maxLength"] == 80
+    errors = [b["text"] for b in card["body"] if b.get("color") == "Attention"]
+    assert "0〜100000の数値で入力してください（例: 120）。" in errors and "入力してください。" in errors
+    assert [c["value"] for c in inputs["category"]["choices"]] == list(load_proposal_config().categories)

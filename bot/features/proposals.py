@@ -1,0 +1,173 @@
+"""業務改善提案 in Teams: the form (kept as typed on every round trip, and as a draft between
+visits), similar proposals and FAQ entries shown before filing, support for an existing
+proposal, and filing through the outbox with the proposer told the number."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from bot.conversations import ConversationReference
+from bot.faq.service import FaqService
+from bot.features.cards import CardData, FromSentCard, sent_card
+from bot.people import Directory
+from bot.proposals.desk import DRAFT, RECEIVED, ProposalDesk
+from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check
+from bot.proposals.similar import Similar, SimilarProposals
+from bot.router import Router
+from bot.sent_cards import SentCard, SentCards, new_card_id
+from bot.state import BotState
+from bot.turn import CardReply, Turn
+from cards import render
+from config.clock import Clock, iso_seconds, utc_now
+from config.proposals import ProposalConfig
+
+# How long a submit waits for the number before answering with a reference instead.
+FILED_WAIT_SECONDS = 4.0
+OPEN_FORM = ("提案", "提案したい", "提案する", "業務改善提案", "業務改善報告", "propose", "proposal")
+
+
+class FormInputs(CardData):
+    """The form's inputs as Teams sends them back with the action (every value a string)."""
+
+    title: Any = None
+    problem: Any = None
+    idea: Any = None
+    effect: Any = None
+    hours: Any = None
+    category: Any = None
+    kind: Any = None
+    co_proposers: Any = None
+    links: Any = None
+
+    def draft(self) -> Draft:
+        return Draft.from_inputs({k: v for k, v in self.model_dump().items() if v is not None})
+
+
+class OpenForm(CardData):
+    """A button that opens the form (the help card's)."""
+
+
+class Support(FromSentCard):
+    """「賛同する」 on one of the similar proposals shown."""
+
+    choice: int = Field(ge=0, lt=10)
+
+
+class OnSimilarCard(FromSentCard):
+    """「このまま提出する」 / 「修正する」 on the similar-proposals card."""
+
+
+def form_data(turn: Turn, config: ProposalConfig, draft: Draft, problems: Problems | None = None,
+              notice: str = "") -> dict[str, Any]:
+    t = turn.t
+    return {
+        "text": t, "form": draft.as_dict(), "notice": notice, "has_problems": bool(problems),
+        "problems": {name: t[key].format(**values) for name, (key, values) in (problems or {}).items()},
+        "kinds": [{"title": t["p_kind_proposal"], "value": PROPOSAL}, {"title": t["p_kind_report"], "value": REPORT}],
+        "categories": [{"title": c, "value": c} for c in config.categories],
+        "limits": config.limits.model_dump(),
+    }
+
+
+def form_card(turn: Turn, config: ProposalConfig, draft: Draft, problems: Problems | None = None,
+              notice: str = "") -> dict[str, Any]:
+    return render("proposal_form", form_data(turn, config, draft, problems, notice))
+
+
+def similar_data(turn: Turn, similar: list[Similar], faq_question: str, card_id: str) -> dict[str, Any]:
+    return {"text": turn.t, "card_id": card_id, "faq_question": faq_question,
+            "similar": [{"choice": n, "number": s.proposal.number, "title": s.proposal.title,
+                         "status": s.proposal.status or RECEIVED, "supports": s.proposal.supports}
+                        for n, s in enumerate(similar)]}
+
+
+def received_data(t: Any, title: str, number: str | None, reference: str, in_staff: bool) -> dict[str, Any]:
+    return {"text": t, "title": title, "number": number or reference, "status": RECEIVED,
+            "number_label": t["p_number"] if number else t["p_reference"], "pending": number is None,
+            "not_in_staff": not in_staff}
+
+
+def register(router: Router, config: ProposalConfig, people: Directory, desk: ProposalDesk,
+             similar: SimilarProposals, faq: FaqService, state: BotState, cards: SentCards,
+             clock: Clock = utc_now) -> None:
+    """The form, similar proposals, support and filing."""
+
+    async def saved_draft(turn: Turn) -> Draft:
+        return Draft.from_saved(await state.draft(turn.sender.key, DRAFT))
+
+    async def keep(turn: Turn, draft: Draft) -> None:
+        await state.commit(drafts={(turn.sender.key, DRAFT): draft.as_dict()}, now=clock().timestamp())
+
+    for command in OPEN_FORM:
+        @router.message(command)
+        async def open_form(turn: Turn) -> None:
+            await turn.send_card(form_card(turn, config, await saved_draft(turn)), summary=turn.t["p_form_title"])
+
+    @router.card_action("proposal.open", OpenForm)
+    async def open_from_button(turn: Turn, _: OpenForm) -> CardReply:
+        return CardReply(card=form_card(turn, config, await saved_draft(turn)))
+
+    @router.card_action("proposal.save", FormInputs)
+    async def save(turn: Turn, data: FormInputs) -> CardReply:
+        draft = data.draft()
+        await keep(turn, draft)
+        return CardReply(card=form_card(turn, config, draft, notice=turn.t["p_saved"]))
+
+    @router.card_action("proposal.check", FormInputs)
+    async def check_form(turn: Turn, data: FormInputs) -> CardReply:
+        draft = data.draft()
+        await keep(turn, draft)  # whatever happens next, what they typed is kept
+        proposal, problems = check(draft, config)
+        if proposal is None:
+            return CardReply(card=form_card(turn, config, draft, problems))
+        alike = await similar.like(proposal.text, config.similar.show, config.similar.min_similarity)
+        match = await faq.ask(proposal.title)
+        entry = faq.entry(match.faq_id) if match.answered and match.faq_id else None
+        if not alike and entry is None:
+            return CardReply(card=await file(turn, proposal))
+        shown = SentCard(new_card_id(), "proposal_similar", turn.sender.key, proposal.title, "",
+                         iso_seconds(clock()), candidates=tuple(s.proposal.number for s in alike))
+        await state.commit(cards=[shown], now=clock().timestamp())
+        card = render("proposal_similar", similar_data(turn, alike, entry.question if entry else "", shown.card_id))
+        return CardReply(card=card)
+
+    @router.card_action("proposal.submit", OnSimilarCard)
+    async def submit_anyway(turn: Turn, data: OnSimilarCard) -> CardReply:
+        if await sent_card(cards, data, "proposal_similar", turn.sender.key) is None:
+            return CardReply(text=turn.t["card_expired"])
+        proposal, problems = check(await saved_draft(turn), config)
+        if proposal is None:
+            # The draft changed meanwhile (another device) or is gone: back to the form.
+            draft = await saved_draft(turn)
+            if draft.empty:
+                return CardReply(text=turn.t["p_draft_missing"])
+            return CardReply(card=form_card(turn, config, draft, problems))
+        return CardReply(card=await file(turn, proposal))
+
+    @router.card_action("proposal.edit", OnSimilarCard)
+    async def edit(turn: Turn, data: OnSimilarCard) -> CardReply:
+        if await sent_card(cards, data, "proposal_similar", turn.sender.key) is None:
+            return CardReply(text=turn.t["card_expired"])
+        return CardReply(card=form_card(turn, config, await saved_draft(turn)))
+
+    @router.card_action("proposal.support", Support)
+    async def support(turn: Turn, data: Support) -> CardReply:
+        shown = await sent_card(cards, data, "proposal_similar", turn.sender.key)
+        if shown is None or data.choice >= len(shown.candidates):
+            return CardReply(text=turn.t["card_expired"])
+        number = shown.candidates[data.choice]
+        known = similar.known(number)
+        title = known.title if known else number
+        added = await desk.support(await people.asker(turn), number)
+        return CardReply(text=turn.t["p_supported" if added else "p_already_supported"].format(
+            title=title, number=number))
+
+    async def file(turn: Turn, proposal: Proposal) -> dict[str, Any]:
+        asker = await people.asker(turn)
+        reference = ConversationReference.of(turn)
+        submission = await desk.submit(asker, proposal, reference, turn.locale)
+        number = await desk.wait_filed(submission, FILED_WAIT_SECONDS)
+        return render("proposal_received", received_data(turn.t, proposal.title, number, submission,
+                                                         asker.staff is not None))

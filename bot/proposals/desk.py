@@ -1,0 +1,192 @@
+"""Filing proposals exactly once, numbering them, and supporting existing ones.
+
+A submitted proposal goes into the outbox with the draft dropped, in one transaction; the
+outbox worker files it. Filing is keyed by the submission id, which the item keeps
+(SubmissionId, unique): a filing retried after a crash finds its own item instead of making a
+second one. Numbers are `<fiscal year>-<running number>`, taken with a create-only write on the
+list's unique key, so two bot instances filing at the same moment never share a number.
+
+The proposer learns the number in the card they submitted from when filing takes a few
+seconds at most (`wait_filed`); otherwise, when the store was down, the bot tells them later,
+in their chat, as soon as it is filed (outbox work `proposals.confirm`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Mapping
+
+from bot.conversations import ConversationReference
+from bot.notify import Notifier
+from bot.notify import Outcome as SendOutcome
+from bot.outbox import Handler, Undeliverable
+from bot.people import Asker
+from bot.proposals.form import Proposal
+from bot.proposals.numbering import fiscal_year, number, sequence
+from bot.proposals.similar import PROPOSALS_LIST, SimilarProposals
+from bot.state import BotState, Work
+from config.clock import Clock, iso_seconds, utc_now
+from liststore import ListStore, Outcome, Upsert
+
+logger = logging.getLogger(__name__)
+
+SUPPORTS_LIST = "ProposalSupports"
+DRAFT = "proposal"  # the drafts kind of the proposal form
+RECEIVED = "受付"
+FILE, CONFIRM, SUPPORT = "proposals.file", "proposals.confirm", "proposals.support"
+CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
+MAX_NUMBER_TRIES = 50
+
+# Renders the card that tells a proposer their number: (number, title, locale) -> card.
+ConfirmationCard = Callable[[str, str, str | None], Mapping[str, Any]]
+
+
+class NotFiledYet(Exception):
+    """The proposal a confirmation is for has not been filed yet."""
+
+
+@dataclass
+class _Waiter:
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    number: str | None = None
+    gave_up: bool = False
+
+
+class ProposalDesk:
+    """Submissions in, numbered items out; support recorded once per person."""
+
+    def __init__(self, store: ListStore, state: BotState, similar: SimilarProposals,
+                 notifier: Notifier | None, confirmation: ConfirmationCard, clock: Clock = utc_now) -> None:
+        self._store, self._state, self._similar = store, state, similar
+        self._notifier, self._confirmation, self._clock = notifier, confirmation, clock
+        self._next: dict[int, int] = {}
+        self._waiters: dict[str, _Waiter] = {}
+        self._numbering = asyncio.Lock()
+
+    # ---- in a turn -------------------------------------------------------------------------
+
+    async def submit(self, asker: Asker, proposal: Proposal, reference: ConversationReference,
+                     locale: str | None) -> str:
+        """Put the proposal in the outbox (its draft dropped); returns its submission id, the
+        reference a proposer is given until the number is known."""
+        submission = f"R-{secrets.token_hex(4).upper()}"
+        now = self._clock()
+        staff = asker.staff
+        fields = {
+            "Title": proposal.title, "Kind": proposal.kind, "Category": proposal.category,
+            "Problem": proposal.problem, "Idea": proposal.idea, "ExpectedEffect": proposal.effect or None,
+            "EstimatedHoursSaved": proposal.hours, "Links": "\n".join(proposal.links) or None,
+            "ProposerEmail": asker.email or asker.key, "ProposerName": asker.display_name,
+            "ProposerId": asker.key, "StaffNumber": staff.staff_number if staff else None,
+            "InStaffList": staff is not None, "CoProposers": proposal.co_proposers or None,
+            "Bureau": staff.bureau if staff else None, "Section": staff.section if staff else None,
+            "SubmittedAt": iso_seconds(now), "FiscalYear": fiscal_year(now), "SubmissionId": submission,
+            "SupportCount": 0, "Status": RECEIVED,
+        }
+        payload = {"submission_id": submission, "fields": fields, "reference": asdict(reference),
+                   "locale": locale}
+        self._waiters[submission] = _Waiter()
+        await self._state.commit(drafts={(asker.key, DRAFT): None},
+                                 work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
+        return submission
+
+    async def wait_filed(self, submission: str, timeout: float) -> str | None:
+        """The proposal's number if it is filed within `timeout` seconds; else None, and the
+        proposer is told the number in their chat once it is."""
+        waiter = self._waiters.get(submission)
+        if waiter is None:
+            return None
+        try:
+            await asyncio.wait_for(waiter.done.wait(), timeout)
+        except asyncio.TimeoutError:
+            pass
+        self._waiters.pop(submission, None)
+        if waiter.number is None:
+            waiter.gave_up = True
+        return waiter.number
+
+    async def support(self, asker: Asker, proposal_number: str) -> bool:
+        """Support an existing proposal; False when this person already did."""
+        key = f"{proposal_number}:{asker.key}"
+        [added] = await self._state.commit(work=[Work(f"support:{key}", SUPPORT, {
+            "support_id": key, "proposal": proposal_number, "supporter": asker.key,
+            "name": asker.display_name, "at": iso_seconds(self._clock())})], now=self._clock().timestamp())
+        return added
+
+    # ---- delivery ----------------------------------------------------------------------------
+
+    def handlers(self) -> dict[str, Handler]:
+        return {FILE: self._file, CONFIRM: self._confirm, SUPPORT: self._support}
+
+    async def _file(self, _key: str, payload: Mapping[str, Any]) -> None:
+        submission = str(payload["submission_id"])
+        fields = dict(payload["fields"])
+        filed = await self._filed_as(submission) or await self._create(fields, submission)
+        self._similar.stale()
+        waiter = self._waiters.get(submission)
+        if waiter is not None and not waiter.gave_up:
+            waiter.number = filed  # the turn that submitted it shows the number
+            waiter.done.set()
+            return
+        await self._state.commit(work=[Work(f"proposal:{submission}:confirm", CONFIRM, {
+            "number": filed, "title": fields.get("Title", ""), "reference": payload["reference"],
+            "locale": payload.get("locale")})], now=self._clock().timestamp())
+
+    async def _filed_as(self, submission: str) -> str | None:
+        """The number of an earlier filing of this submission (a retry after a crash)."""
+        found = await self._store.query(PROPOSALS_LIST, "SubmissionId", submission)
+        return found[0].key if found else None
+
+    async def _create(self, fields: dict[str, Any], submission: str) -> str:
+        year = int(fields["FiscalYear"])
+        async with self._numbering:
+            if year not in self._next:
+                taken = await self._store.query(PROPOSALS_LIST, "FiscalYear", year)
+                self._next[year] = max((sequence(i.key, year) for i in taken), default=0) + 1
+            for _ in range(MAX_NUMBER_TRIES):
+                candidate = number(year, self._next[year])
+                [result] = await self._store.create(PROPOSALS_LIST, [Upsert(candidate, fields)])
+                if result.outcome is Outcome.CREATED:
+                    self._next[year] += 1
+                    logger.info("proposal %s filed as %s", submission, candidate)
+                    return candidate
+                if result.outcome is not Outcome.EXISTS:
+                    raise RuntimeError(f"filing {submission}: {result.outcome}: {result.error}")
+                # Taken: by this very submission (its create landed, the answer was lost), or by
+                # another instance's proposal a moment ago.
+                mine = await self._filed_as(submission)
+                if mine is not None:
+                    return mine
+                self._next[year] += 1
+        raise RuntimeError(f"filing {submission}: no free number after {MAX_NUMBER_TRIES} tries")
+
+    async def _confirm(self, _key: str, payload: Mapping[str, Any]) -> None:
+        if self._notifier is None:
+            raise Undeliverable("no notifier to tell the proposer with")
+        reference = ConversationReference(**payload["reference"])
+        card = self._confirmation(str(payload["number"]), str(payload.get("title") or ""), payload.get("locale"))
+        sent = await self._notifier.send(reference, {"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
+        if sent.outcome is SendOutcome.GONE:
+            raise Undeliverable("the proposer's chat is gone")
+        if sent.outcome is not SendOutcome.SENT:
+            raise RuntimeError(f"telling the proposer: {sent.error}")
+
+    async def _support(self, _key: str, payload: Mapping[str, Any]) -> None:
+        proposal = str(payload["proposal"])
+        if await self._store.get(PROPOSALS_LIST, proposal) is None:
+            raise Undeliverable(f"proposal {proposal} does not exist")
+        [result] = await self._store.create(SUPPORTS_LIST, [Upsert(str(payload["support_id"]), {
+            "Title": proposal, "ProposalId": proposal, "SupporterId": payload["supporter"],
+            "SupporterName": payload.get("name"), "SupportedAt": payload["at"]})])
+        if result.outcome not in (Outcome.CREATED, Outcome.EXISTS):
+            raise RuntimeError(f"support for {proposal}: {result.outcome}: {result.error}")
+        count = len(await self._store.query(SUPPORTS_LIST, "ProposalId", proposal))
+        [written] = await self._store.upsert(PROPOSALS_LIST, [Upsert(proposal, {"SupportCount": count})])
+        if not written.ok:
+            raise RuntimeError(f"support count of {proposal}: {written.outcome}: {written.error}")
+        self._similar.stale()
+
