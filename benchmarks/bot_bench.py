@@ -31,12 +31,11 @@ from aiohttp import web
 
 from benchmarks.faq_corpus import padded_faq
 from bot.activity import check_activity
-from bot.community import Pipeline, Services, build_router
+from bot.app import build_services
+from bot.community import Pipeline, build_router
 from bot.faq.encoder import encoder_from
 from bot.faq.importer import import_entries
 from bot.faq.service import FaqService
-from bot.people import Directory
-from bot.questions import QuestionLog
 from bot.router import Router
 from bot.state import SqliteBotState
 from bot.turn import Turn
@@ -75,8 +74,7 @@ async def build(data_dir: Path, mode: str, cache: Path | None = None, *, words_f
     # The turn's own bookkeeping in the state file, as the product keeps it; nothing delivers
     # its outbox here (list writes happen after the turn and are not what is timed).
     state = SqliteBotState(data_dir / f"bot-state-{mode}.sqlite3")
-    router = echo_router() if mode == "echo" else build_router(
-        Services(faq, QuestionLog(store, state), state, Directory(store, None)))
+    router = echo_router() if mode == "echo" else build_router(build_services(settings, store, faq, state))
     return settings, store_cm, Pipeline(router, state.conversations), faq
 
 

@@ -84,14 +84,9 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
         try:
             if connector is not None:
                 members, notifier = connector.members, connector.notifier(state.conversations)
-            questions = QuestionLog(store, state)
-            similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
-            desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings))
-            worker = OutboxWorker(state.outbox, {**questions.handlers(), **desk.handlers()},
-                                  base=settings.outbox_retry_seconds)
+            services = build_services(settings, store, faq, state, members, notifier)
+            worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
             background = asyncio.create_task(_background(state, worker, stop))
-            services = Services(faq, questions, state, Directory(store, members), desk, similar,
-                                load_proposal_config())
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state,
                           notifier or MemoryNotifier())
         finally:
@@ -103,6 +98,15 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                     logger.info("stopping with outbox work still pending; it is delivered at the next start")
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
+
+
+def build_services(settings: Settings, store: ListStore, faq: FaqService, state: BotState,
+                   members: MemberLookup | None = None, notifier: Notifier | None = None) -> Services:
+    """What the features need, over one store and one state."""
+    similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
+    desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings))
+    return Services(faq, QuestionLog(store, state), state, Directory(store, members), desk, similar,
+                    load_proposal_config(), store)
 
 
 def _confirmation(settings: Settings) -> ConfirmationCard:

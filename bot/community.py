@@ -11,6 +11,7 @@ from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
 from bot.features import proposals, welcome
 from bot.features import questions as questions_feature
+from bot.outbox import Handler
 from bot.people import Directory
 from bot.proposals.desk import ProposalDesk
 from bot.proposals.similar import SimilarProposals
@@ -19,6 +20,7 @@ from bot.router import InvokeResult, Router
 from bot.state import BotState
 from bot.turn import ReplyFailed, Turn
 from config.proposals import ProposalConfig
+from liststore import ListStore
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +36,11 @@ class Services:
     proposals: ProposalDesk
     similar_proposals: SimilarProposals
     proposal_config: ProposalConfig
+    store: ListStore
+
+    def outbox_handlers(self) -> dict[str, Handler]:
+        """Every kind of outbox work the features enqueue, and who delivers it."""
+        return {**self.questions.handlers(), **self.proposals.handlers()}
 
 
 def build_router(services: Services) -> Router:
@@ -41,7 +48,8 @@ def build_router(services: Services) -> Router:
     router = Router()
     welcome.register(router)
     proposals.register(router, services.proposal_config, services.people, services.proposals,
-                       services.similar_proposals, services.faq, services.state, services.state.cards)
+                       services.similar_proposals, services.faq, services.state, services.state.cards,
+                       services.store)
     questions_feature.register(router, services.questions, services.state.cards)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 

@@ -29,6 +29,7 @@ class ProposalConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     categories: tuple[str, ...] = Field(min_length=1)
+    faq_categories: tuple[str, ...] = ()
     limits: ProposalLimits = ProposalLimits()
     similar: SimilarSettings = SimilarSettings()
 

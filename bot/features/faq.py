@@ -15,6 +15,7 @@ from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.turn import CardReply, Turn
 from cards import render
+from config.proposals import load_proposal_config
 
 MAX_CHOICES = 10
 
@@ -29,13 +30,16 @@ class NoneOfThese(FromSentCard):
     """「どれでもない」 on a "did you mean" card."""
 
 
-def answer_data(turn: Turn, entry: FaqEntry, card_id: str) -> dict:
+def answer_data(turn: Turn, entry: FaqEntry, card_id: str, offer_proposal: bool = False) -> dict:
+    """`offer_proposal`: the entry is about proposals, so its card opens the proposal form too."""
     return {"text": turn.t, "card_id": card_id, "question": entry.question, "answer": entry.answer,
-            "category": entry.category or "", "source_url": entry.source_url or ""}
+            "category": entry.category or "", "source_url": entry.source_url or "",
+            "offer_proposal": offer_proposal}
 
 
 def answer_card(turn: Turn, entry: FaqEntry, card_id: str) -> dict:
-    return render("answer", answer_data(turn, entry, card_id))
+    offer = bool(entry.category) and entry.category in load_proposal_config().faq_categories
+    return render("answer", answer_data(turn, entry, card_id, offer))
 
 
 def did_you_mean_data(turn: Turn, entries: list[FaqEntry], card_id: str) -> dict:

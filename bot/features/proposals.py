@@ -4,6 +4,7 @@ proposal, and filing through the outbox with the proposer told the number."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from pydantic import Field
@@ -14,7 +15,8 @@ from bot.features.cards import CardData, FromSentCard, sent_card
 from bot.people import Directory
 from bot.proposals.desk import DRAFT, RECEIVED, ProposalDesk
 from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check
-from bot.proposals.similar import Similar, SimilarProposals
+from bot.proposals.numbering import JST
+from bot.proposals.similar import PROPOSALS_LIST, Similar, SimilarProposals
 from bot.router import Router
 from bot.sent_cards import SentCard, SentCards, new_card_id
 from bot.state import BotState
@@ -22,10 +24,15 @@ from bot.turn import CardReply, Turn
 from cards import render
 from config.clock import Clock, iso_seconds, utc_now
 from config.proposals import ProposalConfig
+from liststore import Item, ListStore
 
 # How long a submit waits for the number before answering with a reference instead.
 FILED_WAIT_SECONDS = 4.0
 OPEN_FORM = ("提案", "提案したい", "提案する", "業務改善提案", "業務改善報告", "propose", "proposal")
+MY_PROPOSALS = ("提案の状況", "自分の提案", "私の提案", "提案状況", "my proposals")
+ADOPTED = ("みんなの提案", "採用された提案", "adopted proposals")
+ADOPTED_STATUSES = ("採用", "一部採用", "実施中", "完了")
+LIST_SIZE = 10
 
 
 class FormInputs(CardData):
@@ -89,10 +96,43 @@ def received_data(t: Any, title: str, number: str | None, reference: str, in_sta
             "not_in_staff": not in_staff}
 
 
+def list_data(t: Any, heading: str, empty_text: str, items: list[Item]) -> dict[str, Any]:
+    """Proposals newest first, as the status lists show them."""
+    rows = sorted(items, key=lambda i: str(i.fields.get("SubmittedAt") or ""), reverse=True)[:LIST_SIZE]
+    return {"text": t, "heading": heading, "empty_text": empty_text,
+            "proposals": [{"number": i.key, "title": str(i.fields.get("Title") or ""),
+                           "status": str(i.fields.get("Status") or RECEIVED),
+                           "submitted": _day(i.fields.get("SubmittedAt")),
+                           "comment": str(i.fields.get("ReviewComment") or "")} for i in rows]}
+
+
+def _day(moment: Any) -> str:
+    """2026-11-30T00:30:00Z → 2026/11/30 (the day in Japan)."""
+    try:
+        return datetime.fromisoformat(str(moment).replace("Z", "+00:00")).astimezone(JST).strftime("%Y/%m/%d")
+    except ValueError:
+        return ""
+
+
 def register(router: Router, config: ProposalConfig, people: Directory, desk: ProposalDesk,
              similar: SimilarProposals, faq: FaqService, state: BotState, cards: SentCards,
-             clock: Clock = utc_now) -> None:
-    """The form, similar proposals, support and filing."""
+             store: ListStore, clock: Clock = utc_now) -> None:
+    """The form, similar proposals, support and filing, and where proposals stand."""
+
+    for command in MY_PROPOSALS:
+        @router.message(command)
+        async def mine(turn: Turn) -> None:
+            found = await store.query(PROPOSALS_LIST, "ProposerId", turn.sender.key)
+            card = render("proposal_list", list_data(turn.t, turn.t["p_mine_title"], turn.t["p_mine_none"], found))
+            await turn.send_card(card, summary=turn.t["p_mine_title"])
+
+    for command in ADOPTED:
+        @router.message(command)
+        async def adopted(turn: Turn) -> None:
+            found = [i for status in ADOPTED_STATUSES for i in await store.query(PROPOSALS_LIST, "Status", status)]
+            card = render("proposal_list", list_data(turn.t, turn.t["p_adopted_title"], turn.t["p_adopted_none"],
+                                                     found))
+            await turn.send_card(card, summary=turn.t["p_adopted_title"])
 
     async def saved_draft(turn: Turn) -> Draft:
         return Draft.from_saved(await state.draft(turn.sender.key, DRAFT))
@@ -107,7 +147,9 @@ def register(router: Router, config: ProposalConfig, people: Directory, desk: Pr
 
     @router.card_action("proposal.open", OpenForm)
     async def open_from_button(turn: Turn, _: OpenForm) -> CardReply:
-        return CardReply(card=form_card(turn, config, await saved_draft(turn)))
+        # A new message: the card the button is on (an FAQ answer, the help) stays as it was.
+        await turn.send_card(form_card(turn, config, await saved_draft(turn)), summary=turn.t["p_form_title"])
+        return CardReply(text=turn.t["p_opened"])
 
     @router.card_action("proposal.save", FormInputs)
     async def save(turn: Turn, data: FormInputs) -> CardReply:

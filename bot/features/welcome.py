@@ -31,6 +31,8 @@ def help_data(turn: Turn) -> dict:
     t = turn.t
     examples = [{"title": t["example"], "value": t[k]} for k in ("ex_share", "ex_deadline", "ex_leader", "ex_proposal")]
     commands = [{"title": t["cmd_help"], "value": t["cmd_help_value"]},
+                {"title": t["cmd_proposal"], "value": t["cmd_proposal_value"]},
+                {"title": t["cmd_my_proposals"], "value": t["cmd_my_proposals_value"]},
                 {"title": t["cmd_question"], "value": t["cmd_question_value"]}]
     return {"text": t, "commands": commands + examples}
 

@@ -182,3 +182,29 @@ async def test_a_stranger_cannot_act_on_someone_else_s_similar_card(bot: Running
     refused = await press(bot, action_data(similar, "proposal.submit"), user="user-2")
     assert (await refused.json())["value"].startswith("このボタンは質問した方のためのものです")
     assert [i["key"] for i in await items(bot, "Proposals")] == ["2026-0001"]
+
+
+async def test_where_my_proposals_stand_and_what_was_adopted(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-1": HANAKO}
+    await seed(bot, proposals=[("2026-0001", {**existing("押印の廃止", "押印のために出勤", "電子決裁へ", "R-A"),
+                                             "ProposerId": "aad-user-2", "Status": "採用"})])
+    await submit(bot, PAPERLESS)
+    mine = await open_form(bot, "提案の状況")
+    assert mine["body"][0]["text"] == "あなたの提案" and len(mine["body"]) == 2  # only hers
+    assert mine["body"][1]["items"][0]["text"] == "2026-0002　会議資料のペーパーレス化"
+    adopted = await open_form(bot, "みんなの提案")
+    assert [c["items"][0]["text"] for c in adopted["body"][1:]] == ["2026-0001　押印の廃止"]
+    nobody = await open_form(bot, "提案の状況", user="user-3")
+    assert nobody["body"][1]["text"].startswith("まだ提案はありません")
+
+
+async def test_the_help_card_and_the_faq_s_proposal_answers_open_the_form(bot: RunningBot) -> None:
+    help_card = await open_form(bot, "ヘルプ")
+    opened = await press(bot, action_data(help_card, "proposal.open"))
+    assert (await opened.json())["value"] == "提案カードを開きました。"
+    await wait_for_replies(bot, 2)
+    assert bot.connector.fake.cards()[-1]["body"][0]["text"] == "業務改善提案"
+    answer = await open_form(bot, "業務改善提案はどうやって出せばいい？")
+    assert [act["title"] for act in answer["actions"]][-3:] == ["提案カードを開く", "役に立った", "解決しない"]
+    other = await open_form(bot, "会議を録画したい")
+    assert "提案カードを開く" not in [act["title"] for act in other["actions"]]

@@ -21,6 +21,7 @@ from bot.proposals.similar import Known, Similar
 from bot.turn import Turn
 from cards.render import TemplateError, render
 from config.proposals import load_proposal_config
+from liststore import Item
 
 CHECK = Path(__file__).parent / "js" / "check.cjs"
 
@@ -44,6 +45,8 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         for entry in (WITH_ALL, WITH_NONE):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
                         faq.answer_data(t, entry, CARD_ID)))
+        out.append((f"answer offering the proposal card {locale}", "answer",
+                    faq.answer_data(t, WITH_NONE, CARD_ID, offer_proposal=True)))
         out.append((f"did_you_mean {locale}", "did_you_mean",
                     faq.did_you_mean_data(t, [WITH_ALL, WITH_NONE], CARD_ID)))
         out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, CARD_ID)))
@@ -61,6 +64,14 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                     proposals.similar_data(t, alike, "ペーパーレス会議のやり方を知りたい", CARD_ID)))
         out.append((f"proposal_similar no faq {locale}", "proposal_similar",
                     proposals.similar_data(t, alike[:1], "", CARD_ID)))
+        returned = {"Title": "会議資料のペーパーレス化", "Status": "差し戻し", "SubmittedAt": "2026-11-29T23:30:00Z",
+                    "ReviewComment": "効果の見込みを補ってください"}
+        listed = [Item("2026-0042", returned, "1", "e", ""),
+                  Item("2026-0007", {"Title": "押印の廃止", "SubmittedAt": "2026-05-01T00:00:00Z"}, "2", "e", "")]
+        out.append((f"proposal_list {locale}", "proposal_list",
+                    proposals.list_data(t.t, t.t["p_mine_title"], t.t["p_mine_none"], listed)))
+        out.append((f"proposal_list empty {locale}", "proposal_list",
+                    proposals.list_data(t.t, t.t["p_mine_title"], t.t["p_mine_none"], [])))
         out.append((f"proposal_received filed {locale}", "proposal_received",
                     proposals.received_data(t.t, "会議資料のペーパーレス化", "2026-0042", "R-0A1B2C3D", True)))
         out.append((f"proposal_received pending {locale}", "proposal_received",
@@ -124,3 +135,14 @@ def test_a_form_with_problems_keeps_what_was_typed_and_says_what_to_fix(filled: 
     errors = [b["text"] for b in card["body"] if b.get("color") == "Attention"]
     assert "0〜100000の数値で入力してください（例: 120）。" in errors and "入力してください。" in errors
     assert [c["value"] for c in inputs["category"]["choices"]] == list(load_proposal_config().categories)
+
+
+def test_proposal_lists_show_the_day_in_japan_newest_first(filled: list) -> None:
+    cards = {label: card for label, card, _ in filled}
+    listed = cards["proposal_list ja-JP"]["body"]
+    assert listed[1]["items"][0]["text"] == "2026-0042　会議資料のペーパーレス化"
+    assert listed[1]["items"][1]["text"] == "状況: 差し戻し　提出: 2026/11/30"  # 08:30 on 30 Nov in Japan
+    assert listed[2]["items"][1]["text"] == "状況: 受付　提出: 2026/05/01"
+    assert [b["text"] for b in cards["proposal_list empty ja-JP"]["body"]][1].startswith("まだ提案はありません")
+    offered = cards["answer offering the proposal card ja-JP"]["actions"]
+    assert [a["title"] for a in offered] == ["提案カードを開く", "役に立った", "解決しない"]
