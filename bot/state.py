@@ -1,7 +1,7 @@
-"""The bot's own state: conversation references, the cards it sent, drafts people are writing,
-and its outbox.
+"""The bot's own state: conversation references, the cards it sent, small named values (drafts
+people are writing, what a watcher has seen), and its outbox.
 
-`BotState.commit` writes sent cards and drafts and enqueues outbox work in one transaction, so the
+`BotState.commit` writes sent cards and values and enqueues outbox work in one transaction, so the
 bookkeeping of a turn and the work it promised (a question to record in the Questions list, a
 message to send) are kept together or not at all: a crash between them cannot leave a card
 whose question is never recorded, nor a question recorded for a card nobody saw.
@@ -45,8 +45,12 @@ class BotState(Protocol):
     @property
     def outbox(self) -> Outbox: ...
 
-    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
-        """What `owner` last typed into a form of this kind and did not send (None: nothing)."""
+    async def value(self, space: str, key: str) -> Any:
+        """A value kept under (space, key): a draft, a cursor (None when there is none)."""
+        ...
+
+    async def values(self, space: str) -> dict[str, Any]:
+        """Every value of a space, by key."""
         ...
 
     @property
@@ -56,9 +60,9 @@ class BotState(Protocol):
         ...
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
-                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
+                     values: Mapping[tuple[str, str], Any] | None = None,
                      now: float) -> list[bool]:
-        """Remember `cards`, keep or drop `drafts` ((owner, kind) → fields, None to drop) and
+        """Remember `cards`, set `values` ((space, key) → any JSON value, None to drop) and
         enqueue `work`, all or nothing; for each piece of work, whether it was new (False: its
         key was enqueued before, and nothing about it changed)."""
         ...
@@ -75,28 +79,31 @@ class MemoryBotState:
         self.cards = MemorySentCards()
         self.outbox = MemoryOutbox()
         self.enqueued = asyncio.Event()
-        self._drafts: dict[tuple[str, str], str] = {}
+        self._values: dict[tuple[str, str], str] = {}
 
-    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
-        text = self._drafts.get((owner, kind))
-        return json.loads(text) if text else None
+    async def value(self, space: str, key: str) -> Any:
+        text = self._values.get((space, key))
+        return json.loads(text) if text is not None else None
+
+    async def values(self, space: str) -> dict[str, Any]:
+        return {k: json.loads(v) for (s, k), v in sorted(self._values.items()) if s == space}
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
-                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
+                     values: Mapping[tuple[str, str], Any] | None = None,
                      now: float) -> list[bool]:
         # No await between the writes: nothing else runs in between. Every payload is checked
         # before anything changes, so a bad one leaves nothing behind, as a rollback would.
         for w in work:
             json.dumps(w.payload)
-        kept = {k: None if d is None else json.dumps(d, ensure_ascii=False) for k, d in (drafts or {}).items()}
+        kept = {k: None if v is None else json.dumps(v, ensure_ascii=False) for k, v in (values or {}).items()}
         added = [self.outbox.enqueue_now(w.key, w.kind, w.payload, now=now) for w in work]
         for card in cards:
             self.cards.put(card)
         for k, text in kept.items():
             if text is None:
-                self._drafts.pop(k, None)
+                self._values.pop(k, None)
             else:
-                self._drafts[k] = text
+                self._values[k] = text
         if any(added):
             self.enqueued.set()
         return added
@@ -105,10 +112,10 @@ class MemoryBotState:
         """Nothing to release."""
 
 
-DRAFTS_DDL = """
-CREATE TABLE IF NOT EXISTS drafts (
-    owner TEXT NOT NULL, kind TEXT NOT NULL, fields TEXT NOT NULL, saved_at REAL NOT NULL,
-    PRIMARY KEY (owner, kind)
+VALUES_DDL = """
+CREATE TABLE IF NOT EXISTS kept_values (
+    space TEXT NOT NULL, key TEXT NOT NULL, value TEXT NOT NULL, saved_at REAL NOT NULL,
+    PRIMARY KEY (space, key)
 );
 """
 
@@ -122,28 +129,33 @@ class SqliteBotState:
         self.cards = SqliteSentCards(self._db)
         self.outbox = SqliteOutbox(self._db)
         self.enqueued = asyncio.Event()
-        self._db.create(DRAFTS_DDL)
+        self._db.create(VALUES_DDL)
 
-    async def draft(self, owner: str, kind: str) -> dict[str, Any] | None:
+    async def value(self, space: str, key: str) -> Any:
         row = await self._db.run(lambda db: db.execute(
-            "SELECT fields FROM drafts WHERE owner = ? AND kind = ?", (owner, kind)).fetchone())
+            "SELECT value FROM kept_values WHERE space = ? AND key = ?", (space, key)).fetchone())
         return json.loads(row[0]) if row else None
 
+    async def values(self, space: str) -> dict[str, Any]:
+        rows = await self._db.run(lambda db: db.execute(
+            "SELECT key, value FROM kept_values WHERE space = ? ORDER BY key", (space,)).fetchall())
+        return {k: json.loads(v) for k, v in rows}
+
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
-                     drafts: Mapping[tuple[str, str], Mapping[str, Any] | None] | None = None,
+                     values: Mapping[tuple[str, str], Any] | None = None,
                      now: float) -> list[bool]:
         def write(conn: sqlite3.Connection) -> list[bool]:
             with write_transaction(conn) as db:
                 for card in cards:
                     put_in(db, card)
-                for (owner, kind), fields in (drafts or {}).items():
-                    if fields is None:
-                        db.execute("DELETE FROM drafts WHERE owner = ? AND kind = ?", (owner, kind))
+                for (space, key), value in (values or {}).items():
+                    if value is None:
+                        db.execute("DELETE FROM kept_values WHERE space = ? AND key = ?", (space, key))
                     else:
-                        db.execute("INSERT INTO drafts (owner, kind, fields, saved_at) VALUES (?, ?, ?, ?) "
-                                   "ON CONFLICT (owner, kind) DO UPDATE SET fields = excluded.fields, "
+                        db.execute("INSERT INTO kept_values (space, key, value, saved_at) VALUES (?, ?, ?, ?) "
+                                   "ON CONFLICT (space, key) DO UPDATE SET value = excluded.value, "
                                    "saved_at = excluded.saved_at",
-                                   (owner, kind, json.dumps(fields, ensure_ascii=False), now))
+                                   (space, key, json.dumps(value, ensure_ascii=False), now))
                 return [enqueue_in(db, w.key, w.kind, w.payload, now) for w in work]
 
         added = await self._db.run(write)

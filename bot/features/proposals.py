@@ -13,7 +13,7 @@ from bot.conversations import ConversationReference
 from bot.faq.service import FaqService
 from bot.features.cards import CardData, FromSentCard, sent_card
 from bot.people import Directory
-from bot.proposals.desk import DRAFT, RECEIVED, ProposalDesk
+from bot.proposals.desk import DRAFTS, RECEIVED, ProposalDesk
 from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check
 from bot.proposals.numbering import JST
 from bot.proposals.similar import PROPOSALS_LIST, Similar, SimilarProposals
@@ -135,10 +135,10 @@ def register(router: Router, config: ProposalConfig, people: Directory, desk: Pr
             await turn.send_card(card, summary=turn.t["p_adopted_title"])
 
     async def saved_draft(turn: Turn) -> Draft:
-        return Draft.from_saved(await state.draft(turn.sender.key, DRAFT))
+        return Draft.from_saved(await state.value(DRAFTS, turn.sender.key))
 
     async def keep(turn: Turn, draft: Draft) -> None:
-        await state.commit(drafts={(turn.sender.key, DRAFT): draft.as_dict()}, now=clock().timestamp())
+        await state.commit(values={(DRAFTS, turn.sender.key): draft.as_dict()}, now=clock().timestamp())
 
     for command in OPEN_FORM:
         @router.message(command)

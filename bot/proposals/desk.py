@@ -34,7 +34,7 @@ from liststore import ListStore, Outcome, Upsert
 logger = logging.getLogger(__name__)
 
 SUPPORTS_LIST = "ProposalSupports"
-DRAFT = "proposal"  # the drafts kind of the proposal form
+DRAFTS = "draft:proposal"  # the state space of proposal drafts, by owner
 RECEIVED = "受付"
 FILE, CONFIRM, SUPPORT = "proposals.file", "proposals.confirm", "proposals.support"
 CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
@@ -89,7 +89,7 @@ class ProposalDesk:
         payload = {"submission_id": submission, "fields": fields, "reference": asdict(reference),
                    "locale": locale}
         self._waiters[submission] = _Waiter()
-        await self._state.commit(drafts={(asker.key, DRAFT): None},
+        await self._state.commit(values={(DRAFTS, asker.key): None},
                                  work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
         return submission
 

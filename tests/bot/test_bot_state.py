@@ -95,16 +95,19 @@ async def test_closing_twice_is_harmless(opener: Opener) -> None:
 async def test_a_draft_is_kept_replaced_and_dropped_with_the_work_it_becomes(opener: Opener) -> None:
     state = opener()
     typed = {"title": "押印の廃止", "hours": 120}
-    await state.commit(drafts={("aad-user-1", "proposal"): typed}, now=0)
+    await state.commit(values={("draft", "aad-user-1"): typed, ("draft", "aad-user-3"): {"title": "x"}}, now=0)
     await state.close()
     state = opener()  # Teams closed, the bot restarted: the draft is still there
-    assert await state.draft("aad-user-1", "proposal") == typed
-    assert await state.draft("aad-user-2", "proposal") is None
-    await state.commit(drafts={("aad-user-1", "proposal"): None},
+    assert await state.value("draft", "aad-user-1") == typed
+    assert await state.value("draft", "aad-user-2") is None and await state.value("other", "aad-user-1") is None
+    assert await state.values("draft") == {"aad-user-1": typed, "aad-user-3": {"title": "x"}}
+    await state.commit(values={("draft", "aad-user-1"): None},
                        work=[Work("proposal:s1", "proposals.file", typed)], now=1)
-    assert await state.draft("aad-user-1", "proposal") is None and await state.outbox.pending() == 1
-    with pytest.raises(TypeError):  # a commit that fails keeps the draft as it was
-        await state.commit(drafts={("aad-user-1", "proposal"): {"title": "新しい"}},
+    assert await state.value("draft", "aad-user-1") is None and await state.outbox.pending() == 1
+    with pytest.raises(TypeError):  # a commit that fails keeps the values as they were
+        await state.commit(values={("draft", "aad-user-1"): {"title": "新しい"}},
                            work=[Work("proposal:s2", "proposals.file", {"x": object()})], now=2)
-    assert await state.draft("aad-user-1", "proposal") is None
+    assert await state.value("draft", "aad-user-1") is None
+    await state.commit(values={("cursor", "Proposals"): "token-7"}, now=3)  # any JSON value
+    assert await state.value("cursor", "Proposals") == "token-7"
     await state.close()

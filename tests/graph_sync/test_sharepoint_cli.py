@@ -11,6 +11,7 @@ from typing import AsyncIterator
 
 import pytest
 
+from config.schema import load_list_specs
 from tests.fakes.graph_fake import RunningFake, serve_graph_fake
 
 DX_SYNC = str(Path(sys.executable).parent / "dx-sync")
@@ -37,7 +38,7 @@ async def test_provision_sync_and_resync_against_sharepoint(graph: RunningFake, 
     assert code == 0, err
     code, out, err = await dx_sync("provision", env=env)
     assert code == 0, err
-    assert "Staff: 作成 / created" in out and len(graph.fake.lists) == 8
+    assert "Staff: 作成 / created" in out and len(graph.fake.lists) == len(load_list_specs())
 
     code, out, err = await dx_sync("run", "--json", env=env)
     assert code == 0, err
