@@ -8,7 +8,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, AsyncIterator, Iterator
+from typing import Any, AsyncIterator, Iterator, Mapping
 
 from aiohttp import web
 
@@ -22,6 +22,7 @@ from bot.outbox import OutboxWorker
 from bot.people import Directory, MemberLookup
 from bot.proposals.desk import ConfirmationCard, ProposalDesk
 from bot.proposals.similar import SimilarProposals
+from bot.proposals.watch import StatusCard, StatusWatch
 from bot.questions import QuestionLog
 from bot.state import BotState, MemoryBotState, SqliteBotState
 from cards import render
@@ -86,7 +87,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                 members, notifier = connector.members, connector.notifier(state.conversations)
             services = build_services(settings, store, faq, state, members, notifier)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
-            background = asyncio.create_task(_background(state, worker, stop))
+            background = asyncio.create_task(_background(state, worker, stop, services.status_watch,
+                                                         settings.proposal_watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state,
                           notifier or MemoryNotifier())
         finally:
@@ -105,8 +107,23 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     """What the features need, over one store and one state."""
     similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
     desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings))
+    watch = StatusWatch(store, state, notifier, _status_card(settings))
     return Services(faq, QuestionLog(store, state), state, Directory(store, members), desk, similar,
-                    load_proposal_config(), store)
+                    load_proposal_config(), store, watch)
+
+
+def _status_card(settings: Settings) -> StatusCard:
+    """The card that tells a proposer their proposal's status changed (in Japanese: the list
+    does not say which language the proposer reads)."""
+
+    def card(change: Mapping[str, Any]) -> dict[str, Any]:
+        t = texts("ja-JP", settings.division_name, settings.division_name_en)
+        status = str(change["status"])
+        return render("proposal_status", {"text": t, "title": change["title"], "number": change["number"],
+                                          "status": status, "comment": change.get("comment") or "",
+                                          "meaning": t.get(f"p_meaning_{status}", "")})
+
+    return card
 
 
 def _confirmation(settings: Settings) -> ConfirmationCard:
@@ -119,9 +136,10 @@ def _confirmation(settings: Settings) -> ConfirmationCard:
     return card
 
 
-async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event) -> None:
-    """Deliver the outbox and forget old cards until `stop`; then one last delivery round for
-    what the last turns promised (bounded by the caller)."""
+async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event, watch: StatusWatch,
+                      watch_seconds: float) -> None:
+    """Deliver the outbox, forget old cards and watch proposals' statuses until `stop`; then one
+    last delivery round for what the last turns promised (bounded by the caller)."""
 
     async def tidy() -> None:
         while not stop.is_set():
@@ -129,7 +147,7 @@ async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), TIDY_SECONDS)
 
-    await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy())
+    await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy(), watch.run(stop, watch_seconds))
     await worker.run_once()
 
 

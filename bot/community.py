@@ -15,6 +15,7 @@ from bot.outbox import Handler
 from bot.people import Directory
 from bot.proposals.desk import ProposalDesk
 from bot.proposals.similar import SimilarProposals
+from bot.proposals.watch import StatusWatch
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
 from bot.state import BotState
@@ -37,10 +38,12 @@ class Services:
     similar_proposals: SimilarProposals
     proposal_config: ProposalConfig
     store: ListStore
+    status_watch: StatusWatch
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
-        return {**self.questions.handlers(), **self.proposals.handlers()}
+        return {**self.questions.handlers(), **self.proposals.handlers(),
+                **self.status_watch.handlers(self.state.conversations)}
 
 
 def build_router(services: Services) -> Router:

@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     bot_token_issuer: str = Field("https://api.botframework.com",
                                   description="Issuer of the Bot Connector's tokens.")
     faq_refresh_seconds: float = Field(60.0, gt=0, description="How often the bot rereads the FAQ list.")
+    proposal_watch_seconds: float = Field(
+        60.0, gt=0, description="How often the bot reads the Proposals list for status changes to tell proposers of.")
     outbox_retry_seconds: float = Field(
         5.0, gt=0, description="First wait before the bot retries a list write that failed (it doubles each time).")
     faq_synonyms_file: Path | None = Field(

@@ -47,7 +47,7 @@ class RunningBot:
 async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool = False,
                       skip_lists: tuple[str, ...] = ()) -> AsyncIterator[RunningBot]:
     env = {"store": "sqlite", "data_dir": tmp_path / "var", "faq_refresh_seconds": 0.2,
-           "outbox_retry_seconds": 0.05}
+           "outbox_retry_seconds": 0.05, "proposal_watch_seconds": 0.1}
     if auth:
         env.update({k[3:].lower(): v for k, v in connector.auth_env().items()})
     settings = load_settings(**env)

@@ -208,3 +208,43 @@ async def test_the_help_card_and_the_faq_s_proposal_answers_open_the_form(bot: R
     assert [act["title"] for act in answer["actions"]][-3:] == ["提案カードを開く", "役に立った", "解決しない"]
     other = await open_form(bot, "会議を録画したい")
     assert "提案カードを開く" not in [act["title"] for act in other["actions"]]
+
+
+async def proactive_cards(bot: RunningBot, count: int) -> list[dict]:
+    """Cards the bot sent on its own (not as a reply to an activity), once there are `count`."""
+    for _ in range(250):
+        found = [r for r in bot.connector.fake.replies if r["_reply_to"] is None]
+        if len(found) >= count:
+            break
+        await asyncio.sleep(0.02)
+    return [a["content"] for r in found for a in r.get("attachments") or []]
+
+
+async def test_the_proposer_is_told_of_each_status_change_once(tmp_path: Path, connector: RunningConnector) -> None:
+    connector.fake.members = {"29:user-1": HANAKO}
+    async with running_bot(tmp_path, connector) as bot:
+        await seed(bot)
+        await submit(bot, PAPERLESS)
+        await asyncio.sleep(0.3)  # the watcher has seen it filed (受付): nothing to tell
+        assert await proactive_cards(bot, 0) == []
+        async with open_store(bot.settings) as store:  # the division, in the list or a Power App
+            await store.upsert("Proposals", [Upsert("2026-0001", {"Status": "審査中"})])
+            [told] = await proactive_cards(bot, 1)
+            facts = {f["title"]: f["value"] for f in told["body"][1]["facts"]}
+            assert facts == {"件名": "会議資料のペーパーレス化", "提案番号": "2026-0001", "状況": "審査中"}
+            await store.upsert("Proposals", [Upsert("2026-0001", {"SupportCount": 4})])  # not a status change
+            await store.upsert("Proposals", [Upsert("2026-0001", {
+                "Status": "差し戻し", "ReviewComment": "削減時間の根拠を補ってください。"})])
+            cards = await proactive_cards(bot, 2)
+            await asyncio.sleep(0.3)
+    assert len(await proactive_cards(bot, 2)) == 2  # one card per change, nothing for the support count
+    returned = cards[1]
+    assert {f["title"]: f["value"] for f in returned["body"][1]["facts"]}["状況"] == "差し戻し"
+    texts = [b["text"] for b in returned["body"] if b["type"] == "TextBlock"]
+    assert "削減時間の根拠を補ってください。" in texts
+    assert any(t.startswith("差し戻しは不採用ではありません") for t in texts)
+    assert all(r["_conversation"] == "a:personal-user-1" for r in connector.fake.replies if r["_reply_to"] is None)
+    # A restart reads on from where it stopped: nothing is told twice.
+    async with running_bot(tmp_path, connector) as bot:
+        await asyncio.sleep(0.4)
+    assert len([r for r in connector.fake.replies if r["_reply_to"] is None]) == 2

@@ -1,0 +1,118 @@
+"""The proposer hears of every change of their proposal's status, once.
+
+Status changes from anywhere (a reviewer in the list, a Power App, the list UI) reach the bot
+through the Proposals list's change feed. The watcher keeps the status it last saw of each
+proposal and its cursor in the bot state; each round reads the feed since the cursor and, in
+one transaction, moves the cursor, records the statuses seen and enqueues one notification per
+change (keyed by the proposal and the item's version), which the outbox worker delivers to the
+proposer's personal chat. A round that dies before its commit is read again from the old
+cursor; one that committed is never read twice: a change is told once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable, Mapping
+
+from bot.conversations import ConversationReference, ConversationStore
+from bot.notify import Notifier
+from bot.notify import Outcome as SendOutcome
+from bot.outbox import Handler, Undeliverable
+from bot.proposals.desk import RECEIVED
+from bot.proposals.similar import PROPOSALS_LIST
+from bot.state import BotState, Work
+from config.clock import Clock, utc_now
+from liststore import ListStore, StoreError
+
+logger = logging.getLogger(__name__)
+
+SEEN = "proposal-status"  # state space: proposal number -> the status last seen
+CURSOR = ("cursor", PROPOSALS_LIST)
+NOTIFY = "proposals.status"
+
+# Renders the card that tells a proposer of a change: payload -> card.
+StatusCard = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+class StatusWatch:
+    """Reads the Proposals change feed; tells proposers of status changes through the outbox."""
+
+    def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, card: StatusCard,
+                 clock: Clock = utc_now) -> None:
+        self._store, self._state, self._notifier = store, state, notifier
+        self._card, self._clock = card, clock
+
+    async def run_once(self) -> int:
+        """One look at the feed; how many notifications it enqueued."""
+        token = await self._state.value(*CURSOR)
+        feed = await self._store.changes(PROPOSALS_LIST, token)
+        seen = await self._state.values(SEEN)
+        first_look = token is None
+        values: dict[tuple[str, str], Any] = {CURSOR: feed.token}
+        work: list[Work] = []
+        for item in feed.items:
+            status = str(item.fields.get("Status") or "")
+            before = seen.get(item.key)
+            if status == before:
+                continue  # another column changed (a support, a comment being typed)
+            values[(SEEN, item.key)] = status
+            if first_look or (before is None and status == RECEIVED):
+                continue  # what was there before the bot watched, or a proposal just filed
+            proposer = item.fields.get("ProposerId")
+            if not proposer:
+                continue
+            work.append(Work(f"status:{item.key}:{item.etag}", NOTIFY, {
+                "number": item.key, "title": str(item.fields.get("Title") or ""), "status": status,
+                "before": before, "comment": str(item.fields.get("ReviewComment") or ""),
+                "proposer": str(proposer)}))
+        for key in feed.deleted:
+            values[(SEEN, key)] = None
+        await self._state.commit(values=values, work=work, now=self._clock().timestamp())
+        if work:
+            logger.info("proposals: %d status change(s) to tell", len(work))
+        return len(work)
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        """Look every `interval` seconds until `stop`."""
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except StoreError:
+                logger.warning("proposals: the change feed cannot be read now; trying again later")
+            except Exception:  # noqa: BLE001 - a failed round is tried again; the loop must go on
+                logger.exception("proposals: watching the list failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
+        async def notify(_key: str, payload: Mapping[str, Any]) -> None:
+            if self._notifier is None:
+                raise Undeliverable("no notifier to tell the proposer with")
+            reference = await personal_reference(conversations, str(payload["proposer"]))
+            if reference is None:
+                raise Undeliverable("the proposer has never talked to the bot")
+            sent = await self._notifier.send(reference, {"type": "message", "attachments": [
+                {"contentType": "application/vnd.microsoft.card.adaptive", "content": self._card(payload)}]})
+            if sent.outcome is SendOutcome.GONE:
+                raise Undeliverable("the proposer's chat is gone")
+            if sent.outcome is not SendOutcome.SENT:
+                raise RuntimeError(f"telling the proposer: {sent.error}")
+
+        return {NOTIFY: notify}
+
+
+async def personal_reference(conversations: ConversationStore, user_key: str) -> ConversationReference | None:
+    """Where to write to someone: their personal chat with the bot, or (when they only ever
+    spoke in a channel) a new personal chat opened through what a channel reference knows."""
+    references = await conversations.of_user(user_key)
+    personal = [r for r in references if r.conversation_kind == "personal"]
+    if personal:
+        return personal[0]
+    if references:
+        r = references[0]
+        return ConversationReference(r.user_key, "", r.service_url, r.channel_id, r.bot_id, r.user_id,
+                                     "personal", r.tenant_id)
+    return None
