@@ -84,6 +84,17 @@ def build_parser() -> argparse.ArgumentParser:
                            description="default: the file DX_FAQ_SYNONYMS_FILE names, else the packaged one",
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("file", type=Path, nargs="?")
+
+    report = sub.add_parser("report", help="figures for the DX meeting", epilog=EPILOG, formatter_class=fmt)
+    report_sub = report.add_subparsers(dest="report_command", required=True, metavar="REPORT")
+    p = report_sub.add_parser("proposals", help="業務改善提案 of one fiscal year: by status, category, bureau "
+                                                "and month, and hours saved",
+                              description="md (default) prints to the terminal; csv, xlsx and html are written "
+                                          "to --out (xlsx needs it); every spreadsheet cell is formula-safe",
+                              epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--fiscal-year", type=int, help="e.g. 2026 for April 2026 – March 2027 (default: this one)")
+    p.add_argument("--format", choices=("md", "csv", "xlsx", "html"), default="md")
+    p.add_argument("--out", type=Path, help="the file to write (default: print md, csv and html)")
     return parser
 
 
@@ -265,6 +276,37 @@ async def _chat(settings: Settings, locale: str) -> int:
     return EXIT_OK
 
 
+async def _report_proposals(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.proposals import report
+    from bot.proposals.numbering import fiscal_year
+    from config.clock import utc_now
+    from liststore import open_store
+
+    if args.format == "xlsx" and args.out is None:
+        print("エラー / error: --format xlsx には --out FILE が必要です / needs --out FILE", file=sys.stderr)
+        return EXIT_USAGE
+    if args.out is not None and not args.out.resolve().parent.is_dir():
+        print(f"エラー / error: --out: {args.out.parent} というフォルダーはありません / no such folder",
+              file=sys.stderr)
+        return EXIT_USAGE
+    year = args.fiscal_year or fiscal_year(utc_now())
+    async with open_store(settings) as store:
+        figures = await report.collect(store, year)
+    if args.format == "xlsx":
+        report.write_xlsx(args.out, figures)
+    elif args.format == "csv" and args.out is not None:
+        report.write_csv(args.out, figures)
+    else:
+        text = {"md": report.to_markdown, "html": report.to_html, "csv": report.to_csv}[args.format](figures)
+        if args.out is None:
+            sys.stdout.write(text)
+        else:
+            args.out.write_text(text, encoding="utf-8")
+    if args.out is not None:
+        print(f"{year}年度の提案 {figures.filed} 件の集計を書きました / wrote {args.out}")
+    return EXIT_OK
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `dx-bot` console script."""
     args = build_parser().parse_args(argv)
@@ -278,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         print(f"同義語ファイルは使えます / synonym file OK: {path or 'config/faq_synonyms.toml'}")
         return EXIT_OK
-    if args.command != "faq" or args.faq_command in ("ask", "alternates"):
+    if args.command in ("serve", "chat") or (args.command == "faq" and args.faq_command in ("ask", "alternates")):
         # The bot cannot start on a synonym file it cannot read: say which and why, once.
         problem = _synonyms_problem(settings.faq_synonyms_file)
         if problem:
@@ -328,6 +370,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))
+    if args.command == "report":
+        return asyncio.run(_report_proposals(settings, args))
     if args.faq_command == "import":
         return asyncio.run(_faq_import(settings, args))
     if args.faq_command == "seed":
