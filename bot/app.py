@@ -15,12 +15,13 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
-from bot.features.proposals import received_data
+from bot.features.proposals import received_data, review_data
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
 from bot.people import Directory, MemberLookup
 from bot.proposals.desk import ConfirmationCard, ProposalDesk
+from bot.proposals.review import GraphMembership, KnownMembership, Membership, ReviewDesk
 from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusCard, StatusWatch
 from bot.questions import QuestionLog
@@ -30,7 +31,7 @@ from config.clock import iso_seconds, utc_now
 from config.proposals import load_proposal_config
 from config.schema import load_list_specs
 from config.settings import Settings
-from liststore import ListStore, StoreError, open_store
+from liststore import Item, ListStore, StoreError, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
     The outbox worker delivers what turns promised (Questions list records) in the background
     for as long as the bot is open; what it has not delivered stays in the state for next time.
     """
-    async with open_store(settings) as store:
+    async with open_store(settings) as store, open_membership(settings) as membership:
         faq = await FaqService.from_settings(store, settings, words_first=words_first)
         state = open_state(settings)
         stop = asyncio.Event()
@@ -85,7 +86,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
         try:
             if connector is not None:
                 members, notifier = connector.members, connector.notifier(state.conversations)
-            services = build_services(settings, store, faq, state, members, notifier)
+            services = build_services(settings, store, faq, state, members, notifier, membership)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
             background = asyncio.create_task(_background(state, worker, stop, services.status_watch,
                                                          settings.proposal_watch_seconds))
@@ -103,13 +104,39 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
 
 
 def build_services(settings: Settings, store: ListStore, faq: FaqService, state: BotState,
-                   members: MemberLookup | None = None, notifier: Notifier | None = None) -> Services:
+                   members: MemberLookup | None = None, notifier: Notifier | None = None,
+                   membership: Membership | None = None) -> Services:
     """What the features need, over one store and one state."""
     similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
-    desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings))
+    division = (settings.division_name, settings.division_name_en)
+
+    def review_card(item: Item) -> dict[str, Any]:
+        # What everyone in the channel sees first; the refresh gives reviewers their buttons.
+        return render("proposal_review", review_data(texts("ja-JP", *division), item, reviewer=False))
+
+    desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings),
+                        review_channel=settings.proposal_review_channel_id, review_card=review_card)
     watch = StatusWatch(store, state, notifier, _status_card(settings))
+    review = ReviewDesk(store, membership or KnownMembership(), settings.proposal_reviewer_group_ids,
+                        on_change=watch.changed)
     return Services(faq, QuestionLog(store, state), state, Directory(store, members), desk, similar,
-                    load_proposal_config(), store, watch)
+                    load_proposal_config(), store, watch, review)
+
+
+@contextlib.asynccontextmanager
+async def open_membership(settings: Settings) -> AsyncIterator[Membership | None]:
+    """Reviewer checks through Graph when reviewer groups and Graph credentials are set."""
+    if not settings.proposal_reviewer_group_ids or not settings.client_id:
+        yield None
+        return
+    from liststore.sharepoint.client import connect
+    from liststore.sharepoint.transport import GraphTransport
+
+    connection = connect(settings)
+    try:
+        yield GraphMembership(GraphTransport(connection))
+    finally:
+        await connection.close()
 
 
 def _status_card(settings: Settings) -> StatusCard:

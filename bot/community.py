@@ -14,6 +14,7 @@ from bot.features import questions as questions_feature
 from bot.outbox import Handler
 from bot.people import Directory
 from bot.proposals.desk import ProposalDesk
+from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusWatch
 from bot.questions import QuestionLog
@@ -39,6 +40,7 @@ class Services:
     proposal_config: ProposalConfig
     store: ListStore
     status_watch: StatusWatch
+    review: ReviewDesk
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
@@ -52,7 +54,7 @@ def build_router(services: Services) -> Router:
     welcome.register(router)
     proposals.register(router, services.proposal_config, services.people, services.proposals,
                        services.similar_proposals, services.faq, services.state, services.state.cards,
-                       services.store)
+                       services.store, services.review)
     questions_feature.register(router, services.questions, services.state.cards)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 

@@ -102,9 +102,17 @@ class Settings(BaseSettings):
         default_factory=list, description="Comma-separated Entra ID group ids of DX division admins."
     )
 
+    # Reviewing proposals: the Teams channel that gets a card per proposal, and who may change
+    # a proposal's status from it (members of these Entra ID groups, read through Graph).
+    proposal_review_channel_id: str | None = Field(
+        None, min_length=1, max_length=300,
+        description="Teams channel id (19:…@thread.tacv2) that gets a review card per new proposal.")
+    proposal_reviewer_group_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Entra ID group ids whose members review proposals.")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
-    _split_admin_ids = field_validator("admin_group_ids", mode="before")(_split_ids)
+    _split_admin_ids = field_validator("admin_group_ids", "proposal_reviewer_group_ids", mode="before")(_split_ids)
 
     @field_validator("graph_endpoint", "authority_host", "bot_openid_metadata_url", "bot_token_issuer")
     @classmethod

@@ -16,6 +16,7 @@ from bot.people import Directory
 from bot.proposals.desk import DRAFTS, RECEIVED, ProposalDesk
 from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check
 from bot.proposals.numbering import JST
+from bot.proposals.review import NEXT, Decision, ReviewDesk
 from bot.proposals.similar import PROPOSALS_LIST, Similar, SimilarProposals
 from bot.router import Router
 from bot.sent_cards import SentCard, SentCards, new_card_id
@@ -96,6 +97,37 @@ def received_data(t: Any, title: str, number: str | None, reference: str, in_sta
             "not_in_staff": not in_staff}
 
 
+class ReviewRef(CardData):
+    """A review card's refresh: which proposal."""
+
+    number: str = Field(pattern=r"^\d{4}-\d{4,}$")
+
+
+class ReviewClick(ReviewRef):
+    """A reviewer's status button, with the card's reason and hours inputs."""
+
+    to: str = Field(min_length=1, max_length=20)
+    reason: Any = None
+    actual_hours: Any = None
+
+
+def review_data(t: Any, item: Item, reviewer: bool, notice: str = "") -> dict[str, Any]:
+    """A proposal as the review card shows it; `reviewer`: with the buttons its status allows."""
+    f = item.fields
+    status = str(f.get("Status") or RECEIVED)
+    proposer = "・".join(str(v) for v in (f.get("ProposerName"), f.get("Section"), f.get("Bureau")) if v)
+    hours = f.get("EstimatedHoursSaved")
+    nexts = NEXT.get(status, ()) if reviewer else ()
+    return {"text": t, "number": item.key, "title": str(f.get("Title") or ""), "kind": str(f.get("Kind") or ""),
+            "category": str(f.get("Category") or ""), "proposer": proposer or "-",
+            "hours": "-" if hours is None else f"{hours:g}", "supports": str(f.get("SupportCount") or 0),
+            "status": status, "problem": str(f.get("Problem") or ""), "idea": str(f.get("Idea") or ""),
+            "effect": str(f.get("ExpectedEffect") or ""), "comment": str(f.get("ReviewComment") or ""),
+            "notice": notice, "read_only": not reviewer, "show_reason": bool(nexts),
+            "show_actual": "完了" in nexts,
+            "transitions": [{"to": s, "title": t["p_to"].format(status=s)} for s in nexts]}
+
+
 def list_data(t: Any, heading: str, empty_text: str, items: list[Item]) -> dict[str, Any]:
     """Proposals newest first, as the status lists show them."""
     rows = sorted(items, key=lambda i: str(i.fields.get("SubmittedAt") or ""), reverse=True)[:LIST_SIZE]
@@ -116,8 +148,26 @@ def _day(moment: Any) -> str:
 
 def register(router: Router, config: ProposalConfig, people: Directory, desk: ProposalDesk,
              similar: SimilarProposals, faq: FaqService, state: BotState, cards: SentCards,
-             store: ListStore, clock: Clock = utc_now) -> None:
-    """The form, similar proposals, support and filing, and where proposals stand."""
+             store: ListStore, review: ReviewDesk, clock: Clock = utc_now) -> None:
+    """The form, similar proposals, support and filing, where proposals stand, and review."""
+
+    @router.card_action("proposal.refresh", ReviewRef)
+    async def refresh(turn: Turn, data: ReviewRef) -> CardReply:
+        item = await review.proposal(data.number)
+        if item is None:
+            return CardReply(text=turn.t["card_expired"])
+        reviewer = await review.is_reviewer(turn.sender.aad_object_id or "")
+        return CardReply(card=render("proposal_review", review_data(turn.t, item, reviewer)))
+
+    @router.card_action("proposal.review", ReviewClick)
+    async def decide(turn: Turn, data: ReviewClick) -> CardReply:
+        decision = Decision(data.to, str(data.reason or ""), str(data.actual_hours or ""))
+        outcome = await review.decide(data.number, decision, turn.sender.aad_object_id or "")
+        if outcome.item is None:
+            return CardReply(text=turn.t[outcome.refused or "card_expired"])
+        notice = turn.t[outcome.refused] if outcome.refused else turn.t["p_decided"].format(status=data.to)
+        reviewer = outcome.refused != "p_not_reviewer"
+        return CardReply(card=render("proposal_review", review_data(turn.t, outcome.item, reviewer, notice)))
 
     for command in MY_PROPOSALS:
         @router.message(command)

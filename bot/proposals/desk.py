@@ -29,19 +29,21 @@ from bot.proposals.numbering import fiscal_year, number, sequence
 from bot.proposals.similar import PROPOSALS_LIST, SimilarProposals
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
-from liststore import ListStore, Outcome, Upsert
+from liststore import Item, ListStore, Outcome, Upsert
 
 logger = logging.getLogger(__name__)
 
 SUPPORTS_LIST = "ProposalSupports"
 DRAFTS = "draft:proposal"  # the state space of proposal drafts, by owner
 RECEIVED = "受付"
-FILE, CONFIRM, SUPPORT = "proposals.file", "proposals.confirm", "proposals.support"
+FILE, CONFIRM, SUPPORT, POST_REVIEW = "proposals.file", "proposals.confirm", "proposals.support", "proposals.review"
 CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
 MAX_NUMBER_TRIES = 50
 
 # Renders the card that tells a proposer their number: (number, title, locale) -> card.
 ConfirmationCard = Callable[[str, str, str | None], Mapping[str, Any]]
+# Renders the review card reviewers' channel gets for a new proposal.
+ReviewCard = Callable[[Item], Mapping[str, Any]]
 
 
 class NotFiledYet(Exception):
@@ -59,9 +61,11 @@ class ProposalDesk:
     """Submissions in, numbered items out; support recorded once per person."""
 
     def __init__(self, store: ListStore, state: BotState, similar: SimilarProposals,
-                 notifier: Notifier | None, confirmation: ConfirmationCard, clock: Clock = utc_now) -> None:
+                 notifier: Notifier | None, confirmation: ConfirmationCard, clock: Clock = utc_now, *,
+                 review_channel: str | None = None, review_card: ReviewCard | None = None) -> None:
         self._store, self._state, self._similar = store, state, similar
         self._notifier, self._confirmation, self._clock = notifier, confirmation, clock
+        self._review_channel, self._review_card = review_channel, review_card
         self._next: dict[int, int] = {}
         self._waiters: dict[str, _Waiter] = {}
         self._numbering = asyncio.Lock()
@@ -119,13 +123,16 @@ class ProposalDesk:
     # ---- delivery ----------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Handler]:
-        return {FILE: self._file, CONFIRM: self._confirm, SUPPORT: self._support}
+        return {FILE: self._file, CONFIRM: self._confirm, SUPPORT: self._support, POST_REVIEW: self._post_review}
 
     async def _file(self, _key: str, payload: Mapping[str, Any]) -> None:
         submission = str(payload["submission_id"])
         fields = dict(payload["fields"])
         filed = await self._filed_as(submission) or await self._create(fields, submission)
         self._similar.stale()
+        if self._review_channel:
+            await self._state.commit(work=[Work(f"proposal:{submission}:review", POST_REVIEW, {
+                "number": filed, "reference": payload["reference"]})], now=self._clock().timestamp())
         waiter = self._waiters.get(submission)
         if waiter is not None and not waiter.gave_up:
             waiter.number = filed  # the turn that submitted it shows the number
@@ -174,6 +181,24 @@ class ProposalDesk:
             raise Undeliverable("the proposer's chat is gone")
         if sent.outcome is not SendOutcome.SENT:
             raise RuntimeError(f"telling the proposer: {sent.error}")
+
+    async def _post_review(self, _key: str, payload: Mapping[str, Any]) -> None:
+        """The reviewers' channel gets the new proposal's card, in a thread of its own."""
+        if self._notifier is None or not self._review_channel or self._review_card is None:
+            raise Undeliverable("no reviewers' channel to post to")
+        item = await self._store.get(PROPOSALS_LIST, str(payload["number"]))
+        if item is None:
+            raise Undeliverable(f"proposal {payload['number']} is gone")
+        # The channel is reached through the same service and bot as the proposer's chat.
+        proposer = ConversationReference(**payload["reference"])
+        channel = ConversationReference("", self._review_channel, proposer.service_url, proposer.channel_id,
+                                        proposer.bot_id, "", "channel", proposer.tenant_id)
+        sent = await self._notifier.send(channel, {"type": "message", "attachments": [
+            {"contentType": "application/vnd.microsoft.card.adaptive", "content": self._review_card(item)}]})
+        if sent.outcome is SendOutcome.GONE:
+            raise Undeliverable("the bot is not in the reviewers' channel")
+        if sent.outcome is not SendOutcome.SENT:
+            raise RuntimeError(f"posting for review: {sent.error}")
 
     async def _support(self, _key: str, payload: Mapping[str, Any]) -> None:
         proposal = str(payload["proposal"])

@@ -6,7 +6,9 @@ proposal and its cursor in the bot state; each round reads the feed since the cu
 one transaction, moves the cursor, records the statuses seen and enqueues one notification per
 change (keyed by the proposal and the item's version), which the outbox worker delivers to the
 proposer's personal chat. A round that dies before its commit is read again from the old
-cursor; one that committed is never read twice: a change is told once.
+cursor; one that committed is never read twice: a change is told once. Changes made in the list
+faster than one round are told as where they ended; a reviewer's click on the bot's own card
+is told at once (`changed`), step by step.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from bot.proposals.desk import RECEIVED
 from bot.proposals.similar import PROPOSALS_LIST
 from bot.state import BotState, Work
 from config.clock import Clock, utc_now
-from liststore import ListStore, StoreError
+from liststore import Item, ListStore, StoreError
 
 logger = logging.getLogger(__name__)
 
@@ -59,19 +61,21 @@ class StatusWatch:
             values[(SEEN, item.key)] = status
             if first_look or (before is None and status == RECEIVED):
                 continue  # what was there before the bot watched, or a proposal just filed
-            proposer = item.fields.get("ProposerId")
-            if not proposer:
-                continue
-            work.append(Work(f"status:{item.key}:{item.etag}", NOTIFY, {
-                "number": item.key, "title": str(item.fields.get("Title") or ""), "status": status,
-                "before": before, "comment": str(item.fields.get("ReviewComment") or ""),
-                "proposer": str(proposer)}))
+            work += _telling(item, before)
         for key in feed.deleted:
             values[(SEEN, key)] = None
         await self._state.commit(values=values, work=work, now=self._clock().timestamp())
         if work:
             logger.info("proposals: %d status change(s) to tell", len(work))
         return len(work)
+
+    async def changed(self, item: Item, before: str) -> None:
+        """A status the bot itself just wrote (a reviewer's click): told at once, and marked seen
+        so the feed does not tell it again. Its work key is the one the feed would use, so if
+        the feed got there first, it is still told once."""
+        status = str(item.fields.get("Status") or "")
+        await self._state.commit(values={(SEEN, item.key): status}, work=_telling(item, before),
+                                 now=self._clock().timestamp())
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Look every `interval` seconds until `stop`."""
@@ -102,6 +106,17 @@ class StatusWatch:
                 raise RuntimeError(f"telling the proposer: {sent.error}")
 
         return {NOTIFY: notify}
+
+
+def _telling(item: Item, before: str | None) -> list[Work]:
+    """The notification of `item`'s status, keyed by the item's version (none without a proposer)."""
+    proposer = item.fields.get("ProposerId")
+    if not proposer:
+        return []
+    return [Work(f"status:{item.key}:{item.etag}", NOTIFY, {
+        "number": item.key, "title": str(item.fields.get("Title") or ""),
+        "status": str(item.fields.get("Status") or ""), "before": before,
+        "comment": str(item.fields.get("ReviewComment") or ""), "proposer": str(proposer)})]
 
 
 async def personal_reference(conversations: ConversationStore, user_key: str) -> ConversationReference | None:

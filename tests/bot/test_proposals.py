@@ -210,10 +210,12 @@ async def test_the_help_card_and_the_faq_s_proposal_answers_open_the_form(bot: R
     assert "提案カードを開く" not in [act["title"] for act in other["actions"]]
 
 
-async def proactive_cards(bot: RunningBot, count: int) -> list[dict]:
-    """Cards the bot sent on its own (not as a reply to an activity), once there are `count`."""
+async def proactive_cards(bot: RunningBot, count: int, conversation: str = "a:personal-user-1") -> list[dict]:
+    """Cards the bot sent into `conversation` on its own (not as a reply to an activity), once
+    there are `count`."""
     for _ in range(250):
-        found = [r for r in bot.connector.fake.replies if r["_reply_to"] is None]
+        found = [r for r in bot.connector.fake.replies
+                 if r["_reply_to"] is None and r["_conversation"] == conversation]
         if len(found) >= count:
             break
         await asyncio.sleep(0.02)
@@ -248,3 +250,62 @@ async def test_the_proposer_is_told_of_each_status_change_once(tmp_path: Path, c
     async with running_bot(tmp_path, connector) as bot:
         await asyncio.sleep(0.4)
     assert len([r for r in connector.fake.replies if r["_reply_to"] is None]) == 2
+
+
+REVIEW_CHANNEL = "19:review-channel@thread.tacv2"
+
+
+async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_hears_each_step(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    from tests.fakes.graph_fake import serve_graph_fake
+
+    connector.fake.members = {"29:user-1": HANAKO}
+    async with serve_graph_fake(tmp_path / "graph") as graph:
+        graph.fake.add_user("aad-user-5", None, "reviewer@city.example.jp")
+        graph.fake.add_user("aad-user-2", None, "taro.sato@city.example.jp")
+        graph.fake.groups = {"g-review": {"displayName": "提案審査", "members": {"aad-user-5"}}}
+        creds = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()
+                 if k not in ("DX_STORE", "DX_SITE_URL")}
+        async with running_bot(tmp_path, connector, proposal_review_channel_id=REVIEW_CHANNEL,
+                               proposal_reviewer_group_ids="g-review", **creds) as bot:
+            await seed(bot)
+            await submit(bot, PAPERLESS)
+            for _ in range(250):  # the reviewers' channel gets the card, in a thread of its own
+                posted = [r for r in connector.fake.replies if r["_conversation"] == REVIEW_CHANNEL]
+                if posted:
+                    break
+                await asyncio.sleep(0.02)
+            [post] = posted
+            card = post["attachments"][0]["content"]
+            assert card["body"][1]["text"] == "2026-0001　会議資料のペーパーレス化" and card["actions"] == []
+            refresh = card["refresh"]["action"]["data"]
+
+            # Everyone else sees it read-only; a reviewer sees the next steps.
+            assert (await execute(bot, "proposal.refresh", refresh, user="user-2"))["actions"] == []
+            mine = await execute(bot, "proposal.refresh", refresh, user="user-5")
+            assert [a["title"] for a in mine["actions"]] == ["審査中にする"]
+            forged = {"number": "2026-0001", "to": "採用", "reason": "良い"}
+            assert await execute(bot, "proposal.review", forged, user="user-2") == "審査は審査担当者だけが行えます。"
+
+            reviewing = await execute(bot, "proposal.review", action_data(mine, "proposal.review"), user="user-5")
+            assert {f["title"]: f["value"] for f in reviewing["body"][2]["facts"]}["状況"] == "審査中"
+            adopt = next(a["data"] for a in reviewing["actions"] if a["data"]["to"] == "採用")
+            no_reason = await execute(bot, "proposal.review", adopt, user="user-5")
+            assert "理由・コメントを入力してください。提案者にそのまま伝わります。" in [
+                b.get("text") for b in no_reason["body"]]
+            adopted = await execute(bot, "proposal.review", {**adopt, "reason": "来年度から全課で実施します。"},
+                                    user="user-5")
+            assert [a["title"] for a in adopted["actions"]] == ["実施中にする"]
+            skipping = await execute(bot, "proposal.review", {**adopt, "to": "完了", "actual_hours": "90"},
+                                     user="user-5")
+            assert "いまの状況からは、その状況に変えられません。" in [b.get("text") for b in skipping["body"]]
+
+            told = await proactive_cards(bot, 2)
+            await asyncio.sleep(0.3)
+        [filed] = await items(bot, "Proposals")
+    assert (filed["Status"], filed["ReviewComment"]) == ("採用", "来年度から全課で実施します。")
+    statuses = [{f["title"]: f["value"] for f in c["body"][1]["facts"]}["状況"] for c in told]
+    to_proposer = [r for r in connector.fake.replies if r["_conversation"] == "a:personal-user-1"
+                   and r["_reply_to"] is None]
+    assert statuses == ["審査中", "採用"] and len(to_proposer) == 2
+    assert graph.fake.counters["check_member_groups"] <= 2  # remembered, not asked per click

@@ -72,6 +72,17 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                     proposals.list_data(t.t, t.t["p_mine_title"], t.t["p_mine_none"], listed)))
         out.append((f"proposal_list empty {locale}", "proposal_list",
                     proposals.list_data(t.t, t.t["p_mine_title"], t.t["p_mine_none"], [])))
+        under_review = Item("2026-0042", {**returned, "Status": "審査中", "Kind": "業務改善提案", "Category": "その他",
+                                          "ProposerName": "山田 花子", "Section": "情報政策課", "Problem": "紙\n毎週",
+                                          "Idea": "Teams", "EstimatedHoursSaved": 120.0, "SupportCount": 3},
+                            "1", "e", "")
+        out.append((f"proposal_review reviewer {locale}", "proposal_review",
+                    proposals.review_data(t.t, under_review, reviewer=True, notice=t.t["p_reason_needed"])))
+        out.append((f"proposal_review read-only {locale}", "proposal_review",
+                    proposals.review_data(t.t, under_review, reviewer=False)))
+        out.append((f"proposal_review done {locale}", "proposal_review",
+                    proposals.review_data(t.t, Item("2026-0001", {"Title": "x", "Status": "完了"}, "1", "e", ""),
+                                          reviewer=True)))
         out.append((f"proposal_received filed {locale}", "proposal_received",
                     proposals.received_data(t.t, "会議資料のペーパーレス化", "2026-0042", "R-0A1B2C3D", True)))
         out.append((f"proposal_received pending {locale}", "proposal_received",
@@ -146,3 +157,16 @@ def test_proposal_lists_show_the_day_in_japan_newest_first(filled: list) -> None
     assert [b["text"] for b in cards["proposal_list empty ja-JP"]["body"]][1].startswith("まだ提案はありません")
     offered = cards["answer offering the proposal card ja-JP"]["actions"]
     assert [a["title"] for a in offered] == ["提案カードを開く", "役に立った", "解決しない"]
+
+
+def test_a_review_card_shows_buttons_only_to_reviewers_and_only_the_next_steps(filled: list) -> None:
+    cards = {label: card for label, card, _ in filled}
+    reviewer, everyone = cards["proposal_review reviewer ja-JP"], cards["proposal_review read-only ja-JP"]
+    titles = [a["title"] for a in reviewer["actions"]]
+    assert titles == ["採用にする", "一部採用にする", "不採用にする", "差し戻しにする"]
+    assert everyone["actions"] == [] and everyone["refresh"]["action"]["verb"] == "proposal.refresh"
+    assert [b["id"] for b in reviewer["body"] if b["type"] == "Input.Text"] == ["reason"]
+    assert not [b for b in everyone["body"] if b["type"].startswith("Input.")]
+    facts = {f["title"]: f["value"] for f in everyone["body"][2]["facts"]}
+    assert facts["提案者"] == "山田 花子・情報政策課" and facts["削減見込み時間（年間・時間）"] == "120"
+    assert cards["proposal_review done ja-JP"]["actions"] == []

@@ -313,6 +313,7 @@ class GraphFake:
     _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
         ("GET", re.compile(r"/groups/delta"), "_groups_delta"),
         ("GET", re.compile(r"/users/(?P<user>[^/]+)"), "_get_user"),
+        ("POST", re.compile(r"/users/(?P<user>[^/]+)/checkMemberGroups"), "_check_member_groups"),
         ("GET", re.compile(r"/sites/(?P<host>[^/:]+):(?P<path>/.+)"), "_get_site_by_path"),
         ("GET", re.compile(r"/sites/(?P<site>[^/]+)"), "_get_site"),
         ("GET", re.compile(r"/sites/(?P<site>[^/]+)/lists"), "_get_lists"),
@@ -381,6 +382,18 @@ class GraphFake:
         select = q.get("$select")
         fields = select.split(",") if select else list(user)
         return 200, {}, {k: user.get(k) for k in ["id", *fields]}
+
+    def _check_member_groups(self, p: dict[str, str], q: dict[str, str], h: dict[str, str],
+                             b: Any) -> Response:
+        """POST /users/{id}/checkMemberGroups {"groupIds": [...]} (at most 20): the ones the user
+        is a member of. https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups"""
+        self.counters["check_member_groups"] += 1
+        if p["user"] not in self.users:
+            return _error(404, "Request_ResourceNotFound", f"Resource '{p['user']}' does not exist.")
+        wanted = (b or {}).get("groupIds")
+        if not isinstance(wanted, list) or not 0 < len(wanted) <= 20:
+            return _error(400, "Request_BadRequest", "groupIds must list 1 to 20 group ids.")
+        return 200, {}, {"value": [g for g in wanted if p["user"] in self.groups.get(g, {}).get("members", ())]}
 
     def _groups_delta(self, p: dict[str, str], q: dict[str, str], h: dict[str, str], b: Any) -> Response:
         base = f"{self.base_url}/v1.0/groups/delta"
