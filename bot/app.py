@@ -15,7 +15,7 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
-from bot.features.proposals import received_data, review_data
+from bot.features.proposals import received_data, review_data, status_data
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
@@ -145,10 +145,7 @@ def _status_card(settings: Settings) -> StatusCard:
 
     def card(change: Mapping[str, Any]) -> dict[str, Any]:
         t = texts("ja-JP", settings.division_name, settings.division_name_en)
-        status = str(change["status"])
-        return render("proposal_status", {"text": t, "title": change["title"], "number": change["number"],
-                                          "status": status, "comment": change.get("comment") or "",
-                                          "meaning": t.get(f"p_meaning_{status}", "")})
+        return render("proposal_status", status_data(t, change))
 
     return card
 

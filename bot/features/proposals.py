@@ -5,7 +5,7 @@ proposal, and filing through the outbox with the proposer told the number."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from pydantic import Field
 
@@ -13,7 +13,7 @@ from bot.conversations import ConversationReference
 from bot.faq.service import FaqService
 from bot.features.cards import CardData, FromSentCard, sent_card
 from bot.people import Directory
-from bot.proposals.desk import DRAFTS, RECEIVED, ProposalDesk
+from bot.proposals.desk import DRAFTS, RECEIVED, RETURNED, REVISING, UNDER_REVIEW, ProposalDesk
 from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check
 from bot.proposals.numbering import JST
 from bot.proposals.review import NEXT, Decision, ReviewDesk
@@ -91,8 +91,10 @@ def similar_data(turn: Turn, similar: list[Similar], faq_question: str, card_id:
                         for n, s in enumerate(similar)]}
 
 
-def received_data(t: Any, title: str, number: str | None, reference: str, in_staff: bool) -> dict[str, Any]:
-    return {"text": t, "title": title, "number": number or reference, "status": RECEIVED,
+def received_data(t: Any, title: str, number: str | None, reference: str, in_staff: bool, *,
+                  heading: str | None = None, status: str = RECEIVED) -> dict[str, Any]:
+    return {"text": t, "heading": heading or t["p_filed_title"], "title": title, "number": number or reference,
+            "status": status,
             "number_label": t["p_number"] if number else t["p_reference"], "pending": number is None,
             "not_in_staff": not in_staff}
 
@@ -128,6 +130,24 @@ def review_data(t: Any, item: Item, reviewer: bool, notice: str = "") -> dict[st
             "transitions": [{"to": s, "title": t["p_to"].format(status=s)} for s in nexts]}
 
 
+def status_data(t: Any, change: Mapping[str, Any]) -> dict[str, Any]:
+    """What the proposer is told of a status change (a returned one can be edited from it)."""
+    status = str(change["status"])
+    return {"text": t, "title": change["title"], "number": change["number"], "status": status,
+            "comment": change.get("comment") or "", "meaning": t.get(f"p_meaning_{status}", ""),
+            "can_revise": status == RETURNED}
+
+
+def draft_of(item: Item) -> Draft:
+    """A filed proposal back in the form, to edit it."""
+    f = item.fields
+    hours = f.get("EstimatedHoursSaved")
+    return Draft(title=str(f.get("Title") or ""), problem=str(f.get("Problem") or ""), idea=str(f.get("Idea") or ""),
+                 effect=str(f.get("ExpectedEffect") or ""), hours="" if hours is None else f"{hours:g}",
+                 category=str(f.get("Category") or ""), kind=str(f.get("Kind") or PROPOSAL),
+                 co_proposers=str(f.get("CoProposers") or ""), links=str(f.get("Links") or ""))
+
+
 def list_data(t: Any, heading: str, empty_text: str, items: list[Item]) -> dict[str, Any]:
     """Proposals newest first, as the status lists show them."""
     rows = sorted(items, key=lambda i: str(i.fields.get("SubmittedAt") or ""), reverse=True)[:LIST_SIZE]
@@ -150,6 +170,23 @@ def register(router: Router, config: ProposalConfig, people: Directory, desk: Pr
              similar: SimilarProposals, faq: FaqService, state: BotState, cards: SentCards,
              store: ListStore, review: ReviewDesk, clock: Clock = utc_now) -> None:
     """The form, similar proposals, support and filing, where proposals stand, and review."""
+
+    @router.card_action("proposal.revise", ReviewRef)
+    async def revise(turn: Turn, data: ReviewRef) -> CardReply:
+        item = await review.proposal(data.number)
+        if item is None:
+            return CardReply(text=turn.t["card_expired"])
+        if item.fields.get("ProposerId") != turn.sender.key:
+            return CardReply(text=turn.t["p_not_proposer"])
+        status = str(item.fields.get("Status") or RECEIVED)
+        if status != RETURNED:
+            return CardReply(text=turn.t["p_not_revisable"].format(status=status))
+        draft = draft_of(item)
+        await state.commit(values={(DRAFTS, turn.sender.key): draft.as_dict(), (REVISING, turn.sender.key): item.key},
+                           now=clock().timestamp())
+        await turn.send_card(form_card(turn, config, draft, notice=turn.t["p_revising"].format(number=item.key)),
+                             summary=turn.t["p_form_title"])
+        return CardReply(text=turn.t["p_opened"])
 
     @router.card_action("proposal.refresh", ReviewRef)
     async def refresh(turn: Turn, data: ReviewRef) -> CardReply:
@@ -187,18 +224,25 @@ def register(router: Router, config: ProposalConfig, people: Directory, desk: Pr
     async def saved_draft(turn: Turn) -> Draft:
         return Draft.from_saved(await state.value(DRAFTS, turn.sender.key))
 
+    async def opening_notice(turn: Turn) -> str:
+        """Said above a form that reopens a returned proposal being edited."""
+        revising = await state.value(REVISING, turn.sender.key)
+        return turn.t["p_revising"].format(number=revising) if revising else ""
+
     async def keep(turn: Turn, draft: Draft) -> None:
         await state.commit(values={(DRAFTS, turn.sender.key): draft.as_dict()}, now=clock().timestamp())
 
     for command in OPEN_FORM:
         @router.message(command)
         async def open_form(turn: Turn) -> None:
-            await turn.send_card(form_card(turn, config, await saved_draft(turn)), summary=turn.t["p_form_title"])
+            card = form_card(turn, config, await saved_draft(turn), notice=await opening_notice(turn))
+            await turn.send_card(card, summary=turn.t["p_form_title"])
 
     @router.card_action("proposal.open", OpenForm)
     async def open_from_button(turn: Turn, _: OpenForm) -> CardReply:
         # A new message: the card the button is on (an FAQ answer, the help) stays as it was.
-        await turn.send_card(form_card(turn, config, await saved_draft(turn)), summary=turn.t["p_form_title"])
+        card = form_card(turn, config, await saved_draft(turn), notice=await opening_notice(turn))
+        await turn.send_card(card, summary=turn.t["p_form_title"])
         return CardReply(text=turn.t["p_opened"])
 
     @router.card_action("proposal.save", FormInputs)
@@ -212,8 +256,16 @@ def register(router: Router, config: ProposalConfig, people: Directory, desk: Pr
         draft = data.draft()
         await keep(turn, draft)  # whatever happens next, what they typed is kept
         proposal, problems = check(draft, config)
+        revising = await state.value(REVISING, turn.sender.key)
         if proposal is None:
-            return CardReply(card=form_card(turn, config, draft, problems))
+            notice = turn.t["p_revising"].format(number=revising) if revising else ""
+            return CardReply(card=form_card(turn, config, draft, problems, notice))
+        if revising:
+            asker = await people.asker(turn)
+            await desk.resubmit(asker, revising, proposal)
+            return CardReply(card=render("proposal_received", received_data(
+                turn.t, proposal.title, revising, revising, asker.staff is not None,
+                heading=turn.t["p_resubmitted_title"], status=UNDER_REVIEW)))
         alike = await similar.like(proposal.text, config.similar.show, config.similar.min_similarity)
         match = await faq.ask(proposal.title)
         entry = faq.entry(match.faq_id) if match.answered and match.faq_id else None

@@ -37,6 +37,9 @@ SUPPORTS_LIST = "ProposalSupports"
 DRAFTS = "draft:proposal"  # the state space of proposal drafts, by owner
 RECEIVED = "受付"
 FILE, CONFIRM, SUPPORT, POST_REVIEW = "proposals.file", "proposals.confirm", "proposals.support", "proposals.review"
+RESUBMIT = "proposals.resubmit"
+REVISING = "revising:proposal"  # state space: owner -> the returned proposal they are editing
+RETURNED, UNDER_REVIEW = "差し戻し", "審査中"
 CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
 MAX_NUMBER_TRIES = 50
 
@@ -97,6 +100,18 @@ class ProposalDesk:
                                  work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
         return submission
 
+    async def resubmit(self, asker: Asker, number: str, proposal: Proposal) -> None:
+        """A returned proposal, edited by its proposer: the same number, back to 審査中 (through
+        the outbox; the draft and the editing mark dropped with it)."""
+        fields = {"Title": proposal.title, "Kind": proposal.kind, "Category": proposal.category,
+                  "Problem": proposal.problem, "Idea": proposal.idea, "ExpectedEffect": proposal.effect or None,
+                  "EstimatedHoursSaved": proposal.hours, "Links": "\n".join(proposal.links) or None,
+                  "CoProposers": proposal.co_proposers or None}
+        await self._state.commit(values={(DRAFTS, asker.key): None, (REVISING, asker.key): None},
+                                 work=[Work(f"resubmit:{number}:{secrets.token_hex(4)}", RESUBMIT,
+                                            {"number": number, "fields": fields, "proposer": asker.key})],
+                                 now=self._clock().timestamp())
+
     async def wait_filed(self, submission: str, timeout: float) -> str | None:
         """The proposal's number if it is filed within `timeout` seconds; else None, and the
         proposer is told the number in their chat once it is."""
@@ -123,7 +138,21 @@ class ProposalDesk:
     # ---- delivery ----------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Handler]:
-        return {FILE: self._file, CONFIRM: self._confirm, SUPPORT: self._support, POST_REVIEW: self._post_review}
+        return {FILE: self._file, CONFIRM: self._confirm, SUPPORT: self._support, POST_REVIEW: self._post_review,
+                RESUBMIT: self._resubmit}
+
+    async def _resubmit(self, _key: str, payload: Mapping[str, Any]) -> None:
+        number = str(payload["number"])
+        item = await self._store.get(PROPOSALS_LIST, number)
+        if item is None or item.fields.get("ProposerId") != payload["proposer"]:
+            raise Undeliverable(f"proposal {number} is gone or not the proposer's")
+        if item.fields.get("Status") != RETURNED:
+            return  # resubmitted already (a retry), or the division moved it on meanwhile
+        [result] = await self._store.upsert(PROPOSALS_LIST, [Upsert(
+            number, {**payload["fields"], "Status": UNDER_REVIEW}, if_match=item.etag)])
+        if not result.ok:
+            raise RuntimeError(f"resubmitting {number}: {result.outcome}: {result.error}")
+        self._similar.stale()
 
     async def _file(self, _key: str, payload: Mapping[str, Any]) -> None:
         submission = str(payload["submission_id"])

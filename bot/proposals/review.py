@@ -39,6 +39,7 @@ NEXT: dict[str, tuple[str, ...]] = {
     "完了": (),
 }
 DECISIONS = frozenset({"採用", "一部採用", "不採用", "差し戻し"})
+RETURNED, UNDER_REVIEW = "差し戻し", "審査中"
 REMEMBER_SECONDS = 300.0
 
 

@@ -309,3 +309,34 @@ async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_
                    and r["_reply_to"] is None]
     assert statuses == ["審査中", "採用"] and len(to_proposer) == 2
     assert graph.fake.counters["check_member_groups"] <= 2  # remembered, not asked per click
+
+
+async def test_a_returned_proposal_is_edited_and_resubmitted_under_its_number(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-1": HANAKO}
+    await seed(bot)
+    await submit(bot, PAPERLESS)
+    async with open_store(bot.settings) as store:
+        await store.upsert("Proposals", [Upsert("2026-0001", {"Status": "差し戻し",
+                                                               "ReviewComment": "削減時間の根拠を補ってください。"})])
+    [told] = await proactive_cards(bot, 1)
+    revise = action_data(told, "proposal.revise")
+    assert (await (await press(bot, revise, user="user-2")).json())["value"] == "再提出できるのは提案者ご本人だけです。"
+    assert (await (await press(bot, revise)).json())["value"] == "提案カードを開きました。"
+    form = bot.connector.fake.cards()[-1]
+    assert inputs(form)["problem"]["value"] == PAPERLESS["problem"] and inputs(form)["hours"]["value"] == "120"
+    assert any("2026-0001 を修正しています" in b.get("text", "") for b in form["body"])
+
+    edited = {**PAPERLESS, "effect": "年120時間（週1回×2時間×50週＋配布準備）"}
+    again = await execute(bot, "proposal.check", edited)
+    facts = {f["title"]: f["value"] for f in again["body"][1]["facts"]}
+    assert again["body"][0]["text"] == "提案を再提出しました" and facts["提案番号"] == "2026-0001"
+    for _ in range(100):
+        [filed] = await items(bot, "Proposals")
+        if filed["Status"] == "審査中":
+            break
+        await asyncio.sleep(0.02)
+    assert (filed["Status"], filed["ExpectedEffect"]) == ("審査中", edited["effect"])
+    late = (await (await press(bot, revise)).json())["value"]
+    assert late.startswith("この提案はいま修正して再提出できる状態ではありません")
+    # The next 「提案」 is a new proposal again.
+    assert inputs(await open_form(bot))["title"]["value"] == ""

@@ -83,6 +83,9 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         out.append((f"proposal_review done {locale}", "proposal_review",
                     proposals.review_data(t.t, Item("2026-0001", {"Title": "x", "Status": "完了"}, "1", "e", ""),
                                           reviewer=True)))
+        for status, comment in (("差し戻し", "根拠を補ってください"), ("審査中", "")):
+            change = {"number": "2026-0042", "title": "会議資料のペーパーレス化", "status": status, "comment": comment}
+            out.append((f"proposal_status {status} {locale}", "proposal_status", proposals.status_data(t.t, change)))
         out.append((f"proposal_received filed {locale}", "proposal_received",
                     proposals.received_data(t.t, "会議資料のペーパーレス化", "2026-0042", "R-0A1B2C3D", True)))
         out.append((f"proposal_received pending {locale}", "proposal_received",
