@@ -83,6 +83,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
         state = open_state(settings)
         stop = asyncio.Event()
         background: asyncio.Task[None] | None = None
+        services: Services | None = None
         try:
             if connector is not None:
                 members, notifier = connector.members, connector.notifier(state.conversations)
@@ -99,6 +100,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                     await asyncio.wait_for(background, SHUTDOWN_DELIVERY_SECONDS)
                 except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - what is left waits for the next start
                     logger.info("stopping with outbox work still pending; it is delivered at the next start")
+            if services is not None:
+                await services.similar_proposals.close()
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
 

@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], float]
 Handler = Callable[[str, Mapping[str, Any]], Awaitable[None]]
+BATCH = 50  # items a delivery round takes
 # How long a delivered key keeps refusing a second enqueue of the same work.
 KEEP_DELIVERED = 30 * 24 * 3600.0
 
@@ -224,11 +225,14 @@ class OutboxWorker:
         self._outbox, self._handlers, self._clock = outbox, handlers, clock
         self._attempts, self._base, self._cap = attempts, base, cap
         self._rng = rng or random.Random()
+        self._full_batch = False
 
     async def run_once(self) -> int:
-        """Try every due item once; how many were delivered."""
+        """Try the due items once (up to a batch); how many were delivered."""
         done = 0
-        for item in await self._outbox.due(self._clock()):
+        batch = await self._outbox.due(self._clock(), BATCH)
+        self._full_batch = len(batch) == BATCH
+        for item in batch:
             handler = self._handlers.get(item.kind)
             if handler is None:
                 await self._outbox.set_aside(item.key, f"no handler for {item.kind!r}")
@@ -261,6 +265,8 @@ class OutboxWorker:
             wake.clear()
             try:
                 await self.run_once()
+                if self._full_batch:
+                    continue  # more are due: no pause between batches
                 await self._outbox.prune(self._clock() - KEEP_DELIVERED)
             except Exception:  # noqa: BLE001 - the store of the outbox itself failing: try again
                 logger.exception("outbox: delivery round failed")

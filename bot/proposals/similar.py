@@ -12,6 +12,7 @@ same with 3 proposals as with 3,000, so one threshold holds from the first week.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable
@@ -55,8 +56,9 @@ def _entry(item: Item) -> tuple[FaqEntry, Known] | None:
 
 
 class SimilarProposals:
-    """An index of the Proposals list, read at first use and again after a proposal is filed
-    or supported here (`stale`), or when `refresh` is called (a list edited by hand)."""
+    """An index of the Proposals list, read at first use; after a proposal is filed or
+    supported here (`stale`) it is rebuilt in the background while lookups use the index they
+    have (with 10,000 proposals a rebuild takes seconds, which no proposer should wait for)."""
 
     def __init__(self, store: ListStore, analyzer: Callable[[], Analyzer],
                  background: Callable[[], Iterable[FaqEntry]] = tuple) -> None:
@@ -67,6 +69,7 @@ class SimilarProposals:
         self._known: dict[str, Known] = {}
         self._lock = asyncio.Lock()
         self._stale = True
+        self._rebuilding: asyncio.Task[int] | None = None
 
     def stale(self) -> None:
         """The list changed: read it again before the next lookup."""
@@ -89,18 +92,35 @@ class SimilarProposals:
             self._known = known
             return len(known)
 
+    async def _rebuild(self) -> int:
+        try:
+            return await self.refresh()
+        except StoreError:
+            logger.warning("similar proposals: the Proposals list cannot be read; the old index stays")
+            self._stale = True
+            return 0
+
+    async def close(self) -> None:
+        """Stop a rebuild in progress."""
+        if self._rebuilding is not None and not self._rebuilding.done():
+            self._rebuilding.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rebuilding
+
     def known(self, number: str) -> Known | None:
         return self._known.get(number)
 
     async def like(self, text: str, limit: int, min_similarity: float) -> list[Similar]:
         """The proposals most like `text` at or above `min_similarity`, closest first (none
         when the list cannot be read now: filing must not wait for a courtesy)."""
-        if self._matcher is None or self._stale:
+        if self._matcher is None:
             try:
                 await self.refresh()
             except StoreError:
                 logger.warning("similar proposals: the Proposals list cannot be read", exc_info=True)
                 return []
+        elif self._stale and (self._rebuilding is None or self._rebuilding.done()):
+            self._rebuilding = asyncio.create_task(self._rebuild())
         matcher = self._matcher
         if matcher is None or not len(matcher) or limit <= 0:
             return []
