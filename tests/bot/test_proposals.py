@@ -340,3 +340,36 @@ async def test_a_returned_proposal_is_edited_and_resubmitted_under_its_number(bo
     assert late.startswith("この提案はいま修正して再提出できる状態ではありません")
     # The next 「提案」 is a new proposal again.
     assert inputs(await open_form(bot))["title"]["value"] == ""
+
+
+async def test_proposals_on_sharepoint_through_the_graph_fake(tmp_path: Path, connector: RunningConnector) -> None:
+    """The same flow with the lists in SharePoint (the real msgraph-sdk against the Graph fake):
+    similar proposal, support once, two proposals filed at once with two numbers."""
+    from tests.fakes.graph_fake import serve_graph_fake
+
+    connector.fake.members = {"29:user-1": HANAKO, "29:user-2": TARO}
+    async with serve_graph_fake(tmp_path / "graph") as graph:
+        env = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()}
+        async with running_bot(tmp_path, connector, **env, graph_ru_per_minute=100000) as bot:
+            assert bot.settings.store == "sharepoint"
+            await seed(bot, proposals=[("2026-0001", existing(
+                "会議資料を紙で配るのをやめる", "課内会議の資料を毎回紙で印刷して配布している。",
+                "資料は Teams で共有して画面共有で会議を進める。", "R-SEED0001"))])
+            similar = await execute(bot, "proposal.check", PAPERLESS)
+            support = action_data({"actions": similar["body"][2]["items"][2]["actions"]}, "proposal.support")
+            assert "賛同しました" in (await (await press(bot, support)).json())["value"]
+            first, second = await asyncio.gather(
+                execute(bot, "proposal.submit", action_data(similar, "proposal.submit")),
+                submit(bot, {**PAPERLESS, "title": "RPA で給与照合", "category": "RPA・自動化"}, user="user-2"))
+            numbers = sorted(f["value"] for card in (first, second) for f in card["body"][1]["facts"]
+                             if f["title"] == "提案番号")
+            assert numbers == ["2026-0002", "2026-0003"]
+            for _ in range(100):
+                supports = await items(bot, "ProposalSupports")
+                filed = {i["key"]: i for i in await items(bot, "Proposals")}
+                if supports and filed["2026-0001"]["SupportCount"] == 1:
+                    break
+                await asyncio.sleep(0.05)
+    assert sorted(filed) == ["2026-0001", "2026-0002", "2026-0003"]
+    assert len(supports) == 1 and filed["2026-0001"]["SupportCount"] == 1
+    assert filed["2026-0002"]["Section"] == "情報政策課"
