@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from benchmarks import bot_bench, flood_bench, graph_bench, local_sync_bench, sync_bench
+from benchmarks import bot_bench, flood_bench, graph_bench, local_sync_bench, proposal_bench, sync_bench
 
 if __name__ == "__main__":
     asyncio.run(local_sync_bench.main())
@@ -12,3 +12,4 @@ if __name__ == "__main__":
     asyncio.run(sync_bench.main())
     asyncio.run(bot_bench.main())
     asyncio.run(flood_bench.main())
+    asyncio.run(proposal_bench.main())

@@ -117,7 +117,7 @@ async def similar_lookup(count: int, queries: int = 200) -> None:
         turns.append(time.perf_counter() - t)
     (lp50, lp99), (fp50, fp99) = quantiles(lookups), quantiles(turns)
     print(f"similar proposals among {count:,} (words; {queries} new proposals, {found} found similar ones)")
-    print(f"  indexing the list          {indexed:6.1f} s (at start, and after each filing, off the event loop)")
+    print(f"  indexing the list          {indexed:6.1f} s (at start; after a filing, again in the background)")
     print(f"  similar-proposal lookup    p50 {lp50 * 1000:7.1f} ms  p99 {lp99 * 1000:7.1f} ms")
     print(f"  FAQ turn (words, baseline) p50 {fp50 * 1000:7.1f} ms  p99 {fp99 * 1000:7.1f} ms   "
           f"(lookup ×{lp50 / fp50:.0f} at p50)")
