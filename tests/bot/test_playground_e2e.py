@@ -146,3 +146,32 @@ async def test_a_card_button_pressed_in_the_playground(playground: Playground) -
         assert response.status == 200, await response.text()
         answer = await response.json()
     assert "Q-" in json.dumps(answer, ensure_ascii=False)
+
+
+async def test_a_proposal_submitted_through_the_form_in_the_playground(playground: Playground) -> None:
+    config = playground.config
+    chat = config["personalChat"]["id"]
+    await playground.say(chat, "propose")
+    [reply] = await playground.replies(1)
+    form = reply["attachments"][0]["content"]
+    assert form["body"][0]["text"] == "Improvement proposal"  # the Playground's locale is en-US
+    check = next(a for a in form["actions"] if a["verb"] == "proposal.check")
+    typed = {"kind": "業務改善提案", "title": "窓口の番号札を電子化", "category": "窓口・市民サービス",
+             "problem": "番号札を手で配り、呼び出しも肉声で行っている。", "idea": "発券機とモニターで呼び出す。",
+             "hours": "200"}
+
+    async def press(data: dict[str, Any]) -> dict[str, Any]:
+        # Teams (and the Playground) send the card's inputs merged into the action's data.
+        body = {"name": "adaptiveCard/action", "from": {"id": "user-id-0"}, "conversation": {"id": chat},
+                "replyToId": reply["_messageId"],
+                "value": {"action": {"type": "Action.Execute", "verb": data["verb"], "data": data}}}
+        async with playground.http.post(f"{playground.base}/_conversation/v1/invoke", json=body) as response:
+            assert response.status == 200, await response.text()
+            return (await response.json())["value"]
+
+    card = await press({**check["data"], **typed})
+    if card["body"][0]["text"] == "Similar proposals exist":
+        card = await press(next(a["data"] for a in card["actions"] if a["verb"] == "proposal.submit"))
+    assert card["body"][0]["text"] == "Proposal received"
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert facts["Title"] == "窓口の番号札を電子化" and facts["Proposal number"].endswith("-0001")
