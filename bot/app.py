@@ -91,7 +91,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
             background = asyncio.create_task(_background(state, worker, stop, services.status_watch,
                                                          settings.proposal_watch_seconds))
-            yield BotCore(store, faq, Pipeline(build_router(services), state.conversations), state,
+            yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
                           notifier or MemoryNotifier())
         finally:
             stop.set()
@@ -102,6 +102,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                     logger.info("stopping with outbox work still pending; it is delivered at the next start")
             if services is not None:
                 await services.similar_proposals.close()
+                await services.people.close()
             faq.close()  # an index build still embedding on a worker thread stops at its next batch
             await state.close()
 
@@ -117,12 +118,14 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
         # What everyone in the channel sees first; the refresh gives reviewers their buttons.
         return render("proposal_review", review_data(texts("ja-JP", *division), item, reviewer=False))
 
+    people = Directory(store, members, state=state)
     desk = ProposalDesk(store, state, similar, notifier, _confirmation(settings),
-                        review_channel=settings.proposal_review_channel_id, review_card=review_card)
+                        review_channel=settings.proposal_review_channel_id, review_card=review_card,
+                        key_of=people.key_of)
     watch = StatusWatch(store, state, notifier, _status_card(settings))
     review = ReviewDesk(store, membership or KnownMembership(), settings.proposal_reviewer_group_ids,
                         on_change=watch.changed)
-    return Services(faq, QuestionLog(store, state), state, Directory(store, members), desk, similar,
+    return Services(faq, QuestionLog(store, state), state, people, desk, similar,
                     load_proposal_config(), store, watch, review)
 
 

@@ -81,11 +81,14 @@ def build_router(services: Services) -> Router:
 class Pipeline:
     """One turn: remember who is talking, then route. The edge and the terminal chat call this."""
 
-    def __init__(self, router: Router, conversations: ConversationStore) -> None:
+    def __init__(self, router: Router, conversations: ConversationStore, people: Directory | None = None) -> None:
         self.router = router
         self._conversations = conversations
+        self._people = people
 
     async def on_turn(self, turn: Turn) -> InvokeResult | None:
         if turn.reachable and turn.type in {"message", "invoke", "installationUpdate", "conversationUpdate"}:
             await self._conversations.remember(ConversationReference.of(turn))
+            if self._people is not None and turn.type == "message":
+                self._people.learn(turn)
         return await self.router.dispatch(turn)

@@ -12,6 +12,7 @@ an `Asker`, with `staff` None: features decide what that means for them.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -20,11 +21,13 @@ from typing import TYPE_CHECKING, Callable, Protocol
 from liststore import ListStore, StoreError
 
 if TYPE_CHECKING:
+    from bot.state import BotState
     from bot.turn import Turn
 
 logger = logging.getLogger(__name__)
 
 STAFF_LIST = "Staff"
+ADDRESSES = "people:email"  # bot state: e-mail (lower case) -> the person's key
 REMEMBER_SECONDS = 900.0  # a section change reaches the bot within this after the nightly sync
 
 
@@ -87,10 +90,13 @@ class Directory:
     """Turn → `Asker`, through the member lookup and the Staff list, remembered a while."""
 
     def __init__(self, store: ListStore, members: MemberLookup | None,
-                 clock: Callable[[], float] = time.monotonic, remember: float = REMEMBER_SECONDS) -> None:
-        self._store, self._members = store, members
+                 clock: Callable[[], float] = time.monotonic, remember: float = REMEMBER_SECONDS,
+                 state: BotState | None = None) -> None:
+        """`state`: where to remember whose e-mail is whose (`key_of`), across restarts."""
+        self._store, self._members, self._state = store, members, state
         self._clock, self._remember = clock, remember
         self._known: dict[str, tuple[float, Asker]] = {}
+        self._learning: set[asyncio.Task[None]] = set()
 
     async def asker(self, turn: Turn) -> Asker:
         key = turn.sender.key
@@ -99,11 +105,44 @@ class Directory:
         if known is not None and now - known[0] < self._remember:
             return known[1]
         asker = await self._look_up(turn)
+        if asker.email and self._state is not None:
+            address = asker.email.lower()
+            if await self._state.value(ADDRESSES, address) != asker.key:
+                await self._state.commit(values={(ADDRESSES, address): asker.key}, now=time.time())
         if asker.staff is not None or asker.email is None:
             # Someone not (yet) in the Staff list is looked up again next turn: the sync may
             # have added them meanwhile. Someone whose e-mail could not be had is not.
             self._known[key] = (now, asker)
         return asker
+
+    def learn(self, turn: Turn) -> None:
+        """Look the sender up in the background when they are not known yet (so that, named as a
+        co-proposer by e-mail, they can be told too); never delays the turn."""
+        known = self._known.get(turn.sender.key)
+        if (known is not None and self._clock() - known[0] < self._remember) or self._state is None:
+            return
+        task = asyncio.create_task(self._learn(turn))
+        self._learning.add(task)
+        task.add_done_callback(self._learning.discard)
+
+    async def _learn(self, turn: Turn) -> None:
+        try:
+            await self.asker(turn)
+        except Exception:  # noqa: BLE001 - learning is a courtesy; the turn has its answer
+            logger.info("could not look up a sender in the background", exc_info=True)
+
+    async def close(self) -> None:
+        """Let lookups in flight finish or stop."""
+        for task in list(self._learning):
+            task.cancel()
+        await asyncio.gather(*self._learning, return_exceptions=True)
+
+    async def key_of(self, address: str) -> str | None:
+        """The key of the person with this e-mail, when they have talked to the bot."""
+        if self._state is None:
+            return None
+        key = await self._state.value(ADDRESSES, address.strip().lower())
+        return str(key) if key else None
 
     async def _look_up(self, turn: Turn) -> Asker:
         member = None

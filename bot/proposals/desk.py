@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import secrets
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from bot.conversations import ConversationReference
 from bot.notify import Notifier
@@ -42,6 +43,7 @@ REVISING = "revising:proposal"  # state space: owner -> the returned proposal th
 RETURNED, UNDER_REVIEW = "差し戻し", "審査中"
 CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
 MAX_NUMBER_TRIES = 50
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
 # Renders the card that tells a proposer their number: (number, title, locale) -> card.
 ConfirmationCard = Callable[[str, str, str | None], Mapping[str, Any]]
@@ -65,7 +67,10 @@ class ProposalDesk:
 
     def __init__(self, store: ListStore, state: BotState, similar: SimilarProposals,
                  notifier: Notifier | None, confirmation: ConfirmationCard, clock: Clock = utc_now, *,
-                 review_channel: str | None = None, review_card: ReviewCard | None = None) -> None:
+                 review_channel: str | None = None, review_card: ReviewCard | None = None,
+                 key_of: Callable[[str], Awaitable[str | None]] | None = None) -> None:
+        """`key_of(e-mail)`: the key of a co-proposer who has talked to the bot (to tell them too)."""
+        self._key_of = key_of
         self._store, self._state, self._similar = store, state, similar
         self._notifier, self._confirmation, self._clock = notifier, confirmation, clock
         self._review_channel, self._review_card = review_channel, review_card
@@ -93,12 +98,20 @@ class ProposalDesk:
             "SubmittedAt": iso_seconds(now), "FiscalYear": fiscal_year(now), "SubmissionId": submission,
             "SupportCount": 0, "Status": RECEIVED,
         }
+        fields["CoProposerIds"] = ",".join(await self._co_proposers(proposal.co_proposers, asker.key)) or None
         payload = {"submission_id": submission, "fields": fields, "reference": asdict(reference),
                    "locale": locale}
         self._waiters[submission] = _Waiter()
         await self._state.commit(values={(DRAFTS, asker.key): None},
                                  work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
         return submission
+
+    async def _co_proposers(self, named: str, proposer: str) -> list[str]:
+        """Keys of the co-proposers named by e-mail whom the bot knows."""
+        if self._key_of is None:
+            return []
+        keys = [await self._key_of(address) for address in dict.fromkeys(_EMAIL.findall(named))]
+        return [k for k in dict.fromkeys(keys) if k and k != proposer]
 
     async def resubmit(self, asker: Asker, number: str, proposal: Proposal) -> None:
         """A returned proposal, edited by its proposer: the same number, back to 審査中 (through

@@ -1,7 +1,8 @@
 """The proposer hears of every change of their proposal's status, once.
 
 Status changes from anywhere (a reviewer in the list, a Power App, the list UI) reach the bot
-through the Proposals list's change feed. The watcher keeps the status it last saw of each
+through the Proposals list's change feed. The proposer is told, and every co-proposer the bot
+knows (named by e-mail on the form, and who has talked to the bot). The watcher keeps the status it last saw of each
 proposal and its cursor in the bot state; each round reads the feed since the cursor and, in
 one transaction, moves the cursor, records the statuses seen and enqueues one notification per
 change (keyed by the proposal and the item's version), which the outbox worker delivers to the
@@ -95,9 +96,9 @@ class StatusWatch:
         async def notify(_key: str, payload: Mapping[str, Any]) -> None:
             if self._notifier is None:
                 raise Undeliverable("no notifier to tell the proposer with")
-            reference = await personal_reference(conversations, str(payload["proposer"]))
+            reference = await personal_reference(conversations, str(payload["to"]))
             if reference is None:
-                raise Undeliverable("the proposer has never talked to the bot")
+                raise Undeliverable("the person has never talked to the bot")
             sent = await self._notifier.send(reference, {"type": "message", "attachments": [
                 {"contentType": "application/vnd.microsoft.card.adaptive", "content": self._card(payload)}]})
             if sent.outcome is SendOutcome.GONE:
@@ -109,14 +110,15 @@ class StatusWatch:
 
 
 def _telling(item: Item, before: str | None) -> list[Work]:
-    """The notification of `item`'s status, keyed by the item's version (none without a proposer)."""
-    proposer = item.fields.get("ProposerId")
-    if not proposer:
-        return []
-    return [Work(f"status:{item.key}:{item.etag}", NOTIFY, {
-        "number": item.key, "title": str(item.fields.get("Title") or ""),
-        "status": str(item.fields.get("Status") or ""), "before": before,
-        "comment": str(item.fields.get("ReviewComment") or ""), "proposer": str(proposer)})]
+    """The notifications of `item`'s status: to the proposer and to each co-proposer the bot
+    knows, keyed by the item's version and the person."""
+    people = [str(item.fields.get("ProposerId") or "")]
+    people += [p.strip() for p in str(item.fields.get("CoProposerIds") or "").split(",")]
+    change = {"number": item.key, "title": str(item.fields.get("Title") or ""),
+              "status": str(item.fields.get("Status") or ""), "before": before,
+              "comment": str(item.fields.get("ReviewComment") or "")}
+    return [Work(f"status:{item.key}:{item.etag}:{person}", NOTIFY, {**change, "to": person})
+            for person in dict.fromkeys(people) if person]
 
 
 async def personal_reference(conversations: ConversationStore, user_key: str) -> ConversationReference | None:

@@ -57,8 +57,10 @@ class Playground:
     async def pump(self) -> None:
         async for msg in self.ws:
             log = json.loads(msg.data).get("log") or {}
-            if log.get("from") == "User Application" and "request" in log:
-                self.from_bot.append({**log["request"]["body"], "_messageId": log.get("messageId")})
+            # What the bot posted (replies); its GETs (a member lookup) carry no body.
+            body = (log.get("request") or {}).get("body") if log.get("from") == "User Application" else None
+            if isinstance(body, dict):
+                self.from_bot.append({**body, "_messageId": log.get("messageId")})
 
     async def say(self, conversation_id: str, text: str, mentions: list[dict] | None = None) -> None:
         body: dict[str, Any] = {"from": {"id": "user-id-0"}, "text": text, "textFormat": "plain"}

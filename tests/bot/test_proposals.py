@@ -373,3 +373,19 @@ async def test_proposals_on_sharepoint_through_the_graph_fake(tmp_path: Path, co
     assert sorted(filed) == ["2026-0001", "2026-0002", "2026-0003"]
     assert len(supports) == 1 and filed["2026-0001"]["SupportCount"] == 1
     assert filed["2026-0002"]["Section"] == "情報政策課"
+
+
+async def test_co_proposers_named_by_e_mail_hear_of_status_changes_too(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-1": HANAKO, "29:user-2": TARO}
+    await seed(bot)
+    await open_form(bot, "ヘルプ", user="user-2")  # Taro has talked to the bot: it knows his address
+    await asyncio.sleep(0.2)
+    named = "佐藤 太郎（Taro.Sato@city.example.jp）、まだ使っていない人 x@city.example.jp"
+    await submit(bot, {**PAPERLESS, "co_proposers": named})
+    [filed] = await items(bot, "Proposals")
+    assert filed["CoProposerIds"] == "aad-user-2"
+    async with open_store(bot.settings) as store:
+        await store.upsert("Proposals", [Upsert("2026-0001", {"Status": "審査中"})])
+    [to_hanako] = await proactive_cards(bot, 1)
+    [to_taro] = await proactive_cards(bot, 1, conversation="a:personal-user-2")
+    assert to_hanako == to_taro and to_taro["body"][0]["text"] == "提案の審査状況が変わりました"
