@@ -15,7 +15,8 @@ from aiohttp import web
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
-from bot.features.proposals import received_data, review_data, status_data
+from bot.features.proposal_review import review_data
+from bot.features.proposals import received_data, status_data
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
@@ -124,7 +125,7 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
                         key_of=people.key_of)
     watch = StatusWatch(store, state, notifier, _status_card(settings))
     review = ReviewDesk(store, membership or KnownMembership(), settings.proposal_reviewer_group_ids,
-                        on_change=watch.changed)
+                        on_change=watch.changed, channel=settings.proposal_review_channel_id)
     return Services(faq, QuestionLog(store, state), state, people, desk, similar,
                     load_proposal_config(), store, watch, review)
 

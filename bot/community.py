@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.conversations import ConversationReference, ConversationStore
 from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
-from bot.features import proposals, welcome
+from bot.features import proposal_review, proposals, welcome
 from bot.features import questions as questions_feature
 from bot.outbox import Handler
 from bot.people import Directory
@@ -55,6 +55,7 @@ def build_router(services: Services) -> Router:
     proposals.register(router, services.proposal_config, services.people, services.proposals,
                        services.similar_proposals, services.faq, services.state, services.state.cards,
                        services.store, services.review)
+    proposal_review.register(router, services.review)
     questions_feature.register(router, services.questions, services.state.cards)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 

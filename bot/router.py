@@ -37,6 +37,11 @@ class Refused(Exception):
 
     message = "error"
 
+    def __init__(self, *args: object, message: str | None = None) -> None:
+        super().__init__(*args)
+        if message is not None:
+            self.message = message
+
 
 @dataclass(frozen=True, slots=True)
 class InvokeResult:

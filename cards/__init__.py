@@ -1,5 +1,5 @@
 """Adaptive Card templates (version 1.5, what Teams renders) and their renderer."""
 
-from cards.render import CONTENT_TYPE, TemplateError, attachment, render
+from cards.render import CONTENT_TYPE, TemplateError, attachment, inert, render
 
-__all__ = ["CONTENT_TYPE", "TemplateError", "attachment", "render"]
+__all__ = ["CONTENT_TYPE", "TemplateError", "attachment", "inert", "render"]

@@ -97,6 +97,13 @@ def render(name: str, data: Mapping[str, Any]) -> dict[str, Any]:
     return _fill(_template(name), data, data)
 
 
+def inert(text: str) -> str:
+    """Text someone typed, as a TextBlock should show it: Teams renders Markdown in TextBlocks,
+    so `[here](https://…)` in a proposal's title would become a link under another label. A
+    zero-width space between `]` and `(` keeps it text, and it reads the same."""
+    return text.replace("](", "]\u200b(")
+
+
 def attachment(card: Mapping[str, Any]) -> dict[str, Any]:
     """A card as a Bot Framework attachment."""
     return {"contentType": CONTENT_TYPE, "content": card}

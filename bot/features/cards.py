@@ -32,12 +32,13 @@ class NotYours(Refused):
     message = "not_yours"
 
 
-async def sent_card(cards: SentCards, data: FromSentCard, kind: str, clicker: str) -> SentCard | None:
+async def sent_card(cards: SentCards, data: FromSentCard, kind: str, clicker: str,
+                    not_yours: str = "not_yours") -> SentCard | None:
     """The card the action came from, when the bot sent it and it is of this kind; NotYours
-    when it answered someone else."""
+    (told as `not_yours`) when it was someone else's."""
     card = await cards.get(data.card_id)
     if card is None or card.kind != kind:
         return None
     if card.asker != clicker:
-        raise NotYours(card.card_id)
+        raise NotYours(card.card_id, message=not_yours)
     return card

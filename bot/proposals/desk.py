@@ -14,6 +14,8 @@ in their chat, as soon as it is filed (outbox work `proposals.confirm`).
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import re
 import secrets
@@ -41,7 +43,6 @@ FILE, CONFIRM, SUPPORT, POST_REVIEW = "proposals.file", "proposals.confirm", "pr
 RESUBMIT = "proposals.resubmit"
 REVISING = "revising:proposal"  # state space: owner -> the returned proposal they are editing
 RETURNED, UNDER_REVIEW = "差し戻し", "審査中"
-CONFIRM_AFTER = 10.0  # seconds: a turn still waiting for the number by then has given up
 MAX_NUMBER_TRIES = 50
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 
@@ -57,9 +58,12 @@ class NotFiledYet(Exception):
 
 @dataclass
 class _Waiter:
+    """The turns waiting to show a submission's number."""
+
     done: asyncio.Event = field(default_factory=asyncio.Event)
     number: str | None = None
     gave_up: bool = False
+    waiting: int = 0
 
 
 class ProposalDesk:
@@ -83,8 +87,14 @@ class ProposalDesk:
     async def submit(self, asker: Asker, proposal: Proposal, reference: ConversationReference,
                      locale: str | None) -> str:
         """Put the proposal in the outbox (its draft dropped); returns its submission id, the
-        reference a proposer is given until the number is known."""
-        submission = f"R-{secrets.token_hex(4).upper()}"
+        reference a proposer is given until the number is known.
+
+        The id is made of the proposer and what they wrote, so the same proposal sent twice (a
+        double click, a replayed request, two devices) is one submission, filed once.
+        """
+        digest = hashlib.sha256(json.dumps([asker.key, asdict(proposal)], ensure_ascii=False,
+                                           sort_keys=True).encode()).hexdigest()
+        submission = f"R-{digest[:10].upper()}"
         now = self._clock()
         staff = asker.staff
         fields = {
@@ -101,9 +111,17 @@ class ProposalDesk:
         fields["CoProposerIds"] = ",".join(await self._co_proposers(proposal.co_proposers, asker.key)) or None
         payload = {"submission_id": submission, "fields": fields, "reference": asdict(reference),
                    "locale": locale}
-        self._waiters[submission] = _Waiter()
-        await self._state.commit(values={(DRAFTS, asker.key): None},
-                                 work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
+        waiter = self._waiters.get(submission)
+        fresh = waiter is None
+        if waiter is None:
+            waiter = self._waiters[submission] = _Waiter()
+        waiter.waiting += 1
+        [new] = await self._state.commit(values={(DRAFTS, asker.key): None},
+                                         work=[Work(f"proposal:{submission}", FILE, payload)], now=now.timestamp())
+        if not new and fresh:
+            # Sent before and no turn is waiting for it: filed already, or waiting in the
+            # outbox; `wait_filed` reads which from the list.
+            self._waiters.pop(submission, None)
         return submission
 
     async def _co_proposers(self, named: str, proposer: str) -> list[str]:
@@ -126,18 +144,20 @@ class ProposalDesk:
                                  now=self._clock().timestamp())
 
     async def wait_filed(self, submission: str, timeout: float) -> str | None:
-        """The proposal's number if it is filed within `timeout` seconds; else None, and the
-        proposer is told the number in their chat once it is."""
+        """The proposal's number if it is (or was already) filed within `timeout` seconds; else
+        None, and the proposer is told the number in their chat once it is."""
         waiter = self._waiters.get(submission)
         if waiter is None:
-            return None
+            return await self._filed_as(submission)
         try:
             await asyncio.wait_for(waiter.done.wait(), timeout)
         except asyncio.TimeoutError:
             pass
-        self._waiters.pop(submission, None)
-        if waiter.number is None:
-            waiter.gave_up = True
+        waiter.waiting -= 1
+        if waiter.waiting <= 0:
+            self._waiters.pop(submission, None)
+            if waiter.number is None:
+                waiter.gave_up = True
         return waiter.number
 
     async def support(self, asker: Asker, proposal_number: str) -> bool:
@@ -177,7 +197,7 @@ class ProposalDesk:
                 "number": filed, "reference": payload["reference"]})], now=self._clock().timestamp())
         waiter = self._waiters.get(submission)
         if waiter is not None and not waiter.gave_up:
-            waiter.number = filed  # the turn that submitted it shows the number
+            waiter.number = filed  # the turn(s) that submitted it show the number
             waiter.done.set()
             return
         await self._state.commit(work=[Work(f"proposal:{submission}:confirm", CONFIRM, {

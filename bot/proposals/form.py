@@ -10,14 +10,20 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
 from typing import Any, Mapping
 
 from config.proposals import ProposalConfig
 
 PROPOSAL, REPORT = "業務改善提案", "業務改善報告"
 KINDS = (PROPOSAL, REPORT)
-_URL = re.compile(r"https?://[^\s<>\"'`]+", re.IGNORECASE)
-_HOURS = re.compile(r"\d+(?:\.\d+)?")
+# A link ends at white space and at the punctuation a Japanese sentence puts after it.
+_URL = re.compile(r"https://[^\s<>\"'`、，,。（）()「」［］\[\]]+", re.IGNORECASE)
+_ANY_URL = re.compile(r"[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_HOURS = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)(?:\.\d+)?")
+# Control characters (but line breaks and tabs), bidirectional overrides and lone surrogates: a
+# title must read the same in Teams, in the list and in Excel as it did on the form.
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,9 +47,9 @@ class Draft:
         values: dict[str, str] = {}
         for f in fields(cls):
             raw = data.get(f.name)
-            if raw is None:
-                continue
-            values[f.name] = (raw if isinstance(raw, str) else str(raw))[:max_chars]
+            if isinstance(raw, bool) or not isinstance(raw, (str, int, float)):
+                continue  # an input sends text (a number at most); a list or an object is not one
+            values[f.name] = _INVISIBLE.sub("", str(raw))[:max_chars]
         return cls(**values)
 
     @classmethod
@@ -110,8 +116,8 @@ def check(draft: Draft, config: ProposalConfig) -> tuple[Proposal | None, Proble
     if kind not in KINDS:
         problems["kind"] = ("p_kind_bad", {})
     links = tuple(dict.fromkeys(_URL.findall(draft.links)))
-    leftover = _URL.sub(" ", draft.links).replace("、", " ").replace(",", " ").split()
-    if leftover:
+    leftover = _URL.sub(" ", draft.links)
+    if _ANY_URL.search(leftover) or any(w not in "、，,。（）()「」［］[]" for w in leftover.split()):
         problems["links"] = ("p_links_bad", {})
     elif len(links) > limits.links:
         problems["links"] = ("p_links_many", {"max": limits.links})
@@ -121,14 +127,21 @@ def check(draft: Draft, config: ProposalConfig) -> tuple[Proposal | None, Proble
     return Proposal(title, problem, idea, effect, hours, by_folded[category], kind, co_proposers, links), {}
 
 
+def hours_text(value: float) -> str:
+    """Hours as a person writes them (120, 1234.5678, 0.00001), never in exponent form, so that
+    a value shown on a card reads back as the same value."""
+    text = format(Decimal(repr(float(value))), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def _hours(typed: str) -> float | None | str:
     """Hours a year as people type them: 120, １２０, 1,200, 120時間, 120h, 約120; None when blank,
     "bad" when it is not a number."""
-    folded = unicodedata.normalize("NFKC", typed).strip().replace(",", "")
+    folded = unicodedata.normalize("NFKC", typed).strip()
     if not folded:
         return None
     folded = re.sub(r"^(約|およそ|年間?)\s*", "", folded)
     folded = re.sub(r"\s*(時間|h|hours?)\s*(/年|/year)?$", "", folded, flags=re.IGNORECASE)
     if not _HOURS.fullmatch(folded):
-        return "bad"
-    return float(folded)
+        return "bad"  # 1,2,3 is not a number; 1,200 is
+    return float(folded.replace(",", ""))

@@ -14,6 +14,7 @@ reviewer) is a conflict, not an overwrite: the write carries the eTag read.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
@@ -97,8 +98,11 @@ class ReviewDesk:
 
     def __init__(self, store: ListStore, membership: Membership, group_ids: Sequence[str],
                  clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic, *,
-                 on_change: Callable[[Item, str], Awaitable[None]] | None = None) -> None:
-        """`on_change(item, status before)` hears of every status this desk writes."""
+                 on_change: Callable[[Item, str], Awaitable[None]] | None = None,
+                 channel: str | None = None) -> None:
+        """`on_change(item, status before)` hears of every status this desk writes; `channel` is
+        the reviewers' Teams channel (whoever is in it may read the cards posted there)."""
+        self.channel = channel
         self._store, self._membership, self._groups = store, membership, tuple(group_ids)
         self._on_change = on_change
         self._clock, self._monotonic = clock, monotonic
@@ -161,8 +165,7 @@ def _hours(typed: str) -> float | None:
     import unicodedata
 
     folded = unicodedata.normalize("NFKC", typed).strip().replace(",", "").removesuffix("時間").strip()
-    try:
-        value = float(folded)
-    except ValueError:
-        return None
-    return value if 0 <= value <= 1_000_000 else None
+    if not re.fullmatch(r"\d+(?:\.\d+)?", folded):
+        return None  # not a plain non-negative number (no sign, no exponent, no NaN)
+    value = float(folded)
+    return value if value <= 1_000_000 else None

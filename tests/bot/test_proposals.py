@@ -180,7 +180,7 @@ async def test_a_stranger_cannot_act_on_someone_else_s_similar_card(bot: Running
         "資料は Teams で共有して画面共有で会議を進める。", "R-SEED0001"))])
     similar = await execute(bot, "proposal.check", PAPERLESS)
     refused = await press(bot, action_data(similar, "proposal.submit"), user="user-2")
-    assert (await refused.json())["value"].startswith("このボタンは質問した方のためのものです")
+    assert (await refused.json())["value"] == "このボタンは提案した方のためのものです。"
     assert [i["key"] for i in await items(bot, "Proposals")] == ["2026-0001"]
 
 
@@ -255,6 +255,16 @@ async def test_the_proposer_is_told_of_each_status_change_once(tmp_path: Path, c
 REVIEW_CHANNEL = "19:review-channel@thread.tacv2"
 
 
+async def execute_in_channel(bot: RunningBot, verb: str, data: dict[str, Any], user: str) -> Any:
+    """Press a button of a card in the reviewers' channel (the thread of its post)."""
+    activity = a.card_invoke(bot.connector.service_url, verb, {"verb": verb, **data}, user=user)
+    activity["conversation"] = {"id": f"{REVIEW_CHANNEL};messageid=1700000000001", "conversationType": "channel",
+                                "tenantId": a.TENANT, "isGroup": True}
+    response = await bot.post(activity)
+    assert response.status == 200, await response.text()
+    return (await response.json())["value"]
+
+
 async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_hears_each_step(
         tmp_path: Path, connector: RunningConnector) -> None:
     from tests.fakes.graph_fake import serve_graph_fake
@@ -280,9 +290,13 @@ async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_
             assert card["body"][1]["text"] == "2026-0001　会議資料のペーパーレス化" and card["actions"] == []
             refresh = card["refresh"]["action"]["data"]
 
-            # Everyone else sees it read-only; a reviewer sees the next steps.
-            assert (await execute(bot, "proposal.refresh", refresh, user="user-2"))["actions"] == []
-            mine = await execute(bot, "proposal.refresh", refresh, user="user-5")
+            # Everyone else in the channel sees it read-only; a reviewer sees the next steps; from
+            # anywhere else, only the proposer and reviewers see it at all.
+            assert (await execute_in_channel(bot, "proposal.refresh", refresh, user="user-2"))["actions"] == []
+            assert await execute(bot, "proposal.refresh", refresh, user="user-2") == \
+                "この提案は、提案者と審査担当者だけが見られます。"
+            assert (await execute(bot, "proposal.refresh", refresh, user="user-1"))["actions"] == []
+            mine = await execute_in_channel(bot, "proposal.refresh", refresh, user="user-5")
             assert [a["title"] for a in mine["actions"]] == ["審査中にする"]
             forged = {"number": "2026-0001", "to": "採用", "reason": "良い"}
             assert await execute(bot, "proposal.review", forged, user="user-2") == "審査は審査担当者だけが行えます。"
@@ -308,7 +322,7 @@ async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_
     to_proposer = [r for r in connector.fake.replies if r["_conversation"] == "a:personal-user-1"
                    and r["_reply_to"] is None]
     assert statuses == ["審査中", "採用"] and len(to_proposer) == 2
-    assert graph.fake.counters["check_member_groups"] <= 2  # remembered, not asked per click
+    assert graph.fake.counters["check_member_groups"] <= 3  # once per person (three here), not per click
 
 
 async def test_a_returned_proposal_is_edited_and_resubmitted_under_its_number(bot: RunningBot) -> None:
@@ -389,3 +403,51 @@ async def test_co_proposers_named_by_e_mail_hear_of_status_changes_too(bot: Runn
     [to_hanako] = await proactive_cards(bot, 1)
     [to_taro] = await proactive_cards(bot, 1, conversation="a:personal-user-2")
     assert to_hanako == to_taro and to_taro["body"][0]["text"] == "提案の審査状況が変わりました"
+
+
+async def test_the_same_proposal_sent_twice_is_filed_once(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-1": HANAKO}
+    await seed(bot)
+    form = {**PAPERLESS, "title": "窓口の番号札を電子化する", "category": "窓口・市民サービス"}
+    cards = await asyncio.gather(submit(bot, form), submit(bot, form))  # a double click
+    later = await submit(bot, form)  # and once more, after it was filed
+    numbers = {f["value"] for card in (*cards, later) for f in card["body"][1]["facts"] if f["title"] == "提案番号"}
+    assert numbers == {"2026-0001"}
+    assert [i["key"] for i in await items(bot, "Proposals")] == ["2026-0001"]
+
+
+async def test_a_resubmission_after_the_division_decided_is_refused_and_the_text_kept(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-1": HANAKO}
+    await seed(bot)
+    await submit(bot, PAPERLESS)
+    async with open_store(bot.settings) as store:
+        await store.upsert("Proposals", [Upsert("2026-0001", {"Status": "差し戻し", "ReviewComment": "補足を"})])
+        [told] = await proactive_cards(bot, 1)
+        await press(bot, action_data(told, "proposal.revise"))
+        await store.upsert("Proposals", [Upsert("2026-0001", {"Status": "不採用", "ReviewComment": "見送り"})])
+    rewritten = {**PAPERLESS, "idea": "書き直した改善案"}
+    refused = await execute(bot, "proposal.check", rewritten)
+    assert refused.startswith("この提案はいま修正して再提出できる状態ではありません（状況: 不採用）")
+    [filed] = await items(bot, "Proposals")
+    assert (filed["Status"], filed["Idea"]) == ("不採用", PAPERLESS["idea"])
+    form = await open_form(bot)
+    assert inputs(form)["idea"]["value"] == "書き直した改善案"  # kept, as a draft of a new proposal
+    assert not any("を修正しています" in b.get("text", "") for b in form["body"])
+
+
+async def test_proposals_stay_out_of_channels(bot: RunningBot) -> None:
+    bot.connector.fake.members = {"29:user-2": TARO}
+    await seed(bot)
+    await execute(bot, "proposal.save", {**PAPERLESS, "title": "非公開の下書き"}, user="user-2")
+    for text in ("提案", "提案の状況"):
+        await bot.post(a.channel_message(bot.connector.service_url, text, user="user-2"))
+    replies = await wait_for_replies(bot, 2)
+    private = "提案とその状況は、私との個人チャットでお使いください（ほかの人に見えないようにするためです）。"
+    assert [r["text"] for r in replies] == [private] * 2
+    assert "非公開の下書き" not in str(replies)
+    activity = a.card_invoke(bot.connector.service_url, "proposal.check", {"verb": "proposal.check", **PAPERLESS},
+                             user="user-2")
+    activity["conversation"] = {"id": "19:general@thread.tacv2", "conversationType": "channel", "isGroup": True}
+    response = await bot.post(activity)
+    assert (await response.json())["value"].startswith("提案とその状況は、私との個人チャットで")
+    assert await items(bot, "Proposals") == []

@@ -15,7 +15,7 @@ import pytest
 
 from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
-from bot.features import faq, proposals, questions, welcome
+from bot.features import faq, proposal_review, proposals, questions, welcome
 from bot.proposals.form import Draft, check
 from bot.proposals.similar import Known, Similar
 from bot.turn import Turn
@@ -77,11 +77,11 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                                           "Idea": "Teams", "EstimatedHoursSaved": 120.0, "SupportCount": 3},
                             "1", "e", "")
         out.append((f"proposal_review reviewer {locale}", "proposal_review",
-                    proposals.review_data(t.t, under_review, reviewer=True, notice=t.t["p_reason_needed"])))
+                    proposal_review.review_data(t.t, under_review, reviewer=True, notice=t.t["p_reason_needed"])))
         out.append((f"proposal_review read-only {locale}", "proposal_review",
-                    proposals.review_data(t.t, under_review, reviewer=False)))
+                    proposal_review.review_data(t.t, under_review, reviewer=False)))
         out.append((f"proposal_review done {locale}", "proposal_review",
-                    proposals.review_data(t.t, Item("2026-0001", {"Title": "x", "Status": "完了"}, "1", "e", ""),
+                    proposal_review.review_data(t.t, Item("2026-0001", {"Title": "x", "Status": "完了"}, "1", "e", ""),
                                           reviewer=True)))
         for status, comment in (("差し戻し", "根拠を補ってください"), ("審査中", "")):
             change = {"number": "2026-0042", "title": "会議資料のペーパーレス化", "status": status, "comment": comment}
@@ -173,3 +173,17 @@ def test_a_review_card_shows_buttons_only_to_reviewers_and_only_the_next_steps(f
     facts = {f["title"]: f["value"] for f in everyone["body"][2]["facts"]}
     assert facts["提案者"] == "山田 花子・情報政策課" and facts["削減見込み時間（年間・時間）"] == "120"
     assert cards["proposal_review done ja-JP"]["actions"] == []
+
+
+def test_typed_text_never_becomes_a_link_and_adopted_lists_go_by_adoption() -> None:
+    t = turn().t
+    forged = Item("2026-0003", {"Title": "[詳しくはこちら](https://evil.example)", "Status": "採用",
+                                "SubmittedAt": "2026-04-02T00:00:00Z", "ReviewedAt": "2026-11-20"}, "1", "e", "")
+    older = Item("2026-0009", {"Title": "押印の廃止", "Status": "採用", "SubmittedAt": "2026-10-01T00:00:00Z",
+                               "ReviewedAt": "2026-10-15"}, "2", "e", "")
+    listed = proposals.list_data(t, "最近採用された提案", "", [older, forged], newest="ReviewedAt")
+    card = render("proposal_list", listed)
+    first, second = card["body"][1]["items"][0]["text"], card["body"][2]["items"][0]["text"]
+    assert first == "2026-0003　[詳しくはこちら]\u200b(https://evil.example)" and second.startswith("2026-0009")
+    review = render("proposal_review", proposal_review.review_data(t, forged, reviewer=False))
+    assert "](" not in json.dumps(review, ensure_ascii=False)
