@@ -1,6 +1,7 @@
 # The two commands of README: `make run` and `make test`. Everything is installed into .venv
 # from the pinned lock files, so a fresh clone needs python3 (>= 3.11) and make, and for the
-# tests node/npm (the Agents Playground end-to-end test).
+# tests node/npm (the Agents Playground end-to-end test) and Debian's Chromium with a Japanese
+# font, which `make test` installs with apt-get when they are missing.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -28,8 +29,17 @@ tests/cards/js/node_modules/.installed: tests/cards/js/package.json tests/cards/
 	npm ci --prefix tests/cards/js --no-audit --no-fund --loglevel=error
 	touch $@
 
+# A real browser, Debian's Chromium, and a Japanese font for it (IPA Gothic): the HTML report
+# is checked as a manager opens it.
+BROWSER_PACKAGES := chromium fonts-ipafont-gothic
+$(VENV)/.chromium: $(VENV)/.installed
+	dpkg -s $(BROWSER_PACKAGES) >/dev/null 2>&1 || apt-get install -y --no-install-recommends $(BROWSER_PACKAGES) \
+	  || (apt-get update && apt-get install -y --no-install-recommends $(BROWSER_PACKAGES))
+	touch $@
+
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed
+install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed \
+	$(VENV)/.chromium
 
 ## Generate the sample city if missing, provision the lists, sync once, load the sample FAQ into an
 ## empty FAQ list, then serve the bot on :3978.

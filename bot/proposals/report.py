@@ -201,11 +201,19 @@ def _bars(values: Iterable[tuple[str, int]]) -> str:
     for i, (label, value) in enumerate(values):
         y = 4 + i * row
         width = round(bar_w * value / top)
-        out.append(f"<text x=\"{label_w - 8}\" y=\"{y + 17}\" text-anchor=\"end\">{html.escape(label)}</text>"
+        out.append(f"<text x=\"{label_w - 8}\" y=\"{y + 17}\" text-anchor=\"end\"><title>{html.escape(label)}</title>"
+                   f"{html.escape(_short(label))}</text>"
                    f"<rect x=\"{label_w}\" y=\"{y + 4}\" width=\"{width}\" height=\"{row - 8}\" rx=\"2\"></rect>"
                    f"<text x=\"{label_w + width + 6}\" y=\"{y + 17}\">{value}</text>")
     out.append("</svg>")
     return "".join(out)
+
+
+LABEL_CHARS = 11  # what fits beside a bar; the table below the chart has every name in full
+
+
+def _short(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 _CSS = """

@@ -107,3 +107,30 @@ def test_csv_opens_in_excel_and_html_is_a_page_with_charts(data_dir: Path) -> No
 def test_xlsx_without_a_file_is_a_clear_error(data_dir: Path) -> None:
     done = run("--format", "xlsx")
     assert done.returncode == 2 and "--out" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_the_html_report_opens_in_a_real_browser(data_dir: Path) -> None:
+    """Chromium (Debian's, installed by `make test`) loads the page from disk, as a manager
+    double-clicking the file would: the DOM it builds has every chart and table, and the page
+    renders to a screenshot that is not blank."""
+    import shutil
+
+    browser = shutil.which("chromium")
+    assert browser, "Chromium is needed for this test (make test installs it)"
+    fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=60)
+    assert fonts.stdout.strip(), "a Japanese font is needed to render the page (make test installs IPA Gothic)"
+    page = data_dir / "提案2026.html"
+    assert run("--format", "html", "--fiscal-year", "2026", "--out", str(page)).returncode == 0
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={data_dir / 'chromium'}"]
+    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert dom.stdout.count("<svg") == 4 and dom.stdout.count("<table") == 4
+    assert dom.stdout.count("<rect") == 8 + 2 + 3 + 12  # a bar per status, category, bureau and month
+    assert "業務改善提案 2026年度" in dom.stdout and "=HYPERLINK(" in dom.stdout
+    shot = data_dir / "report.png"
+    taken = subprocess.run([browser, *flags, "--window-size=1100,1600", f"--screenshot={shot}", page.as_uri()],
+                           capture_output=True, text=True, timeout=120)
+    assert taken.returncode == 0 and shot.stat().st_size > 20_000, taken.stderr[-2000:]
