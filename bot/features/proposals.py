@@ -14,7 +14,7 @@ from bot.faq.service import FaqService
 from bot.features.cards import CardData, FromSentCard, sent_card
 from bot.people import Directory
 from bot.proposals.desk import DRAFTS, RECEIVED, RETURNED, REVISING, UNDER_REVIEW, ProposalDesk
-from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check, hours_text
+from bot.proposals.form import PROPOSAL, REPORT, Draft, Problems, Proposal, check, hours_text, offered_category
 from bot.proposals.numbering import JST
 from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import PROPOSALS_LIST, Similar, SimilarProposals
@@ -78,8 +78,11 @@ class OnSimilarCard(FromSentCard):
 def form_data(turn: Turn, config: ProposalConfig, draft: Draft, problems: Problems | None = None,
               notice: str = "") -> dict[str, Any]:
     t = turn.t
+    form = draft.as_dict()
+    # A category typed in full width (ＲＰＡ・自動化) is the offered one: show it chosen.
+    form["category"] = offered_category(config, draft.category) or draft.category
     return {
-        "text": t, "form": draft.as_dict(), "notice": notice, "has_problems": bool(problems),
+        "text": t, "form": form, "notice": notice, "has_problems": bool(problems),
         "problems": {name: t[key].format(**values) for name, (key, values) in (problems or {}).items()},
         "kinds": [{"title": t["p_kind_proposal"], "value": PROPOSAL}, {"title": t["p_kind_report"], "value": REPORT}],
         "categories": [{"title": c, "value": c} for c in config.categories],

@@ -108,9 +108,8 @@ def check(draft: Draft, config: ProposalConfig) -> tuple[Proposal | None, Proble
     hours = _hours(draft.hours)
     if isinstance(hours, str) or (hours is not None and not 0 <= hours <= limits.hours):
         problems["hours"] = ("p_hours_bad", {"max": limits.hours})
-    category = unicodedata.normalize("NFKC", draft.category.strip())
-    by_folded = {unicodedata.normalize("NFKC", c): c for c in config.categories}
-    if category not in by_folded:
+    category = offered_category(config, draft.category)
+    if category is None:
         problems["category"] = ("p_category_bad", {})
     kind = draft.kind.strip() or PROPOSAL
     if kind not in KINDS:
@@ -124,7 +123,14 @@ def check(draft: Draft, config: ProposalConfig) -> tuple[Proposal | None, Proble
     if problems:
         return None, problems
     assert not isinstance(hours, str)  # a bad number is a problem above
-    return Proposal(title, problem, idea, effect, hours, by_folded[category], kind, co_proposers, links), {}
+    assert category is not None  # an unknown category is a problem above
+    return Proposal(title, problem, idea, effect, hours, category, kind, co_proposers, links), {}
+
+
+def offered_category(config: ProposalConfig, typed: str) -> str | None:
+    """The offered category `typed` means, whatever its width (ＲＰＡ・自動化 is RPA・自動化)."""
+    folded = unicodedata.normalize("NFKC", typed.strip())
+    return next((c for c in config.categories if unicodedata.normalize("NFKC", c) == folded), None)
 
 
 def hours_text(value: float) -> str:

@@ -81,3 +81,16 @@ def test_whatever_a_client_sends_is_either_a_proposal_or_a_list_of_problems(data
         assert proposal.category in CONFIG.categories
         assert all(link.startswith("https://") for link in proposal.links)
         assert proposal.hours is None or 0 <= proposal.hours <= CONFIG.limits.hours
+
+
+def test_a_category_in_full_width_is_the_offered_one_and_is_shown_chosen() -> None:
+    from bot.activity import check_activity
+    from bot.features.proposals import form_data
+    from bot.turn import Turn
+
+    proposal, _ = checked(category="ＲＰＡ・自動化")
+    assert proposal.category == "RPA・自動化"
+    activity = check_activity({"type": "message", "serviceUrl": "https://smba.trafficmanager.net/jp/",
+                               "from": {"id": "u1"}, "conversation": {"id": "c1"}, "locale": "ja-JP"})
+    shown = form_data(Turn(activity, "", "cid"), CONFIG, Draft.from_inputs({**BASE, "category": "ＲＰＡ・自動化"}))
+    assert shown["form"]["category"] == "RPA・自動化"

@@ -384,9 +384,17 @@ async def test_proposals_on_sharepoint_through_the_graph_fake(tmp_path: Path, co
                 if supports and filed["2026-0001"]["SupportCount"] == 1:
                     break
                 await asyncio.sleep(0.05)
+            # The division changes a status in the list: the change feed (Graph delta) tells the bot.
+            async with open_store(bot.settings) as store:
+                await store.upsert("Proposals", [Upsert("2026-0002", {"Status": "審査中"})])
+            [told] = await proactive_cards(bot, 1)
+            await asyncio.sleep(0.3)
     assert sorted(filed) == ["2026-0001", "2026-0002", "2026-0003"]
     assert len(supports) == 1 and filed["2026-0001"]["SupportCount"] == 1
     assert filed["2026-0002"]["Section"] == "情報政策課"
+    assert {f["title"]: f["value"] for f in told["body"][1]["facts"]}["提案番号"] == "2026-0002"
+    assert len([r for r in connector.fake.replies if r["_reply_to"] is None
+                and r["_conversation"] == "a:personal-user-1"]) == 1
 
 
 async def test_co_proposers_named_by_e_mail_hear_of_status_changes_too(bot: RunningBot) -> None:
