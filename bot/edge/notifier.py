@@ -55,6 +55,8 @@ class BotConnectorNotifier:
             conversation = created
         if conversation in self._gone:
             return Sent(Outcome.GONE, conversation)
+        if reference.conversation_kind == "channel" and ";messageid=" not in conversation:
+            return await self._new_thread(base, reference, activity)
         body = {**activity, "type": activity.get("type", "message"),
                 "from": {"id": reference.bot_id}, "recipient": {"id": reference.user_id},
                 "conversation": {"id": conversation}}
@@ -66,6 +68,28 @@ class BotConnectorNotifier:
         if status is None or not 200 <= status < 300:
             return Sent(Outcome.FAILED, conversation, error=f"status {status}")
         return Sent(Outcome.SENT, conversation, str((answer or {}).get("id") or "") or None)
+
+    async def _new_thread(self, base: str, reference: ConversationReference,
+                          activity: Mapping[str, Any]) -> Sent:
+        """A post of its own in a channel: the Bot Connector's create conversation, with the
+        channel in channelData and the first message in `activity`.
+        https://learn.microsoft.com/microsoftteams/platform/bots/how-to/conversations/send-proactive-messages"""
+        channel = reference.conversation_id
+        body: dict[str, Any] = {"isGroup": True, "bot": {"id": reference.bot_id},
+                                "channelData": {"channel": {"id": channel}},
+                                "activity": {**activity, "type": activity.get("type", "message"),
+                                             "from": {"id": reference.bot_id}}}
+        if reference.tenant_id:
+            body["channelData"]["tenant"] = {"id": reference.tenant_id}
+            body["tenantId"] = reference.tenant_id
+        status, answer = await self._post(channel, f"{base}/v3/conversations", body)
+        if status in GONE:
+            await self._gone_from(channel)
+            return Sent(Outcome.GONE, channel)
+        if status is None or not 200 <= status < 300:
+            return Sent(Outcome.FAILED, channel, error=f"status {status}")
+        return Sent(Outcome.SENT, str((answer or {}).get("id") or channel),
+                    str((answer or {}).get("activityId") or "") or None)
 
     async def _open_personal_chat(self, base: str, reference: ConversationReference) -> str | Sent:
         body: dict[str, Any] = {"bot": {"id": reference.bot_id}, "members": [{"id": reference.user_id}],

@@ -286,6 +286,8 @@ async def test_reviewers_move_a_proposal_from_the_channel_card_and_the_proposer_
                     break
                 await asyncio.sleep(0.02)
             [post] = posted
+            [thread] = [c for c in connector.fake.created if "channelData" in c]  # a post of its own
+            assert thread["channelData"]["channel"]["id"] == REVIEW_CHANNEL and thread["isGroup"] is True
             card = post["attachments"][0]["content"]
             assert card["body"][1]["text"] == "2026-0001　会議資料のペーパーレス化" and card["actions"] == []
             refresh = card["refresh"]["action"]["data"]

@@ -7,7 +7,8 @@ Shapes follow the documented service:
   (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference)
 - proactive messages: POST {serviceUrl}/v3/conversations/{conversationId}/activities, and
   POST {serviceUrl}/v3/conversations with bot, members and tenant to open a personal chat,
-  answered with the conversation's id
+  answered with the conversation's id, or with channelData.channel and an activity to start a
+  thread in a channel, answered with the thread's id (`<channel>;messageid=<id>`)
 - member lookup: GET {serviceUrl}/v3/conversations/{conversationId}/members/{userId} answers a
   TeamsChannelAccount (id, name, aadObjectId, email, userPrincipalName), 404 for a stranger
   (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context)
@@ -117,6 +118,16 @@ class BotConnectorFake:
             return refused
         body = await request.json()
         self.created.append(body)
+        channel = ((body.get("channelData") or {}).get("channel") or {}).get("id")
+        if channel:  # a new thread in a channel, its first message in `activity`
+            if channel in self.gone:
+                return web.json_response({"error": {"code": "BotNotInConversationRoster",
+                                                    "message": "The bot is not part of the conversation roster."}},
+                                         status=403)
+            post = {**body["activity"], "_conversation": channel, "_reply_to": None}
+            self.replies.append(post)
+            thread = f"{channel};messageid={len(self.replies)}"
+            return web.json_response({"id": thread, "activityId": str(len(self.replies))})
         member = body["members"][0]["id"]
         return web.json_response({"id": f"a:created-{member}"})
 
