@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import Any, AsyncIterator
+
+import pytest
 
 from liststore import Upsert, open_store
 from tests.bot import activities as a
@@ -72,7 +74,24 @@ def errors(card: dict) -> list[str]:
     return [b["text"] for b in card["body"] if b.get("color") == "Attention"]
 
 
-async def test_a_proposal_from_form_to_number_with_similar_ones_first(bot: RunningBot) -> None:
+@pytest.fixture(params=["sqlite", "sharepoint"])
+async def either_bot(request: pytest.FixtureRequest, tmp_path: Path,
+                     connector: RunningConnector) -> AsyncIterator[RunningBot]:
+    """The bot over the SQLite store, or over SharePoint (msgraph-sdk against the Graph fake)."""
+    if request.param == "sqlite":
+        async with running_bot(tmp_path, connector) as bot:
+            yield bot
+        return
+    from tests.fakes.graph_fake import serve_graph_fake
+
+    async with serve_graph_fake(tmp_path / "graph") as graph:
+        env = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()}
+        async with running_bot(tmp_path, connector, **env, graph_ru_per_minute=100000) as bot:
+            yield bot
+
+
+async def test_a_proposal_from_form_to_number_with_similar_ones_first(either_bot: RunningBot) -> None:
+    bot = either_bot
     bot.connector.fake.members = {"29:user-1": HANAKO}
     await seed(bot, proposals=[("2026-0001", existing(
         "会議資料を紙で配るのをやめる", "課内会議の資料を毎回紙で印刷して配布している。",
@@ -120,6 +139,13 @@ async def test_a_proposal_from_form_to_number_with_similar_ones_first(bot: Runni
     assert filed["2026-0001"]["SupportCount"] == 1
     # The draft was filed: the next form is empty.
     assert inputs(await open_form(bot))["title"]["value"] == ""
+    # A reviewer changes the status in the list: the proposer is told, once.
+    async with open_store(bot.settings) as store:
+        await store.upsert("Proposals", [Upsert("2026-0002", {"Status": "審査中"})])
+    [told] = await proactive_cards(bot, 1)
+    await asyncio.sleep(0.3)
+    assert len(await proactive_cards(bot, 1)) == 1
+    assert {f["title"]: f["value"] for f in told["body"][1]["facts"]}["提案番号"] == "2026-0002"
 
 
 async def test_someone_the_staff_list_does_not_know_can_still_propose(bot: RunningBot) -> None:
