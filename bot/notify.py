@@ -20,6 +20,7 @@ from enum import Enum
 from typing import Any, Awaitable, Callable, Mapping, Protocol
 
 from bot.conversations import ConversationReference
+from cards import attachment
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
@@ -127,3 +128,19 @@ class RetryRule:
         if retry_after is not None:
             return min(max(retry_after, 0.0), self.cap)
         return self.rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
+
+
+async def deliver_card(notifier: Notifier | None, reference: ConversationReference, card: Mapping[str, Any],
+                       what: str) -> None:
+    """Send `card` as outbox work does: done when sent; `Undeliverable` when it never can be
+    (no notifier, or the bot is gone from that conversation), so it is set aside; an error
+    otherwise, so it is tried again later. `what` names the work in those errors."""
+    from bot.outbox import Undeliverable
+
+    if notifier is None:
+        raise Undeliverable(f"{what}: no notifier")
+    sent = await notifier.send(reference, {"type": "message", "attachments": [attachment(card)]})
+    if sent.outcome is Outcome.GONE:
+        raise Undeliverable(f"{what}: the bot is no longer in that conversation")
+    if sent.outcome is not Outcome.SENT:
+        raise RuntimeError(f"{what}: {sent.error}")

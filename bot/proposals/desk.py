@@ -23,8 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Awaitable, Callable, Mapping
 
 from bot.conversations import ConversationReference
-from bot.notify import Notifier
-from bot.notify import Outcome as SendOutcome
+from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.people import Asker
 from bot.proposals.form import Proposal
@@ -233,20 +232,13 @@ class ProposalDesk:
         raise RuntimeError(f"filing {submission}: no free number after {MAX_NUMBER_TRIES} tries")
 
     async def _confirm(self, _key: str, payload: Mapping[str, Any]) -> None:
-        if self._notifier is None:
-            raise Undeliverable("no notifier to tell the proposer with")
-        reference = ConversationReference(**payload["reference"])
         card = self._confirmation(str(payload["number"]), str(payload.get("title") or ""), payload.get("locale"))
-        sent = await self._notifier.send(reference, {"type": "message", "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": card}]})
-        if sent.outcome is SendOutcome.GONE:
-            raise Undeliverable("the proposer's chat is gone")
-        if sent.outcome is not SendOutcome.SENT:
-            raise RuntimeError(f"telling the proposer: {sent.error}")
+        await deliver_card(self._notifier, ConversationReference(**payload["reference"]), card,
+                           "telling the proposer the number")
 
     async def _post_review(self, _key: str, payload: Mapping[str, Any]) -> None:
         """The reviewers' channel gets the new proposal's card, in a thread of its own."""
-        if self._notifier is None or not self._review_channel or self._review_card is None:
+        if not self._review_channel or self._review_card is None:
             raise Undeliverable("no reviewers' channel to post to")
         item = await self._store.get(PROPOSALS_LIST, str(payload["number"]))
         if item is None:
@@ -255,12 +247,7 @@ class ProposalDesk:
         proposer = ConversationReference(**payload["reference"])
         channel = ConversationReference("", self._review_channel, proposer.service_url, proposer.channel_id,
                                         proposer.bot_id, "", "channel", proposer.tenant_id)
-        sent = await self._notifier.send(channel, {"type": "message", "attachments": [
-            {"contentType": "application/vnd.microsoft.card.adaptive", "content": self._review_card(item)}]})
-        if sent.outcome is SendOutcome.GONE:
-            raise Undeliverable("the bot is not in the reviewers' channel")
-        if sent.outcome is not SendOutcome.SENT:
-            raise RuntimeError(f"posting for review: {sent.error}")
+        await deliver_card(self._notifier, channel, self._review_card(item), "posting for review")
 
     async def _support(self, _key: str, payload: Mapping[str, Any]) -> None:
         proposal = str(payload["proposal"])

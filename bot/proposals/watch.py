@@ -19,8 +19,7 @@ import logging
 from typing import Any, Callable, Mapping
 
 from bot.conversations import ConversationReference, ConversationStore
-from bot.notify import Notifier
-from bot.notify import Outcome as SendOutcome
+from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.proposals.desk import RECEIVED
 from bot.proposals.similar import PROPOSALS_LIST
@@ -94,17 +93,10 @@ class StatusWatch:
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
         async def notify(_key: str, payload: Mapping[str, Any]) -> None:
-            if self._notifier is None:
-                raise Undeliverable("no notifier to tell the proposer with")
             reference = await personal_reference(conversations, str(payload["to"]))
             if reference is None:
                 raise Undeliverable("the person has never talked to the bot")
-            sent = await self._notifier.send(reference, {"type": "message", "attachments": [
-                {"contentType": "application/vnd.microsoft.card.adaptive", "content": self._card(payload)}]})
-            if sent.outcome is SendOutcome.GONE:
-                raise Undeliverable("the proposer's chat is gone")
-            if sent.outcome is not SendOutcome.SENT:
-                raise RuntimeError(f"telling the proposer: {sent.error}")
+            await deliver_card(self._notifier, reference, self._card(payload), "telling of a status change")
 
         return {NOTIFY: notify}
 
