@@ -16,10 +16,13 @@ from dataclasses import replace
 from typing import Any, Mapping, NamedTuple, Sequence
 
 from bot.outbox import Handler, Undeliverable
+from bot.ownership import writes
 from bot.sent_cards import SentCard, new_card_id
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
+from config.schema import Owner
 from liststore import ListStore, Upsert
+from tabular.privacy import mask_personal
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +148,9 @@ class QuestionLog:
         """The Questions columns a card's record has, as the card is now: what was asked, by
         whom, when, the FAQ entry it is about with the matcher's score, what the person said,
         and the status that follows from it."""
-        text = card.asked or card.faq_id or "-"
+        # The division and its reports read this list: telephone numbers, individual numbers
+        # and e-mail addresses a person typed into a question are not theirs to read.
+        text = mask_personal(card.asked) or card.faq_id or "-"
         fields: dict[str, object] = {"Title": text[:255], "QuestionText": text, "AskedBy": card.asker,
                                      "AskedAt": card.sent_at, "FaqId": card.faq_id,
                                      "MatchScore": None if card.score is None else round(card.score, 4),
@@ -158,6 +163,7 @@ class QuestionLog:
         return fields
 
     async def _upsert(self, question_id: str, fields: Mapping[str, object]) -> None:
+        writes(QUESTIONS_LIST, fields, Owner.BOT)
         [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, dict(fields))])
         if not result.ok:
             raise RuntimeError(f"could not record question {question_id}: {result.outcome}")
@@ -194,5 +200,6 @@ async def promoted(store: ListStore, question_ids: Sequence[str]) -> int:
     """Mark questions whose wording the FAQ now has as FAQ化; returns how many were written."""
     if not question_ids:
         return 0
+    writes(QUESTIONS_LIST, ["Status"], Owner.DIVISION)  # the division's review of the picks
     results = await store.upsert(QUESTIONS_LIST, [Upsert(q, {"Status": PROMOTED}) for q in question_ids])
     return sum(r.ok for r in results)

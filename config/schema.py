@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,11 +37,30 @@ class ColumnType(StrEnum):
 
 
 class Owner(StrEnum):
-    """Who writes a column. Automatic writers never touch `division` columns."""
+    """Who writes a column. Automatic writers never touch `division` columns; a `shared` column
+    (a status) is written by the bot only as its rules say (it sets the first value and moves it
+    along its own steps, never undoing a person's) and by the division at will."""
 
     SYNC = "sync"
     BOT = "bot"
     DIVISION = "division"
+    SHARED = "shared"
+
+
+# What each writer may write. The division writes through the lists, or through the bot's review
+# cards, which act for it.
+MAY_WRITE: dict[Owner, frozenset[Owner]] = {
+    Owner.SYNC: frozenset({Owner.SYNC}),
+    Owner.BOT: frozenset({Owner.BOT, Owner.SHARED}),
+    Owner.DIVISION: frozenset({Owner.DIVISION, Owner.SHARED}),
+}
+
+
+def not_writable(spec: "ListSpec", fields: Iterable[str], writer: Owner) -> list[str]:
+    """The columns of `fields` that `writer` may not write (an unknown column counts too)."""
+    allowed = MAY_WRITE[writer]
+    by_name = {c.name: c for c in spec.columns}
+    return [f for f in fields if f not in by_name or by_name[f].owner not in allowed]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,12 +25,14 @@ from typing import Any, Awaitable, Callable, Mapping
 from bot.conversations import ConversationReference
 from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
+from bot.ownership import writes
 from bot.people import Asker
 from bot.proposals.form import Proposal
 from bot.proposals.numbering import fiscal_year, number, sequence
 from bot.proposals.similar import PROPOSALS_LIST, SimilarProposals
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
+from config.schema import Owner
 from liststore import Item, ListStore, Outcome, Upsert
 
 logger = logging.getLogger(__name__)
@@ -180,8 +182,9 @@ class ProposalDesk:
             raise Undeliverable(f"proposal {number} is gone or not the proposer's")
         if item.fields.get("Status") != RETURNED:
             return  # resubmitted already (a retry), or the division moved it on meanwhile
-        [result] = await self._store.upsert(PROPOSALS_LIST, [Upsert(
-            number, {**payload["fields"], "Status": UNDER_REVIEW}, if_match=item.etag)])
+        resubmitted = {**payload["fields"], "Status": UNDER_REVIEW}
+        writes(PROPOSALS_LIST, resubmitted, Owner.BOT)
+        [result] = await self._store.upsert(PROPOSALS_LIST, [Upsert(number, resubmitted, if_match=item.etag)])
         if not result.ok:
             raise RuntimeError(f"resubmitting {number}: {result.outcome}: {result.error}")
         self._similar.stale()
@@ -216,6 +219,7 @@ class ProposalDesk:
                 self._next[year] = max((sequence(i.key, year) for i in taken), default=0) + 1
             for _ in range(MAX_NUMBER_TRIES):
                 candidate = number(year, self._next[year])
+                writes(PROPOSALS_LIST, fields, Owner.BOT)
                 [result] = await self._store.create(PROPOSALS_LIST, [Upsert(candidate, fields)])
                 if result.outcome is Outcome.CREATED:
                     self._next[year] += 1
@@ -253,9 +257,11 @@ class ProposalDesk:
         proposal = str(payload["proposal"])
         if await self._store.get(PROPOSALS_LIST, proposal) is None:
             raise Undeliverable(f"proposal {proposal} does not exist")
-        [result] = await self._store.create(SUPPORTS_LIST, [Upsert(str(payload["support_id"]), {
-            "Title": proposal, "ProposalId": proposal, "SupporterId": payload["supporter"],
-            "SupporterName": payload.get("name"), "SupportedAt": payload["at"]})])
+        support = {"Title": proposal, "ProposalId": proposal, "SupporterId": payload["supporter"],
+                   "SupporterName": payload.get("name"), "SupportedAt": payload["at"]}
+        writes(SUPPORTS_LIST, support, Owner.BOT)
+        writes(PROPOSALS_LIST, ["SupportCount"], Owner.BOT)
+        [result] = await self._store.create(SUPPORTS_LIST, [Upsert(str(payload["support_id"]), support)])
         if result.outcome not in (Outcome.CREATED, Outcome.EXISTS):
             raise RuntimeError(f"support for {proposal}: {result.outcome}: {result.error}")
         count = len(await self._store.query(SUPPORTS_LIST, "ProposalId", proposal))

@@ -19,9 +19,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
 
+from bot.ownership import writes
 from bot.proposals.numbering import JST
 from bot.proposals.similar import PROPOSALS_LIST
 from config.clock import Clock, utc_now
+from config.schema import Owner
 from liststore import Item, ListStore, Outcome, StoreError, Upsert
 
 if TYPE_CHECKING:
@@ -149,6 +151,7 @@ class ReviewDesk:
             if hours is None:
                 return Reviewed(item, "p_actual_needed")
             fields["ActualHoursSaved"] = hours
+        writes(PROPOSALS_LIST, fields, Owner.DIVISION)  # the review card acts for the division
         [result] = await self._store.upsert(PROPOSALS_LIST, [Upsert(number, fields, if_match=item.etag)])
         if result.outcome is Outcome.CONFLICT:
             return Reviewed(await self._store.get(PROPOSALS_LIST, number), "p_changed_meanwhile")

@@ -353,3 +353,11 @@ async def test_a_did_you_mean_card_keeps_one_record_of_the_latest_choice(bot: Ru
     await press(bot, action_data(card, "faq.none"))  # none of them, in the end
     [record] = await questions(bot, 1, where=lambda items: items[0]["Feedback"] is None)
     assert record["key"] == first["key"] and (record["Feedback"], record["Status"]) == (None, "未回答")
+
+
+async def test_personal_data_in_a_question_is_masked_in_the_questions_list(bot: RunningBot) -> None:
+    card = await ask(bot, "076-220-2111 と hanako@city.example.jp に連絡したが粗大ごみの件が分からない")
+    assert "見つかりませんでした" in card["body"][0]["text"]
+    [record] = await questions(bot, 1)
+    assert record["QuestionText"] == "［電話番号］ と ［メールアドレス］ に連絡したが粗大ごみの件が分からない"
+    assert "076" not in record["Title"]

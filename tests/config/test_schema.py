@@ -47,7 +47,7 @@ def test_no_column_type_that_power_apps_cannot_delegate() -> None:
 def test_sync_never_owns_what_the_division_edits() -> None:
     specs = load_list_specs()
     assert specs["Staff"].column("Notes").owner is Owner.DIVISION
-    assert specs["Proposals"].column("Status").owner is Owner.DIVISION
+    assert specs["Proposals"].column("Status").owner is Owner.SHARED  # the bot sets 受付; reviewers move it
     assert specs["Proposals"].column("Problem").owner is Owner.BOT
     assert specs["CourseCompletions"].column("Status").owner is Owner.SYNC
     assert all(c.owner is Owner.DIVISION for c in specs["FAQ"].columns)
@@ -83,3 +83,21 @@ def test_a_malformed_declaration_is_refused(tmp_path: Path) -> None:
         '  { name = "Code", display = "c", type = "text" },\n]\n', encoding="utf-8")
     with pytest.raises(ValidationError, match="must be a unique, required text column"):
         load_list_specs(bad)
+
+
+def test_every_column_says_who_writes_it_and_writers_keep_to_their_own() -> None:
+    from bot.ownership import NotTheirs, writes
+    from config.schema import Owner, load_list_specs
+
+    specs = load_list_specs()
+    assert {c.owner for s in specs.values() for c in s.columns} <= set(Owner)
+    assert specs["Questions"].column("Status").owner is Owner.SHARED
+    assert specs["Questions"].column("Answer").owner is Owner.DIVISION
+    writes("Questions", ["Status", "Feedback"], Owner.BOT)
+    writes("Proposals", ["Status", "ReviewComment", "ActualHoursSaved"], Owner.DIVISION)
+    with pytest.raises(NotTheirs, match="Answer"):
+        writes("Questions", ["Status", "Answer"], Owner.BOT)  # the division's answer is not the bot's
+    with pytest.raises(NotTheirs, match="ReviewComment"):
+        writes("Proposals", ["ReviewComment"], Owner.BOT)
+    with pytest.raises(NotTheirs, match="Nonexistent"):
+        writes("Proposals", ["Nonexistent"], Owner.BOT)
