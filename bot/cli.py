@@ -17,6 +17,7 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     from bot.faq.entry import FaqEntry
+    from bot.reports import Document
     from liststore import ListStore
 
 logger = logging.getLogger(__name__)
@@ -33,6 +34,16 @@ exit codes:
 
 settings come from DX_* environment variables or .env; see README.
 """
+
+
+def _day(text: str) -> str:
+    """A day as YYYY-MM-DD (what --since takes)."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: YYYY-MM-DD で指定してください / use YYYY-MM-DD") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -93,6 +104,15 @@ def build_parser() -> argparse.ArgumentParser:
                                           "to --out (xlsx needs it); every spreadsheet cell is formula-safe",
                               epilog=EPILOG, formatter_class=fmt)
     p.add_argument("--fiscal-year", type=int, help="e.g. 2026 for April 2026 – March 2027 (default: this one)")
+    p.add_argument("--format", choices=("md", "csv", "xlsx", "html"), default="md")
+    p.add_argument("--out", type=Path, help="the file to write (default: print md, csv and html)")
+    p = report_sub.add_parser("gaps", help="what the FAQ does not answer: questions without an answer, "
+                                           "grouped by meaning, most askers first; entries rated unhelpful",
+                              description="reads the Questions list (personal data in it is masked); md "
+                                          "(default) prints to the terminal; csv, xlsx and html are written to "
+                                          "--out (xlsx needs it)",
+                              epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--since", type=_day, help="only questions asked on or after this day (YYYY-MM-DD)")
     p.add_argument("--format", choices=("md", "csv", "xlsx", "html"), default="md")
     p.add_argument("--out", type=Path, help="the file to write (default: print md, csv and html)")
     return parser
@@ -276,10 +296,8 @@ async def _chat(settings: Settings, locale: str) -> int:
     return EXIT_OK
 
 
-async def _report_proposals(settings: Settings, args: argparse.Namespace) -> int:
-    from bot.proposals import report
-    from bot.proposals.numbering import fiscal_year
-    from config.clock import utc_now
+async def _report(settings: Settings, args: argparse.Namespace) -> int:
+    from bot import reports
     from liststore import open_store
 
     if args.format == "xlsx" and args.out is None:
@@ -289,22 +307,38 @@ async def _report_proposals(settings: Settings, args: argparse.Namespace) -> int
         print(f"エラー / error: --out: {args.out.parent} というフォルダーはありません / no such folder",
               file=sys.stderr)
         return EXIT_USAGE
-    year = args.fiscal_year or fiscal_year(utc_now())
     async with open_store(settings) as store:
-        figures = await report.collect(store, year)
-    if args.format == "xlsx":
-        report.write_xlsx(args.out, figures)
-    elif args.format == "csv" and args.out is not None:
-        report.write_csv(args.out, figures)
-    else:
-        text = {"md": report.to_markdown, "html": report.to_html, "csv": report.to_csv}[args.format](figures)
-        if args.out is None:
-            sys.stdout.write(text)
+        if args.report_command == "proposals":
+            doc, count = await _proposals_document(store, args.fiscal_year)
         else:
-            args.out.write_text(text, encoding="utf-8")
-    if args.out is not None:
-        print(f"{year}年度の提案 {figures.filed} 件の集計を書きました / wrote {args.out}")
+            doc, count = await _gaps_document(store, settings, args.since)
+    text = reports.render(doc, args.format, args.out)
+    if text is not None:
+        sys.stdout.write(text)
+    else:
+        print(f"{doc.title}（{count} 件）を書きました / wrote {args.out}")
     return EXIT_OK
+
+
+async def _proposals_document(store: ListStore, year: int | None) -> tuple[Document, int]:
+    from bot.proposals import report
+    from bot.proposals.numbering import fiscal_year
+    from config.clock import utc_now
+
+    figures = await report.collect(store, year or fiscal_year(utc_now()))
+    return report.document(figures), figures.filed
+
+
+async def _gaps_document(store: ListStore, settings: Settings, since: str | None) -> tuple[Document, int]:
+    from bot.faq.analyzer import Analyzer
+    from bot.faq.gaps import collect_gaps, document
+    from bot.faq.service import FaqService
+    from bot.faq.text import Synonyms
+
+    faq = await FaqService.load(store, None)
+    gaps = await collect_gaps(store, Analyzer(Synonyms.load(settings.faq_synonyms_file)), faq.matcher.entries,
+                              since)
+    return document(gaps), gaps.questions
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,7 +405,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))
     if args.command == "report":
-        return asyncio.run(_report_proposals(settings, args))
+        return asyncio.run(_report(settings, args))
     if args.faq_command == "import":
         return asyncio.run(_faq_import(settings, args))
     if args.faq_command == "seed":
