@@ -56,7 +56,7 @@ def build_router(services: Services) -> Router:
                        services.similar_proposals, services.faq, services.state, services.state.cards,
                        services.store, services.review)
     proposal_review.register(router, services.review)
-    questions_feature.register(router, services.questions, services.state.cards)
+    questions_feature.register(router, services.questions, services.state.cards, services.faq)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

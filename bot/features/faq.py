@@ -8,14 +8,13 @@ from pydantic import Field
 from bot.faq.entry import FaqEntry
 from bot.faq.matcher import Match
 from bot.faq.service import FaqService
+from bot.features.answer_cards import answer_card, no_answer_card
 from bot.features.cards import MAX_QUESTION_CHARS, FromSentCard, sent_card
-from bot.features.questions import no_answer_card
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.turn import CardReply, Turn
 from cards import render
-from config.proposals import load_proposal_config
 
 MAX_CHOICES = 10
 
@@ -28,18 +27,6 @@ class Choice(FromSentCard):
 
 class NoneOfThese(FromSentCard):
     """「どれでもない」 on a "did you mean" card."""
-
-
-def answer_data(turn: Turn, entry: FaqEntry, card_id: str, offer_proposal: bool = False) -> dict:
-    """`offer_proposal`: the entry is about proposals, so its card opens the proposal form too."""
-    return {"text": turn.t, "card_id": card_id, "question": entry.question, "answer": entry.answer,
-            "category": entry.category or "", "source_url": entry.source_url or "",
-            "offer_proposal": offer_proposal}
-
-
-def answer_card(turn: Turn, entry: FaqEntry, card_id: str) -> dict:
-    offer = bool(entry.category) and entry.category in load_proposal_config().faq_categories
-    return render("answer", answer_data(turn, entry, card_id, offer))
 
 
 def did_you_mean_data(turn: Turn, entries: list[FaqEntry], card_id: str) -> dict:

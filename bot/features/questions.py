@@ -6,12 +6,13 @@ ones the bot remembered when it sent the card (bot/sent_cards.py).
 
 from __future__ import annotations
 
+from bot.faq.service import FaqService
+from bot.features.answer_cards import answer_card, no_answer_card
 from bot.features.cards import FromSentCard, sent_card
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.turn import CardReply, Turn
-from cards import render
 
 
 class Feedback(FromSentCard):
@@ -24,15 +25,7 @@ class Escalation(FromSentCard):
     """「担当者に聞く」 on a no-answer card."""
 
 
-def no_answer_data(turn: Turn, card_id: str) -> dict:
-    return {"text": turn.t, "card_id": card_id}
-
-
-def no_answer_card(turn: Turn, card_id: str) -> dict:
-    return render("no_answer", no_answer_data(turn, card_id))
-
-
-def register(router: Router, questions: QuestionLog, cards: SentCards) -> None:
+def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqService) -> None:
     """Feedback on answers and sending a question on to a person."""
 
     @router.card_action("faq.feedback", Feedback)
@@ -41,10 +34,15 @@ def register(router: Router, questions: QuestionLog, cards: SentCards) -> None:
         if answer is None:
             return CardReply(text=turn.t["card_expired"])
         follow_up = await questions.feedback(answer, data.helpful)
-        if follow_up is None:
-            return CardReply(text=turn.t["thanks_feedback"])
-        await turn.send_card(no_answer_card(turn, follow_up.card_id), summary=turn.t["no_answer"])
-        return CardReply(text=turn.t["sorry_feedback"])
+        if follow_up is not None:
+            await turn.send_card(no_answer_card(turn, follow_up.card_id, not_solved=True),
+                                 summary=turn.t["sorry_feedback"])
+        rated = turn.t["rated_helpful" if data.helpful else "rated_not_helpful"]
+        entry = faq.entry(answer.faq_id or "")
+        if entry is None:  # the entry left the FAQ since: say it in words
+            return CardReply(text=rated)
+        # The answer card stays, showing the choice: pressing the other button changes it.
+        return CardReply(card=answer_card(turn, entry, answer.card_id, rated))
 
     @router.card_action("question.escalate", Escalation)
     async def escalate(turn: Turn, data: Escalation) -> CardReply:

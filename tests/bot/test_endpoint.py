@@ -91,8 +91,14 @@ async def test_feedback_invoke_answers_in_the_http_body_and_is_recorded(bot: Run
     response = await press(bot, action_data(card, "faq.feedback", 0))
     assert response.status == 200
     body = await response.json()
-    assert body == {"statusCode": 200, "type": "application/vnd.microsoft.activity.message",
-                    "value": "ありがとうございます。今後の回答の改善に使わせていただきます。"}
+    # The answer card comes back, updated in place to show the choice (pressing again changes it).
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    updated = body["value"]
+    rated = "評価「役に立った」を記録しました。ありがとうございます。押し直すと変えられます。"
+    assert updated["body"][-1]["text"] == rated
+    assert [a["data"] for a in updated["actions"] if a.get("verb") == "faq.feedback"] == \
+        [a["data"] for a in card["actions"] if a.get("verb") == "faq.feedback"]
     [record] = await questions(bot, 1)
     assert record["Feedback"] == "役に立った" and record["FaqId"] == "FAQ-0015"
     assert record["Status"] == "クローズ" and record["AskedBy"] == "aad-user-1"
@@ -325,7 +331,7 @@ async def test_only_the_asker_can_press_the_buttons_of_their_answer(bot: Running
     refused = await press(bot, action_data(card, "faq.feedback", 1), user="user-3")
     assert (await refused.json())["value"].startswith("このボタンは質問した方のためのものです")
     thanked = await press(bot, action_data(card, "faq.feedback", 0), user="user-2")
-    assert (await thanked.json())["value"].startswith("ありがとうございます")
+    assert (await thanked.json())["value"]["body"][-1]["text"].startswith("評価「役に立った」を記録しました")
     [record] = await questions(bot, 1)
     assert record["AskedBy"] == "aad-user-2" and record["Feedback"] == "役に立った"
 
@@ -361,3 +367,17 @@ async def test_personal_data_in_a_question_is_masked_in_the_questions_list(bot: 
     [record] = await questions(bot, 1)
     assert record["QuestionText"] == "［電話番号］ と ［メールアドレス］ に連絡したが粗大ごみの件が分からない"
     assert "076" not in record["Title"]
+
+
+async def test_after_an_unhelpful_answer_the_bot_does_not_claim_the_faq_had_none(bot: RunningBot) -> None:
+    card = await ask(bot, "会議を録画したい")
+    response = await press(bot, action_data(card, "faq.feedback", 1))
+    updated = (await response.json())["value"]
+    assert updated["body"][-1]["text"].startswith("評価「解決しない」を記録しました")
+    await wait_for_replies(bot, 2)
+    follow_up = bot.connector.fake.cards()[-1]
+    texts = [b["text"] for b in follow_up["body"]]
+    sorry = "この回答では解決せず、申し訳ありません。下のボタンで デジタル行政戦略課の担当者に質問を届けられます。"
+    assert texts == [sorry]
+    assert not any("見つかりませんでした" in t for t in texts)
+    assert follow_up["actions"][0]["title"] == "担当者に聞く"

@@ -15,7 +15,7 @@ import pytest
 
 from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
-from bot.features import faq, proposal_review, proposals, questions, welcome
+from bot.features import answer_cards, faq, proposal_review, proposals, welcome
 from bot.proposals.form import Draft, check
 from bot.proposals.similar import Known, Similar
 from bot.turn import Turn
@@ -44,12 +44,14 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         t = turn(locale)
         for entry in (WITH_ALL, WITH_NONE):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
-                        faq.answer_data(t, entry, CARD_ID)))
+                        answer_cards.answer_data(t, entry, CARD_ID)))
         out.append((f"answer offering the proposal card {locale}", "answer",
-                    faq.answer_data(t, WITH_NONE, CARD_ID, offer_proposal=True)))
+                    answer_cards.answer_data(t, WITH_NONE, CARD_ID, offer_proposal=True,
+                                             rated=t.t["rated_helpful"])))
         out.append((f"did_you_mean {locale}", "did_you_mean",
                     faq.did_you_mean_data(t, [WITH_ALL, WITH_NONE], CARD_ID)))
-        out.append((f"no_answer {locale}", "no_answer", questions.no_answer_data(t, CARD_ID)))
+        out.append((f"no_answer {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID)))
+        out.append((f"not solved {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID, not_solved=True)))
         out.append((f"help {locale}", "help", welcome.help_data(t)))
         config = load_proposal_config()
         out.append((f"proposal_form {locale}", "proposal_form", proposals.form_data(t, config, Draft())))
