@@ -17,6 +17,7 @@ from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
 from bot.features.proposal_review import review_data
 from bot.features.proposals import received_data, status_data
+from bot.features.questions import ticket_data
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
@@ -126,8 +127,15 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     watch = StatusWatch(store, state, notifier, _status_card(settings))
     review = ReviewDesk(store, membership or KnownMembership(), settings.proposal_reviewer_group_ids,
                         on_change=watch.changed, channel=settings.proposal_review_channel_id)
-    return Services(faq, QuestionLog(store, state), state, people, desk, similar,
-                    load_proposal_config(), store, watch, review)
+    def ticket_card(item: Item) -> dict[str, Any]:
+        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
+        return render("ticket", ticket_data(texts("ja-JP", *division), item,
+                                            f"{nearest.faq_id} {nearest.question}" if nearest else ""))
+
+    questions = QuestionLog(store, state, notifier=notifier, expert_channel=settings.expert_channel_id,
+                            ticket_card=ticket_card)
+    return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
+                    settings.expert_answer_days)
 
 
 @contextlib.asynccontextmanager

@@ -41,6 +41,7 @@ class Services:
     store: ListStore
     status_watch: StatusWatch
     review: ReviewDesk
+    expert_answer_days: int = 3
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
@@ -56,7 +57,8 @@ def build_router(services: Services) -> Router:
                        services.similar_proposals, services.faq, services.state, services.state.cards,
                        services.store, services.review)
     proposal_review.register(router, services.review)
-    questions_feature.register(router, services.questions, services.state.cards, services.faq)
+    questions_feature.register(router, services.questions, services.state.cards, services.faq, services.people,
+                               services.expert_answer_days)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import replace
-from typing import Any, Mapping, NamedTuple, Sequence
+from dataclasses import asdict, replace
+from typing import Any, Callable, Mapping, NamedTuple, Sequence
 
+from bot.conversations import ConversationReference
+from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
+from bot.people import Asker
 from bot.sent_cards import SentCard, new_card_id
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
 from config.schema import Owner
-from liststore import ListStore, Upsert
+from liststore import Item, ListStore, Upsert
 from tabular.privacy import mask_personal
 
 logger = logging.getLogger(__name__)
@@ -35,7 +38,9 @@ PROMOTED = "FAQ化"  # 状態 once the question's wording (or its answer) is in 
 HELPFUL, NOT_HELPFUL = "役に立った", "解決しない"
 
 # Outbox work kinds this module delivers.
-RECORD, ESCALATE = "questions.record", "questions.escalate"
+RECORD, ESCALATE, TICKET = "questions.record", "questions.escalate", "questions.ticket"
+# Renders the card experts see for a question sent to them.
+TicketCard = Callable[[Item], Mapping[str, Any]]
 NONE_PICKED = "-"  # SentCard.picked after 「どれでもない」
 
 
@@ -59,10 +64,15 @@ BOT_STATUSES = frozenset({UNANSWERED, CLOSED})
 class QuestionLog:
     """The cards the FAQ sends, remembered, and the one Questions item each card may have."""
 
-    def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now) -> None:
+    def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now, *,
+                 notifier: Notifier | None = None, expert_channel: str | None = None,
+                 ticket_card: TicketCard | None = None) -> None:
+        """`expert_channel`: where a question sent to a person is posted (`ticket_card` renders
+        it; `notifier` posts it)."""
         self._store = store
         self._state = state
         self._clock = clock
+        self._notifier, self._expert_channel, self._ticket_card = notifier, expert_channel, ticket_card
 
     def _new_question_id(self) -> str:
         return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
@@ -132,16 +142,45 @@ class QuestionLog:
         await self._commit([rated, *([follow_up] if follow_up else [])], rated)
         return follow_up
 
-    async def escalate(self, no_answer: SentCard) -> None:
-        """「担当者に聞く」: the question waits for a person (once, however often it is pressed)."""
-        await self._state.commit(work=[Work(f"{no_answer.question_id}:escalate", ESCALATE,
-                                            {"question_id": no_answer.question_id})],
-                                 now=self._clock().timestamp())
+    async def send_to_person(self, no_answer: SentCard, question: str, asker: Asker,
+                             reference: ConversationReference) -> None:
+        """「担当者に聞く」, confirmed: the question, as the person last wrote it, waits for a person
+        (回答待ち), with who asked, and goes to the experts' channel (once, however often sent)."""
+        edited = replace(no_answer, asked=question)
+        staff = asker.staff
+        await self._state.commit(cards=[edited], work=[Work(f"{no_answer.question_id}:ticket", TICKET, {
+            "card_id": edited.card_id, "name": asker.display_name,
+            "section": staff.section if staff else None, "bureau": staff.bureau if staff else None,
+            "reference": asdict(reference)})], now=self._clock().timestamp())
 
     # ---- delivery: what the outbox worker calls ------------------------------------------------
 
     def handlers(self) -> dict[str, Handler]:
-        return {RECORD: self._deliver_record, ESCALATE: self._deliver_escalate}
+        return {RECORD: self._deliver_record, ESCALATE: self._deliver_escalate, TICKET: self._deliver_ticket}
+
+    async def _deliver_ticket(self, _key: str, payload: Mapping[str, Any]) -> None:
+        card = await self._state.cards.get(str(payload["card_id"]))
+        if card is None:
+            raise Undeliverable("the question's card is no longer remembered")
+        existing = await self._store.get(QUESTIONS_LIST, card.question_id)
+        if existing is None:
+            raise NotYetRecorded(card.question_id)
+        fields = {**self.record_of(card), "AskerName": payload.get("name"), "Section": payload.get("section"),
+                  "Bureau": payload.get("bureau")}
+        fields.pop("Feedback")  # a rating on the card stays as it was
+        current = existing.fields.get("Status")
+        if current in BOT_STATUSES:
+            fields["Status"] = WAITING
+        else:
+            fields.pop("Status")  # a person's step (回答済み, FAQ化) is never undone
+        await self._upsert(card.question_id, fields)
+        if self._expert_channel and self._ticket_card is not None:
+            asker = ConversationReference(**payload["reference"])
+            channel = ConversationReference("", self._expert_channel, asker.service_url, asker.channel_id,
+                                            asker.bot_id, "", "channel", asker.tenant_id)
+            ticket = await self._store.get(QUESTIONS_LIST, card.question_id)
+            if ticket is not None:
+                await deliver_card(self._notifier, channel, self._ticket_card(ticket), "posting a question")
 
     @staticmethod
     def record_of(card: SentCard) -> dict[str, object]:

@@ -82,6 +82,11 @@ class Settings(BaseSettings):
     bot_token_issuer: str = Field("https://api.botframework.com",
                                   description="Issuer of the Bot Connector's tokens.")
     faq_refresh_seconds: float = Field(60.0, gt=0, description="How often the bot rereads the FAQ list.")
+    expert_channel_id: str | None = Field(
+        None, min_length=1, max_length=300,
+        description="Teams channel id (19:…@thread.tacv2) that gets a card for each question sent to a person.")
+    expert_answer_days: int = Field(
+        3, ge=1, le=30, description="Working days within which staff are told to expect an answer from a person.")
     proposal_watch_seconds: float = Field(
         60.0, gt=0, description="How often the bot reads the Proposals list for status changes to tell proposers of.")
     outbox_retry_seconds: float = Field(

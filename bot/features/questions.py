@@ -6,13 +6,21 @@ ones the bot remembered when it sent the card (bot/sent_cards.py).
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Mapping
+
+from bot.conversations import ConversationReference
 from bot.faq.service import FaqService
 from bot.features.answer_cards import answer_card, no_answer_card
-from bot.features.cards import FromSentCard, sent_card
+from bot.features.cards import MAX_QUESTION_CHARS, FromSentCard, sent_card
+from bot.people import Directory
+from bot.proposals.numbering import JST
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.turn import CardReply, Turn
+from cards import inert, render
+from liststore import Item
 
 
 class Feedback(FromSentCard):
@@ -25,7 +33,39 @@ class Escalation(FromSentCard):
     """「担当者に聞く」 on a no-answer card."""
 
 
-def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqService) -> None:
+class SendToPerson(FromSentCard):
+    """「この内容で送る」 on the confirmation card, with the question as the person left it."""
+
+    question: Any = None
+
+
+def ask_person_data(turn: Turn, card_id: str, question: str, problem: str = "") -> dict:
+    return {"text": turn.t, "card_id": card_id, "question": question, "problem": problem}
+
+
+def ask_sent_data(turn: Turn, question_id: str, question: str, days: int) -> dict:
+    return {"text": turn.t, "question_id": question_id, "question": inert(question),
+            "expect": turn.t["ask_expect"].format(days=days)}
+
+
+def ticket_data(t: Mapping[str, str], item: Item, nearest: str) -> dict:
+    """A question as the experts' channel shows it (what the Questions list holds: masked)."""
+    f = item.fields
+    asker = "・".join(str(v) for v in (f.get("AskerName"), f.get("Section"), f.get("Bureau")) if v) or "-"
+    asked_at = str(f.get("AskedAt") or "")
+    return {"text": t, "question_id": item.key, "question": inert(str(f.get("QuestionText") or "")),
+            "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(asked_at)}
+
+
+def _japan_time(moment: str) -> str:
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(JST).strftime("%Y/%m/%d %H:%M")
+    except ValueError:
+        return moment
+
+
+def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqService, people: Directory,
+             answer_days: int = 3) -> None:
     """Feedback on answers and sending a question on to a person."""
 
     @router.card_action("faq.feedback", Feedback)
@@ -46,8 +86,22 @@ def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqS
 
     @router.card_action("question.escalate", Escalation)
     async def escalate(turn: Turn, data: Escalation) -> CardReply:
+        """First the question, to confirm or edit before a person reads it."""
         no_answer = await sent_card(cards, data, "no_answer", turn.sender.key)
         if no_answer is None:
             return CardReply(text=turn.t["card_expired"])
-        await questions.escalate(no_answer)
-        return CardReply(text=turn.t["escalated"].format(question_id=no_answer.question_id))
+        return CardReply(card=render("ask_person", ask_person_data(turn, no_answer.card_id, no_answer.asked)))
+
+    @router.card_action("question.send", SendToPerson)
+    async def send(turn: Turn, data: SendToPerson) -> CardReply:
+        no_answer = await sent_card(cards, data, "no_answer", turn.sender.key)
+        if no_answer is None:
+            return CardReply(text=turn.t["card_expired"])
+        typed = data.question if isinstance(data.question, str) else ""
+        question = " ".join(typed.split()) if "\n" not in typed else typed.strip()
+        if not question or len(question) > MAX_QUESTION_CHARS:
+            problem = (turn.t["ask_empty"] if not question else
+                       turn.t["ask_too_long"].format(limit=MAX_QUESTION_CHARS, length=len(question)))
+            return CardReply(card=render("ask_person", ask_person_data(turn, no_answer.card_id, typed, problem)))
+        await questions.send_to_person(no_answer, question, await people.asker(turn), ConversationReference.of(turn))
+        return CardReply(card=render("ask_sent", ask_sent_data(turn, no_answer.question_id, question, answer_days)))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from liststore import open_store
+from liststore import Upsert, open_store
 from tests.bot import activities as a
 from tests.bot.conftest import (
     RunningBot,
@@ -158,9 +158,18 @@ async def test_an_unanswerable_question_is_recorded_and_can_go_to_a_person(bot: 
     assert record["Status"] == "未回答" and record["QuestionText"] == "粗大ごみの出し方を教えて"
     response = await press(bot, escalate["data"])
     assert response.status == 200
-    assert record["key"] in (await response.json())["value"]
+    confirm = (await response.json())["value"]  # first the question, to confirm or edit
+    assert confirm["body"][1]["value"] == "粗大ごみの出し方を教えて"
+    empty = await press(bot, {**action_data(confirm, "question.send"), "question": "  "})
+    assert "質問を入力してください。" in [b.get("text") for b in (await empty.json())["value"]["body"]]
+    sent = await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみを出す日を知りたい"})
+    card = (await sent.json())["value"]
+    facts = {f["title"]: f["value"] for f in card["body"][1]["facts"]}
+    assert card["body"][0]["text"] == "担当者に届けました" and facts["受付番号"] == record["key"]
+    assert card["body"][2]["text"] == "3営業日以内を目安に、このチャットで回答をお知らせします。"
     [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] != "未回答")
-    assert record["Status"] == "回答待ち"
+    assert (record["Status"], record["QuestionText"]) == ("回答待ち", "粗大ごみを出す日を知りたい")
+    assert record["AskerName"] == "山田 花子"  # who asked, by name, not only an object id
 
 
 async def test_conversation_references_are_stored_for_proactive_messages(bot: RunningBot) -> None:
@@ -297,8 +306,9 @@ async def test_a_question_the_list_cannot_take_yet_is_recorded_once_it_can_even_
     async with running_bot(tmp_path, connector, skip_lists=("Questions",)) as bot:
         card = await ask(bot, question)
         assert "見つかりませんでした" in card["body"][0]["text"]  # the person is answered all the same
-        escalate = card["actions"][0]["data"]
-        assert "Q-" in (await (await press(bot, escalate)).json())["value"]
+        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+        sent = await press(bot, {**action_data(confirm, "question.send"), "question": question})
+        assert (await sent.json())["value"]["body"][1]["facts"][0]["value"].startswith("Q-")
         await asyncio.sleep(0.3)  # several delivery attempts fail meanwhile
     # The bot stops with the record undelivered; the list is provisioned; the bot starts again.
     async with running_bot(tmp_path, connector) as bot:
@@ -341,7 +351,8 @@ async def test_a_later_click_never_undoes_a_question_sent_to_a_person(bot: Runni
     await press(bot, action_data(card, "faq.feedback", 1))  # 解決しない → a no-answer card follows
     await wait_for_replies(bot, 2)
     follow_up = bot.connector.fake.cards()[-1]
-    await press(bot, action_data(follow_up, "question.escalate"))
+    confirm = (await (await press(bot, action_data(follow_up, "question.escalate"))).json())["value"]
+    await press(bot, {**action_data(confirm, "question.send"), "question": "会議を録画したい"})
     await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
     await press(bot, action_data(card, "faq.feedback", 0))  # a change of mind: 役に立った after all
     [record] = await questions(bot, 1, where=lambda items: items[0]["Feedback"] == "役に立った")
@@ -381,3 +392,34 @@ async def test_after_an_unhelpful_answer_the_bot_does_not_claim_the_faq_had_none
     assert texts == [sorry]
     assert not any("見つかりませんでした" in t for t in texts)
     assert follow_up["actions"][0]["title"] == "担当者に聞く"
+
+
+async def test_a_question_sent_to_a_person_reaches_the_experts_channel_masked(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    connector.fake.members = {"29:user-1": {"id": "29:user-1", "name": "山田 花子", "aadObjectId": "aad-user-1",
+                                            "email": "hanako.yamada@city.example.jp"}}
+    channel = "19:dx-experts@thread.tacv2"
+    async with running_bot(tmp_path, connector, expert_channel_id=channel) as bot:
+        async with open_store(bot.settings) as store:
+            hanako = {"Title": "山田 花子", "Email": "hanako.yamada@city.example.jp", "Section": "情報政策課",
+                      "Bureau": "総務局", "IsActive": True}
+            await store.upsert("Staff", [Upsert("001234", hanako)])
+        card = await ask(bot, "粗大ごみの出し方を教えて")
+        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+        edited = "粗大ごみの件で 076-220-2111 に電話したがつながらない。どこに聞けばよい？"
+        await press(bot, {**action_data(confirm, "question.send"), "question": edited})
+        for _ in range(250):
+            posted = [r for r in connector.fake.replies if r["_conversation"] == channel]
+            if posted:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.2)
+        again = await press(bot, {**action_data(confirm, "question.send"), "question": edited})  # pressed twice
+        assert (await again.json())["value"]["body"][0]["text"] == "担当者に届けました"
+        await asyncio.sleep(0.3)
+    [post] = [r for r in connector.fake.replies if r["_conversation"] == channel]  # one ticket, not two
+    ticket = post["attachments"][0]["content"]
+    texts = [b.get("text") for b in ticket["body"]]
+    assert "粗大ごみの件で ［電話番号］ に電話したがつながらない。どこに聞けばよい？" in texts
+    facts = {f["title"]: f["value"] for f in ticket["body"][3]["facts"]}
+    assert facts["質問者"] == "山田 花子・情報政策課・総務局"

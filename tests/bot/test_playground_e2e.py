@@ -146,6 +146,12 @@ async def test_a_card_button_pressed_in_the_playground(playground: Playground) -
             "value": {"action": {"type": "Action.Execute", "verb": escalate["verb"], "data": escalate["data"]}}}
     async with playground.http.post(f"{playground.base}/_conversation/v1/invoke", json=body) as response:
         assert response.status == 200, await response.text()
+        confirm = (await response.json())["value"]
+    send = next(a for a in confirm["actions"] if a["verb"] == "question.send")
+    body["value"] = {"action": {"type": "Action.Execute", "verb": "question.send",
+                                "data": {**send["data"], "question": "粗大ごみの出し方を知りたい"}}}
+    async with playground.http.post(f"{playground.base}/_conversation/v1/invoke", json=body) as response:
+        assert response.status == 200, await response.text()
         answer = await response.json()
     assert "Q-" in json.dumps(answer, ensure_ascii=False)
 

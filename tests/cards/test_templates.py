@@ -15,7 +15,7 @@ import pytest
 
 from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
-from bot.features import answer_cards, faq, proposal_review, proposals, welcome
+from bot.features import answer_cards, faq, proposal_review, proposals, questions, welcome
 from bot.proposals.form import Draft, check
 from bot.proposals.similar import Known, Similar
 from bot.turn import Turn
@@ -53,6 +53,14 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         out.append((f"no_answer {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID)))
         out.append((f"not solved {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID, not_solved=True)))
         out.append((f"help {locale}", "help", welcome.help_data(t)))
+        out.append((f"ask_person {locale}", "ask_person", questions.ask_person_data(t, CARD_ID, "粗大ごみの出し方")))
+        out.append((f"ask_person empty {locale}", "ask_person",
+                    questions.ask_person_data(t, CARD_ID, "", t.t["ask_empty"])))
+        out.append((f"ask_sent {locale}", "ask_sent", questions.ask_sent_data(t, "Q-20261130-0A1B2C", "質問", 3)))
+        asked = Item("Q-20261130-0A1B2C", {"QuestionText": "[ここ](https://evil.example) ［電話番号］",
+                                          "AskerName": "山田 花子", "Section": "情報政策課",
+                                          "AskedAt": "2026-11-30T00:30:00Z"}, "1", "e", "")
+        out.append((f"ticket {locale}", "ticket", questions.ticket_data(t.t, asked, "FAQ-0031 提案の出し方")))
         config = load_proposal_config()
         out.append((f"proposal_form {locale}", "proposal_form", proposals.form_data(t, config, Draft())))
         typed = Draft(title="会議資料の${text.p_check}", problem="紙で配布\n毎週", hours="たくさん", category="その他",
