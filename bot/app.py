@@ -8,16 +8,17 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, AsyncIterator, Iterator, Mapping
+from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from aiohttp import web
 
+from bot.answers import AnswerWatch
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
 from bot.features.proposal_review import review_data
 from bot.features.proposals import received_data, status_data
-from bot.features.questions import ticket_data
+from bot.features.questions import person_answer_data, ticket_data
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
@@ -91,8 +92,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                 members, notifier = connector.members, connector.notifier(state.conversations)
             services = build_services(settings, store, faq, state, members, notifier, membership)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
-            background = asyncio.create_task(_background(state, worker, stop, services.status_watch,
-                                                         settings.proposal_watch_seconds))
+            background = asyncio.create_task(_background(state, worker, stop, (services.status_watch, services.answers),
+                                                         settings.watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
                           notifier or MemoryNotifier())
         finally:
@@ -134,8 +135,12 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
 
     questions = QuestionLog(store, state, notifier=notifier, expert_channel=settings.expert_channel_id,
                             ticket_card=ticket_card)
+    def answer_card(item: Item, card_id: str) -> dict[str, Any]:
+        return render("person_answer", person_answer_data(texts("ja-JP", *division), item, card_id))
+
+    answers = AnswerWatch(store, state, notifier, answer_card)
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    settings.expert_answer_days)
+                    answers, settings.expert_answer_days)
 
 
 @contextlib.asynccontextmanager
@@ -175,8 +180,8 @@ def _confirmation(settings: Settings) -> ConfirmationCard:
     return card
 
 
-async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event, watch: StatusWatch,
-                      watch_seconds: float) -> None:
+async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event,
+                      watches: Sequence[StatusWatch | AnswerWatch], watch_seconds: float) -> None:
     """Deliver the outbox, forget old cards and watch proposals' statuses until `stop`; then one
     last delivery round for what the last turns promised (bounded by the caller)."""
 
@@ -186,7 +191,7 @@ async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), TIDY_SECONDS)
 
-    await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy(), watch.run(stop, watch_seconds))
+    await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy(), *(w.run(stop, watch_seconds) for w in watches))
     await worker.run_once()
 
 

@@ -21,6 +21,12 @@ from bot.turn import Person, Turn
 USER = Person("local-user", "ローカル利用者", "local-user")
 
 
+def card_inputs(card: Mapping[str, Any]) -> dict[str, Any]:
+    """The values a card's inputs hold as shown (what a client sends with a button)."""
+    return {b["id"]: b.get("value", "") for b in card.get("body", [])
+            if str(b.get("type", "")).startswith("Input.") and b.get("id")}
+
+
 def card_lines(card: Mapping[str, Any]) -> tuple[list[str], list[Mapping[str, Any]]]:
     """A card's text, and the buttons that send something back."""
     lines: list[str] = []
@@ -29,6 +35,8 @@ def card_lines(card: Mapping[str, Any]) -> tuple[list[str], list[Mapping[str, An
             lines.append(str(block.get("text", "")))
         elif block.get("type") == "FactSet":
             lines += [f"  {f['title']}: {f['value']}" for f in block.get("facts", [])]
+        elif str(block.get("type", "")).startswith("Input.") and block.get("value"):
+            lines.append(f"  [{block.get('label') or block.get('id')}] {block['value']}")
     buttons: list[Mapping[str, Any]] = []
     for action in card.get("actions", []):
         if action.get("type") == "Action.OpenUrl":
@@ -48,6 +56,7 @@ class TerminalChat:
         self._locale = locale
         self._division = division or (None, None)  # (Japanese, English) names of the DX division
         self._buttons: list[Mapping[str, Any]] = []
+        self._inputs: dict[str, Any] = {}
         self._ids = itertools.count(1)
 
     def _print_activity(self, activity: Mapping[str, Any]) -> None:
@@ -62,6 +71,7 @@ class TerminalChat:
             print(f"bot> {line}", file=self._out)
         if buttons:
             self._buttons = buttons
+            self._inputs = card_inputs(card)
             print("     " + "  ".join(f"[{n}] {b['title']}" for n, b in enumerate(buttons, 1)), file=self._out)
 
     def _turn(self, activity: dict[str, Any], text: str) -> Turn:
@@ -83,7 +93,7 @@ class TerminalChat:
             action = self._buttons[int(stripped) - 1]
             activity = {**base, "type": "invoke", "name": "adaptiveCard/action",
                         "value": {"action": {"type": "Action.Execute", "verb": action.get("verb"),
-                                             "data": action.get("data") or {}}}}
+                                             "data": {**self._inputs, **(action.get("data") or {})}}}}
             result = await self._pipeline.on_turn(self._turn(activity, ""))
             if isinstance(result, InvokeResult) and result.body:
                 value = result.body.get("value")

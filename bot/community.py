@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.answers import AnswerWatch
 from bot.conversations import ConversationReference, ConversationStore
 from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
@@ -41,12 +42,14 @@ class Services:
     store: ListStore
     status_watch: StatusWatch
     review: ReviewDesk
+    answers: AnswerWatch
     expert_answer_days: int = 3
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
         return {**self.questions.handlers(), **self.proposals.handlers(),
-                **self.status_watch.handlers(self.state.conversations)}
+                **self.status_watch.handlers(self.state.conversations),
+                **self.answers.handlers(self.state.conversations)}
 
 
 def build_router(services: Services) -> Router:
@@ -58,7 +61,7 @@ def build_router(services: Services) -> Router:
                        services.store, services.review)
     proposal_review.register(router, services.review)
     questions_feature.register(router, services.questions, services.state.cards, services.faq, services.people,
-                               services.expert_answer_days)
+                               services.answers, services.expert_answer_days)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

@@ -87,8 +87,8 @@ class Settings(BaseSettings):
         description="Teams channel id (19:…@thread.tacv2) that gets a card for each question sent to a person.")
     expert_answer_days: int = Field(
         3, ge=1, le=30, description="Working days within which staff are told to expect an answer from a person.")
-    proposal_watch_seconds: float = Field(
-        60.0, gt=0, description="How often the bot reads the Proposals list for status changes to tell proposers of.")
+    watch_seconds: float = Field(
+        60.0, gt=0, description="How often the bot reads the Proposals and Questions lists for changes to tell of.")
     outbox_retry_seconds: float = Field(
         5.0, gt=0, description="First wait before the bot retries a list write that failed (it doubles each time).")
     faq_synonyms_file: Path | None = Field(

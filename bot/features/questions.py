@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
+from bot.answers import AnswerWatch
 from bot.conversations import ConversationReference
 from bot.faq.service import FaqService
 from bot.features.answer_cards import answer_card, no_answer_card
@@ -64,9 +65,36 @@ def _japan_time(moment: str) -> str:
         return moment
 
 
+def person_answer_data(t: Mapping[str, str], item: Item, card_id: str, said: str = "") -> dict:
+    """A person's answer as the asker receives it."""
+    f = item.fields
+    return {"text": t, "card_id": card_id, "question_id": item.key,
+            "question": inert(str(f.get("QuestionText") or "")), "answer": str(f.get("Answer") or ""),
+            "answered_by": inert(str(f.get("AnsweredBy") or "-")), "said": said}
+
+
+class OnPersonAnswer(FromSentCard):
+    """「解決した」 / 「まだ解決しない」 on a person's answer."""
+
+
 def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqService, people: Directory,
-             answer_days: int = 3) -> None:
+             answers: AnswerWatch, answer_days: int = 3) -> None:
     """Feedback on answers and sending a question on to a person."""
+
+    async def settle(turn: Turn, data: OnPersonAnswer, solved: bool) -> CardReply:
+        card = await sent_card(cards, data, "person_answer", turn.sender.key)
+        if card is None:
+            return CardReply(text=turn.t["card_expired"])
+        await answers.settle(card, solved)
+        return CardReply(text=turn.t["pa_said_solved" if solved else "pa_said_unsolved"])
+
+    @router.card_action("answer.solved", OnPersonAnswer)
+    async def solved(turn: Turn, data: OnPersonAnswer) -> CardReply:
+        return await settle(turn, data, True)
+
+    @router.card_action("answer.unsolved", OnPersonAnswer)
+    async def unsolved(turn: Turn, data: OnPersonAnswer) -> CardReply:
+        return await settle(turn, data, False)
 
     @router.card_action("faq.feedback", Feedback)
     async def feedback(turn: Turn, data: Feedback) -> CardReply:

@@ -48,7 +48,7 @@ async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool
                       skip_lists: tuple[str, ...] = (), **more: Any) -> AsyncIterator[RunningBot]:
     """`more`: further settings by field name (e.g. proposal_review_channel_id=…)."""
     env = {"store": "sqlite", "data_dir": tmp_path / "var", "faq_refresh_seconds": 0.2,
-           "outbox_retry_seconds": 0.05, "proposal_watch_seconds": 0.1}
+           "outbox_retry_seconds": 0.05, "watch_seconds": 0.1}
     if auth:
         env.update({k[3:].lower(): v for k, v in connector.auth_env().items()})
     env.update(more)

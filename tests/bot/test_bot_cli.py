@@ -77,21 +77,22 @@ def test_a_file_with_bad_rows_imports_nothing_and_says_where(data_dir: Path) -> 
 
 
 def test_chat_drives_the_same_pipeline_and_buttons_press(data_dir: Path) -> None:
-    done = run("chat", stdin="会議を録画したい\n1\n粗大ごみの出し方\n1\nexit\n")
+    done = run("chat", stdin="会議を録画したい\n1\n粗大ごみの出し方\n1\n1\nexit\n")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "[1] 役に立った  [2] 解決しない" in out
     assert "ありがとうございます。" in out
-    assert "[1] 担当者に聞く" in out and "受付番号 Q-" in out
+    assert "[1] 担当者に聞く" in out and "[質問] 粗大ごみの出し方" in out  # the question, to confirm
+    assert "  受付番号: Q-" in out and "担当者に届けました" in out
 
 
 def test_replies_name_the_division_as_the_city_does(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     default = run("chat", stdin="粗大ごみの出し方\n1\nexit\n")
-    assert "デジタル行政戦略課に届けました" in default.stdout and "DX推進課" not in default.stdout
+    assert "デジタル行政戦略課の担当者に届けます" in default.stdout and "DX推進課" not in default.stdout
     assert "ごめんなさい" not in default.stdout
     monkeypatch.setenv("DX_DIVISION_NAME", "情報政策課")
     named = run("chat", stdin="粗大ごみの出し方\n1\nexit\n")
-    assert "情報政策課の担当者に質問を届けられます" in named.stdout and "情報政策課に届けました" in named.stdout
+    assert "情報政策課の担当者に質問を届けられます" in named.stdout and "情報政策課の担当者に届けます" in named.stdout
     monkeypatch.setenv("DX_DIVISION_NAME_EN", "the Information Policy Division")
     english = run("chat", "--locale", "en-US", stdin="where do I put bulky garbage\n1\nexit\n")
     assert "the Information Policy Division" in english.stdout

@@ -423,3 +423,36 @@ async def test_a_question_sent_to_a_person_reaches_the_experts_channel_masked(
     assert "粗大ごみの件で ［電話番号］ に電話したがつながらない。どこに聞けばよい？" in texts
     facts = {f["title"]: f["value"] for f in ticket["body"][3]["facts"]}
     assert facts["質問者"] == "山田 花子・情報政策課・総務局"
+
+
+async def test_an_answer_written_in_the_list_reaches_the_asker_once(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    async with running_bot(tmp_path, connector) as bot:
+        card = await ask(bot, "粗大ごみの出し方を教えて")
+        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+        await asyncio.sleep(0.3)  # the watcher has seen the list as it is: nothing to tell yet
+        async with open_store(bot.settings) as store:  # the division answers in the list
+            await store.upsert("Questions", [Upsert(record["key"], {
+                "Answer": "粗大ごみは環境政策課の受付センターへ電話で申し込みます。", "AnsweredBy": "佐藤（DX推進）",
+                "Status": "回答済み"})])
+        for _ in range(250):
+            told = [r for r in connector.fake.replies if r["_reply_to"] is None]
+            if told:
+                break
+            await asyncio.sleep(0.02)
+        [message] = told
+        answer = message["attachments"][0]["content"]
+        assert answer["body"][0]["text"] == "担当者から回答が届きました"
+        assert answer["body"][2]["text"] == "粗大ごみは環境政策課の受付センターへ電話で申し込みます。"
+        unsolved = await press(bot, action_data(answer, "answer.unsolved"))
+        assert (await unsolved.json())["value"].startswith("「まだ解決しない」と伝えました")
+        [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+        assert record["Status"] == "回答待ち"  # reopened for the division
+        await press(bot, action_data(answer, "answer.solved"))
+        [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "クローズ")
+        assert record["Status"] == "クローズ"
+    async with running_bot(tmp_path, connector) as bot:  # a restart tells nothing twice
+        await asyncio.sleep(0.4)
+    assert len([r for r in connector.fake.replies if r["_reply_to"] is None]) == 1

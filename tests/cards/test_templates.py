@@ -61,6 +61,9 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                                           "AskerName": "山田 花子", "Section": "情報政策課",
                                           "AskedAt": "2026-11-30T00:30:00Z"}, "1", "e", "")
         out.append((f"ticket {locale}", "ticket", questions.ticket_data(t.t, asked, "FAQ-0031 提案の出し方")))
+        answered = Item("Q-20261130-0A1B2C", {"QuestionText": "粗大ごみの出し方", "Answer": "1. 電話\n2. 券を貼る",
+                                             "AnsweredBy": "佐藤"}, "1", "e", "")
+        out.append((f"person_answer {locale}", "person_answer", questions.person_answer_data(t.t, answered, CARD_ID)))
         config = load_proposal_config()
         out.append((f"proposal_form {locale}", "proposal_form", proposals.form_data(t, config, Draft())))
         typed = Draft(title="会議資料の${text.p_check}", problem="紙で配布\n毎週", hours="たくさん", category="その他",

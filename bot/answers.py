@@ -1,0 +1,110 @@
+"""Answers written by a person reach the person who asked, once.
+
+The DX division answers in the Questions list (回答, 回答者), by hand or from a Power App. The
+bot reads the list's change feed; an answer it has not seen (new, or changed) is told to the
+asker's personal chat once: the cursor, the answers seen and the notifications are committed
+together, as the proposals' status watch does (bot/proposals/watch.py). The asker says
+「解決した」 (クローズ) or 「まだ解決しない」 (back to 回答待ち, for the division to look again).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from typing import Any, Callable, Mapping
+
+from bot.conversations import ConversationStore
+from bot.notify import Notifier, deliver_card
+from bot.outbox import Handler, Undeliverable
+from bot.ownership import writes
+from bot.proposals.watch import personal_reference
+from bot.questions import CLOSED, QUESTIONS_LIST, WAITING
+from bot.sent_cards import SentCard, new_card_id
+from bot.state import BotState, Work
+from config.clock import Clock, iso_seconds, utc_now
+from config.schema import Owner
+from liststore import Item, ListStore, StoreError, Upsert
+
+logger = logging.getLogger(__name__)
+
+SEEN = "question-answer"  # state space: question id -> a digest of the answer last told
+CURSOR = ("cursor", QUESTIONS_LIST)
+TELL, SETTLE = "answers.tell", "answers.settle"
+
+# Renders the answer card: (item, card id) -> card.
+AnswerCard = Callable[[Item, str], Mapping[str, Any]]
+
+
+def _digest(answer: str) -> str:
+    return hashlib.sha256(answer.encode()).hexdigest()[:16]
+
+
+class AnswerWatch:
+    """Reads the Questions change feed; tells askers the answers people wrote."""
+
+    def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, card: AnswerCard,
+                 clock: Clock = utc_now) -> None:
+        self._store, self._state, self._notifier = store, state, notifier
+        self._card, self._clock = card, clock
+
+    async def run_once(self) -> int:
+        """One look at the feed; how many answers it enqueued to tell."""
+        token = await self._state.value(*CURSOR)
+        feed = await self._store.changes(QUESTIONS_LIST, token)
+        seen = await self._state.values(SEEN)
+        values: dict[tuple[str, str], Any] = {CURSOR: feed.token}
+        work: list[Work] = []
+        for item in feed.items:
+            answer = str(item.fields.get("Answer") or "").strip()
+            digest = _digest(answer) if answer else None
+            if digest == seen.get(item.key):
+                continue
+            values[(SEEN, item.key)] = digest
+            if token is None or not answer or not item.fields.get("AskedBy"):
+                continue  # the first look, an answer taken back, or nobody to tell
+            work.append(Work(f"answer:{item.key}:{digest}", TELL, {"question_id": item.key}))
+        await self._state.commit(values=values, work=work, now=self._clock().timestamp())
+        return len(work)
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        while not stop.is_set():
+            try:
+                await self.run_once()
+            except StoreError:
+                logger.warning("answers: the Questions change feed cannot be read now; trying again later")
+            except Exception:  # noqa: BLE001 - a failed round is tried again; the loop must go on
+                logger.exception("answers: watching the list failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    async def settle(self, card: SentCard, solved: bool) -> None:
+        """The asker's word on the answer: クローズ, or back to 回答待ち (through the outbox)."""
+        await self._state.commit(work=[Work(f"{card.question_id}:settle:{new_card_id()}", SETTLE, {
+            "question_id": card.question_id, "status": CLOSED if solved else WAITING})],
+            now=self._clock().timestamp())
+
+    def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
+        async def tell(_key: str, payload: Mapping[str, Any]) -> None:
+            item = await self._store.get(QUESTIONS_LIST, str(payload["question_id"]))
+            if item is None or not str(item.fields.get("Answer") or "").strip():
+                raise Undeliverable("the answer is gone from the list")
+            asker = str(item.fields["AskedBy"])
+            reference = await personal_reference(conversations, asker)
+            if reference is None:
+                raise Undeliverable("the asker has never talked to the bot")
+            card = SentCard(new_card_id(), "person_answer", asker, str(item.fields.get("QuestionText") or ""),
+                            item.key, iso_seconds(self._clock()))
+            await self._state.commit(cards=[card], now=self._clock().timestamp())
+            await deliver_card(self._notifier, reference, self._card(item, card.card_id), "telling an answer")
+
+        async def settle(_key: str, payload: Mapping[str, Any]) -> None:
+            writes(QUESTIONS_LIST, ["Status"], Owner.BOT)  # the asker's word, through the bot
+            [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(str(payload["question_id"]),
+                                                                        {"Status": payload["status"]})])
+            if not result.ok:
+                raise RuntimeError(f"settling {payload['question_id']}: {result.outcome}")
+
+        return {TELL: tell, SETTLE: settle}
