@@ -19,16 +19,18 @@ from bot.faq.service import FaqService
 from bot.features.proposal_review import review_data
 from bot.features.proposals import received_data, status_data
 from bot.features.questions import person_answer_data, ticket_data
+from bot.membership import GraphMembership, GroupCheck, KnownMembership, Membership
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
 from bot.people import Directory, MemberLookup
 from bot.proposals.desk import ConfirmationCard, ProposalDesk
-from bot.proposals.review import GraphMembership, KnownMembership, Membership, ReviewDesk
+from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusCard, StatusWatch
 from bot.questions import QuestionLog
 from bot.state import BotState, MemoryBotState, SqliteBotState
+from bot.tickets import TicketDesk
 from cards import render
 from config.clock import iso_seconds, utc_now
 from config.proposals import load_proposal_config
@@ -126,7 +128,8 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
                         review_channel=settings.proposal_review_channel_id, review_card=review_card,
                         key_of=people.key_of)
     watch = StatusWatch(store, state, notifier, _status_card(settings))
-    review = ReviewDesk(store, membership or KnownMembership(), settings.proposal_reviewer_group_ids,
+    membership = membership or KnownMembership()
+    review = ReviewDesk(store, GroupCheck(membership, settings.proposal_reviewer_group_ids),
                         on_change=watch.changed, channel=settings.proposal_review_channel_id)
     def ticket_card(item: Item) -> dict[str, Any]:
         nearest = faq.entry(str(item.fields.get("FaqId") or ""))
@@ -139,14 +142,16 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
         return render("person_answer", person_answer_data(texts("ja-JP", *division), item, card_id))
 
     answers = AnswerWatch(store, state, notifier, answer_card)
+    tickets = TicketDesk(store, GroupCheck(membership, settings.expert_group_ids), settings.expert_channel_id)
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, settings.expert_answer_days)
+                    answers, tickets, settings.expert_answer_days)
 
 
 @contextlib.asynccontextmanager
 async def open_membership(settings: Settings) -> AsyncIterator[Membership | None]:
-    """Reviewer checks through Graph when reviewer groups and Graph credentials are set."""
-    if not settings.proposal_reviewer_group_ids or not settings.client_id:
+    """Group checks (reviewers, experts) through Graph when such groups and Graph credentials
+    are set."""
+    if not (settings.proposal_reviewer_group_ids or settings.expert_group_ids) or not settings.client_id:
         yield None
         return
     from liststore.sharepoint.client import connect

@@ -21,6 +21,7 @@ from bot.proposals.watch import StatusWatch
 from bot.questions import QuestionLog
 from bot.router import InvokeResult, Router
 from bot.state import BotState
+from bot.tickets import TicketDesk
 from bot.turn import ReplyFailed, Turn
 from config.proposals import ProposalConfig
 from liststore import ListStore
@@ -43,6 +44,7 @@ class Services:
     status_watch: StatusWatch
     review: ReviewDesk
     answers: AnswerWatch
+    tickets: TicketDesk
     expert_answer_days: int = 3
 
     def outbox_handlers(self) -> dict[str, Handler]:
@@ -62,6 +64,7 @@ def build_router(services: Services) -> Router:
     proposal_review.register(router, services.review)
     questions_feature.register(router, services.questions, services.state.cards, services.faq, services.people,
                                services.answers, services.expert_answer_days)
+    questions_feature.register_tickets(router, services.tickets, services.people, services.faq)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

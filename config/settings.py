@@ -85,6 +85,8 @@ class Settings(BaseSettings):
     expert_channel_id: str | None = Field(
         None, min_length=1, max_length=300,
         description="Teams channel id (19:…@thread.tacv2) that gets a card for each question sent to a person.")
+    expert_group_ids: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated Entra ID group ids whose members answer questions.")
     expert_answer_days: int = Field(
         3, ge=1, le=30, description="Working days within which staff are told to expect an answer from a person.")
     watch_seconds: float = Field(
@@ -117,7 +119,8 @@ class Settings(BaseSettings):
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
-    _split_admin_ids = field_validator("admin_group_ids", "proposal_reviewer_group_ids", mode="before")(_split_ids)
+    _split_admin_ids = field_validator("admin_group_ids", "proposal_reviewer_group_ids", "expert_group_ids",
+                                       mode="before")(_split_ids)
 
     @field_validator("graph_endpoint", "authority_host", "bot_openid_metadata_url", "bot_token_issuer")
     @classmethod

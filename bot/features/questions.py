@@ -9,16 +9,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Mapping
 
+from pydantic import Field
+
 from bot.answers import AnswerWatch
 from bot.conversations import ConversationReference
 from bot.faq.service import FaqService
 from bot.features.answer_cards import answer_card, no_answer_card
-from bot.features.cards import MAX_QUESTION_CHARS, FromSentCard, sent_card
+from bot.features.cards import MAX_QUESTION_CHARS, CardData, FromSentCard, sent_card
 from bot.people import Directory
 from bot.proposals.numbering import JST
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
+from bot.tickets import TicketDesk
 from bot.turn import CardReply, Turn
 from cards import inert, render
 from liststore import Item
@@ -49,13 +52,27 @@ def ask_sent_data(turn: Turn, question_id: str, question: str, days: int) -> dic
             "expect": turn.t["ask_expect"].format(days=days)}
 
 
-def ticket_data(t: Mapping[str, str], item: Item, nearest: str) -> dict:
-    """A question as the experts' channel shows it (what the Questions list holds: masked)."""
+TICKET_BUTTONS = {"take": "ticket_take", "answer": "ticket_send", "close": "ticket_close",
+                  "release": "ticket_release"}
+
+
+def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = False, notice: str = "") -> dict:
+    """A question as the experts' channel shows it (what the Questions list holds: masked);
+    `expert`: with the answer box and the steps it allows."""
     f = item.fields
     asker = "・".join(str(v) for v in (f.get("AskerName"), f.get("Section"), f.get("Bureau")) if v) or "-"
-    asked_at = str(f.get("AskedAt") or "")
+    holder = str(f.get("AssignedTo") or "")
+    if holder and f.get("AssignedAt"):
+        holder = f"{holder}（{_japan_time(str(f['AssignedAt']))}〜）"
+    status = str(f.get("Status") or "")
+    steps = []
+    if expert and status not in ("クローズ", "FAQ化"):
+        steps = ["answer", "close"] + (["release"] if f.get("AssignedTo") else ["take"])
     return {"text": t, "question_id": item.key, "question": inert(str(f.get("QuestionText") or "")),
-            "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(asked_at)}
+            "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(str(f.get("AskedAt") or "")),
+            "status": status or "-", "holder": inert(holder) or t["ticket_nobody"],
+            "answer": inert(str(f.get("Answer") or "")), "notice": notice, "expert": bool(steps),
+            "buttons": [{"do": s, "title": t[TICKET_BUTTONS[s]]} for s in steps]}
 
 
 def _japan_time(moment: str) -> str:
@@ -133,3 +150,51 @@ def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqS
             return CardReply(card=render("ask_person", ask_person_data(turn, no_answer.card_id, typed, problem)))
         await questions.send_to_person(no_answer, question, await people.asker(turn), ConversationReference.of(turn))
         return CardReply(card=render("ask_sent", ask_sent_data(turn, no_answer.question_id, question, answer_days)))
+
+
+class TicketRef(CardData):
+    """A ticket card's refresh: which question."""
+
+    question_id: str = Field(alias="questionId", pattern=r"^Q-\d{8}-[0-9A-F]{6}$")
+
+
+class TicketStep(TicketRef):
+    """An expert's button, with the card's answer box."""
+
+    do: str = Field(min_length=1, max_length=10)
+    answer: Any = None
+
+
+def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq: FaqService) -> None:
+    """The ticket card's refresh and the experts' buttons."""
+
+    def card(turn: Turn, item: Item, expert: bool, notice: str = "") -> dict:
+        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
+        return render("ticket", ticket_data(turn.t, item, f"{nearest.faq_id} {nearest.question}" if nearest else "",
+                                            expert, notice))
+
+    async def may_see(turn: Turn, item: Item) -> bool:
+        in_channel = bool(tickets.channel) and turn.conversation_id.split(";")[0] == tickets.channel
+        return (turn.sender.key == item.fields.get("AskedBy") or in_channel
+                or await tickets.is_expert(turn.sender.aad_object_id or ""))
+
+    @router.card_action("ticket.refresh", TicketRef)
+    async def refresh(turn: Turn, data: TicketRef) -> CardReply:
+        item = await tickets.question(data.question_id)
+        if item is None:
+            return CardReply(text=turn.t["card_expired"])
+        if not await may_see(turn, item):
+            return CardReply(text=turn.t["ticket_not_visible"])
+        return CardReply(card=card(turn, item, await tickets.is_expert(turn.sender.aad_object_id or "")))
+
+    @router.card_action("ticket.act", TicketStep)
+    async def act(turn: Turn, data: TicketStep) -> CardReply:
+        expert = await people.asker(turn)
+        answer = data.answer if isinstance(data.answer, str) else ""
+        handled = await tickets.act(data.question_id, data.do, turn.sender.aad_object_id or "",
+                                    expert.display_name, answer)
+        if handled.item is None:
+            return CardReply(text=turn.t[handled.refused or "card_expired"])
+        label = turn.t.get(TICKET_BUTTONS.get(data.do, ""), data.do)
+        notice = turn.t[handled.refused] if handled.refused else turn.t["ticket_done"].format(action=label)
+        return CardReply(card=card(turn, handled.item, handled.refused != "ticket_not_expert", notice))

@@ -1,9 +1,7 @@
 """Reviewing proposals: who may, what a status may become, and writing the decision.
 
-Reviewers are the members of the Entra ID groups in DX_PROPOSAL_REVIEWER_GROUP_IDS, asked of
-Graph (`POST /users/{id}/checkMemberGroups`, which answers transitive membership) and
-remembered for five minutes, so a reviewer's card does not cost a Graph call per click.
-https://learn.microsoft.com/graph/api/directoryobject-checkmembergroups
+Reviewers are the members of the Entra ID groups in DX_PROPOSAL_REVIEWER_GROUP_IDS
+(bot/membership.py: asked of Graph, remembered five minutes).
 
 The lifecycle: 受付 → 審査中 → 採用 / 一部採用 / 不採用 / 差し戻し; 採用 and 一部採用 → 実施中 → 完了;
 差し戻し → 審査中 (resubmitted). A decision needs a reason, 完了 needs the hours actually saved;
@@ -15,19 +13,19 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Awaitable, Callable, Protocol, Sequence
+from typing import TYPE_CHECKING, Awaitable, Callable
 
+from bot.membership import GroupCheck
 from bot.ownership import writes
 from bot.proposals.numbering import JST
 from bot.proposals.similar import PROPOSALS_LIST
 from config.clock import Clock, utc_now
 from config.schema import Owner
-from liststore import Item, ListStore, Outcome, StoreError, Upsert
+from liststore import Item, ListStore, Outcome, Upsert
 
 if TYPE_CHECKING:
-    from liststore.sharepoint.transport import GraphTransport
+    pass
 
 logger = logging.getLogger(__name__)
 
@@ -44,38 +42,6 @@ NEXT: dict[str, tuple[str, ...]] = {
 DECISIONS = frozenset({"採用", "一部採用", "不採用", "差し戻し"})
 RETURNED, UNDER_REVIEW = "差し戻し", "審査中"
 REMEMBER_SECONDS = 300.0
-
-
-class Membership(Protocol):
-    async def member_of(self, user_id: str, group_ids: Sequence[str]) -> set[str]:
-        """The groups of `group_ids` the user belongs to (directly or through other groups)."""
-        ...
-
-
-class KnownMembership:
-    """Membership known in advance: the twin of Graph's, and what runs without Graph."""
-
-    def __init__(self, members: dict[str, set[str]] | None = None) -> None:
-        self._members = members or {}
-
-    async def member_of(self, user_id: str, group_ids: Sequence[str]) -> set[str]:
-        return self._members.get(user_id, set()) & set(group_ids)
-
-
-class GraphMembership:
-    """`checkMemberGroups` through the Graph transport (retries, throttling, typed errors)."""
-
-    def __init__(self, transport: GraphTransport) -> None:
-        self._transport = transport
-
-    async def member_of(self, user_id: str, group_ids: Sequence[str]) -> set[str]:
-        found: set[str] = set()
-        for start in range(0, len(group_ids), 20):  # the API takes 20 ids a call
-            _, _, body = await self._transport.call(
-                "POST", f"/users/{user_id}/checkMemberGroups", {"groupIds": list(group_ids[start:start + 20])},
-                what="check reviewer membership")
-            found.update(str(g) for g in body.get("value", []))
-        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,32 +64,18 @@ class Reviewed:
 class ReviewDesk:
     """Checks reviewers and writes decisions."""
 
-    def __init__(self, store: ListStore, membership: Membership, group_ids: Sequence[str],
-                 clock: Clock = utc_now, monotonic: Callable[[], float] = time.monotonic, *,
+    def __init__(self, store: ListStore, reviewers: GroupCheck, clock: Clock = utc_now, *,
                  on_change: Callable[[Item, str], Awaitable[None]] | None = None,
                  channel: str | None = None) -> None:
         """`on_change(item, status before)` hears of every status this desk writes; `channel` is
         the reviewers' Teams channel (whoever is in it may read the cards posted there)."""
         self.channel = channel
-        self._store, self._membership, self._groups = store, membership, tuple(group_ids)
+        self._store, self._reviewers = store, reviewers
         self._on_change = on_change
-        self._clock, self._monotonic = clock, monotonic
-        self._known: dict[str, tuple[float, bool]] = {}
+        self._clock = clock
 
     async def is_reviewer(self, user_id: str) -> bool:
-        if not self._groups or not user_id:
-            return False
-        now = self._monotonic()
-        known = self._known.get(user_id)
-        if known is not None and now - known[0] < REMEMBER_SECONDS:
-            return known[1]
-        try:
-            answer = bool(await self._membership.member_of(user_id, self._groups))
-        except StoreError:
-            logger.warning("reviewer check failed; treated as not a reviewer this time", exc_info=True)
-            return False
-        self._known[user_id] = (now, answer)
-        return answer
+        return await self._reviewers.includes(user_id)
 
     async def proposal(self, number: str) -> Item | None:
         return await self._store.get(PROPOSALS_LIST, number)

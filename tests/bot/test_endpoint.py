@@ -456,3 +456,58 @@ async def test_an_answer_written_in_the_list_reaches_the_asker_once(
     async with running_bot(tmp_path, connector) as bot:  # a restart tells nothing twice
         await asyncio.sleep(0.4)
     assert len([r for r in connector.fake.replies if r["_reply_to"] is None]) == 1
+
+
+async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_gets_it(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    from tests.fakes.graph_fake import serve_graph_fake
+
+    channel = "19:dx-experts@thread.tacv2"
+    async with serve_graph_fake(tmp_path / "graph") as graph:
+        graph.fake.add_user("aad-user-5", None, "expert@city.example.jp")
+        graph.fake.add_user("aad-user-3", None, "someone@city.example.jp")
+        graph.fake.groups = {"g-experts": {"displayName": "DX相談員", "members": {"aad-user-5"}}}
+        creds = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()
+                 if k not in ("DX_STORE", "DX_SITE_URL")}
+        connector.fake.members = {"29:user-5": {"id": "29:user-5", "name": "佐藤 相談員", "aadObjectId": "aad-user-5"}}
+        async with running_bot(tmp_path, connector, expert_channel_id=channel, expert_group_ids="g-experts",
+                               **creds) as bot:
+            card = await ask(bot, "粗大ごみの出し方を教えて")
+            confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+            await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+            for _ in range(250):
+                posted = [r for r in connector.fake.replies if r["_conversation"] == channel]
+                if posted:
+                    break
+                await asyncio.sleep(0.02)
+            ticket = posted[0]["attachments"][0]["content"]
+            assert ticket["actions"] == []  # what everyone sees first; the refresh gives experts buttons
+            refresh = ticket["refresh"]["action"]["data"]
+            stranger = await press(bot, refresh, user="user-3")
+            assert (await stranger.json())["value"] == "この質問は、質問者と回答担当者だけが見られます。"
+            mine = (await (await press(bot, refresh, user="user-5")).json())["value"]
+            assert [a["title"] for a in mine["actions"]] == ["回答する", "解決済みにする", "担当する"]
+            take = next(a["data"] for a in mine["actions"] if a["data"]["do"] == "take")
+            taken = (await (await press(bot, take, user="user-5")).json())["value"]
+            facts = {f["title"]: f["value"] for f in taken["body"][3]["facts"]}
+            assert facts["担当"].startswith("佐藤 相談員（")
+            forged = {**take, "do": "answer", "answer": "偽の回答"}
+            assert (await (await press(bot, forged, user="user-3")).json())["value"] == \
+                "この操作は回答担当者だけが行えます。"
+            send = next(a["data"] for a in taken["actions"] if a["data"]["do"] == "answer")
+            empty = (await (await press(bot, send, user="user-5")).json())["value"]
+            assert "回答を入力してください。質問者にそのまま届きます。" in [b.get("text") for b in empty["body"]]
+            answered = (await (await press(bot, {**send, "answer": "環境政策課の受付センターへ電話してください。"},
+                                           user="user-5")).json())["value"]
+            assert {f["title"]: f["value"] for f in answered["body"][3]["facts"]}["状態"] == "回答済み"
+            for _ in range(250):  # the asker receives the answer in their chat
+                told = [r for r in connector.fake.replies
+                        if r["_reply_to"] is None and r["_conversation"] == "a:personal-user-1"]
+                if told:
+                    break
+                await asyncio.sleep(0.02)
+            [message] = told
+            body = message["attachments"][0]["content"]["body"]
+            assert body[2]["text"] == "環境政策課の受付センターへ電話してください。"
+            [record] = await questions(bot, 1)
+    assert (record["AnsweredBy"], record["AssignedTo"], record["Status"]) == ("佐藤 相談員", "佐藤 相談員", "回答済み")

@@ -61,6 +61,10 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                                           "AskerName": "山田 花子", "Section": "情報政策課",
                                           "AskedAt": "2026-11-30T00:30:00Z"}, "1", "e", "")
         out.append((f"ticket {locale}", "ticket", questions.ticket_data(t.t, asked, "FAQ-0031 提案の出し方")))
+        taken = Item(asked.key, {**asked.fields, "AssignedTo": "佐藤", "AssignedAt": "2026-11-30T01:00:00Z",
+                                 "Status": "回答待ち"}, "1", "e", "")
+        out.append((f"ticket expert {locale}", "ticket",
+                    questions.ticket_data(t.t, taken, "", expert=True, notice=t.t["ticket_answer_needed"])))
         answered = Item("Q-20261130-0A1B2C", {"QuestionText": "粗大ごみの出し方", "Answer": "1. 電話\n2. 券を貼る",
                                              "AnsweredBy": "佐藤"}, "1", "e", "")
         out.append((f"person_answer {locale}", "person_answer", questions.person_answer_data(t.t, answered, CARD_ID)))
