@@ -214,8 +214,11 @@ class QuestionLog:
         fields = self.record_of(card)
         existing = await self._store.get(QUESTIONS_LIST, card.question_id)
         if existing is not None and existing.fields.get("Status") not in BOT_STATUSES:
-            # 回答待ち, 回答済み, FAQ化: a person's step, which a later click never undoes.
+            # 回答待ち, 回答済み, FAQ化: a person's step, which a later click never undoes (nor the
+            # entry a promoted question became).
             fields.pop("Status")
+            if existing.fields.get("Status") == PROMOTED:
+                fields.pop("FaqId")
         await self._upsert(card.question_id, fields)
 
     async def _deliver_escalate(self, _key: str, payload: Mapping[str, Any]) -> None:

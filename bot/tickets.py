@@ -19,8 +19,11 @@ from config.schema import Owner
 from liststore import Item, ListStore, Outcome, Upsert
 
 ANSWERED = "回答済み"
-ACTIONS = ("take", "answer", "close", "release")
+PROMOTED = "FAQ化"
+ACTIONS = ("take", "answer", "close", "release", "promote", "publish")
 MAX_ANSWER_CHARS = 4000
+FAQ_LIST = "FAQ"
+DRAFT_CATEGORY = "その他"  # a draft's category until the division chooses one
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +55,8 @@ class TicketDesk:
         item = await self._store.get(QUESTIONS_LIST, question_id)
         if item is None or action not in ACTIONS:
             return Handled(None, "card_expired")
+        if action in ("promote", "publish"):
+            return await self._faq_step(item, action)
         now = iso_seconds(self._clock())
         fields: dict[str, object]
         if action == "take":
@@ -75,3 +80,45 @@ class TicketDesk:
         if not result.ok:
             raise RuntimeError(f"{action} on {question_id}: {result.outcome}: {result.error}")
         return Handled(await self._store.get(QUESTIONS_LIST, question_id))
+
+    async def draft_of(self, item: Item) -> Item | None:
+        """The FAQ entry a promoted question became, when it is still a draft (unpublished)."""
+        faq_id = str(item.fields.get("FaqId") or "")
+        if item.fields.get("Status") != PROMOTED or not faq_id:
+            return None
+        entry = await self._store.get(FAQ_LIST, faq_id)
+        return entry if entry is not None and entry.fields.get("IsPublished") is False else None
+
+    async def _faq_step(self, item: Item, action: str) -> Handled:
+        """「FAQ にする」: a draft entry (unpublished) with the asker's wording and the answer;
+        「公開する」: the draft published, answered by the bot from its next FAQ refresh."""
+        if action == "publish":
+            draft = await self.draft_of(item)
+            if draft is None:
+                return Handled(item, "ticket_no_draft")
+            writes(FAQ_LIST, ["IsPublished"], Owner.DIVISION)
+            [result] = await self._store.upsert(FAQ_LIST, [Upsert(draft.key, {"IsPublished": True})])
+            if not result.ok:
+                raise RuntimeError(f"publishing {draft.key}: {result.outcome}: {result.error}")
+            return Handled(item)
+        answer = str(item.fields.get("Answer") or "").strip()
+        if not answer:
+            return Handled(item, "ticket_answer_first")
+        wording = str(item.fields.get("QuestionText") or "").strip()[:255]
+        entry = {"Title": wording, "AlternateQuestions": wording, "Answer": answer, "Category": DRAFT_CATEGORY,
+                 "IsPublished": False}
+        writes(FAQ_LIST, entry, Owner.DIVISION)
+        taken = [i.key async for page in self._store.pages(FAQ_LIST) for i in page]
+        next_number = max((int(k[4:]) for k in taken if k.startswith("FAQ-") and k[4:].isdigit()), default=0) + 1
+        for n in range(next_number, next_number + 50):
+            [created] = await self._store.create(FAQ_LIST, [Upsert(f"FAQ-{n:04d}", entry)])
+            if created.outcome is Outcome.CREATED:
+                fields = {"FaqId": f"FAQ-{n:04d}", "Status": PROMOTED}
+                writes(QUESTIONS_LIST, fields, Owner.DIVISION)
+                [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(item.key, fields)])
+                if not result.ok:
+                    raise RuntimeError(f"promoting {item.key}: {result.outcome}: {result.error}")
+                return Handled(await self._store.get(QUESTIONS_LIST, item.key))
+            if created.outcome is not Outcome.EXISTS:
+                raise RuntimeError(f"drafting an FAQ entry: {created.outcome}: {created.error}")
+        raise RuntimeError("no free FAQ number")

@@ -53,10 +53,11 @@ def ask_sent_data(turn: Turn, question_id: str, question: str, days: int) -> dic
 
 
 TICKET_BUTTONS = {"take": "ticket_take", "answer": "ticket_send", "close": "ticket_close",
-                  "release": "ticket_release"}
+                  "release": "ticket_release", "promote": "ticket_promote", "publish": "ticket_publish"}
 
 
-def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = False, notice: str = "") -> dict:
+def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = False, notice: str = "",
+                draft: bool = False) -> dict:
     """A question as the experts' channel shows it (what the Questions list holds: masked);
     `expert`: with the answer box and the steps it allows."""
     f = item.fields
@@ -68,6 +69,10 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
     steps = []
     if expert and status not in ("クローズ", "FAQ化"):
         steps = ["answer", "close"] + (["release"] if f.get("AssignedTo") else ["take"])
+    if expert and f.get("Answer") and status != "FAQ化":
+        steps.append("promote")
+    if expert and draft:
+        steps.append("publish")
     return {"text": t, "question_id": item.key, "question": inert(str(f.get("QuestionText") or "")),
             "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(str(f.get("AskedAt") or "")),
             "status": status or "-", "holder": inert(holder) or t["ticket_nobody"],
@@ -168,10 +173,11 @@ class TicketStep(TicketRef):
 def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq: FaqService) -> None:
     """The ticket card's refresh and the experts' buttons."""
 
-    def card(turn: Turn, item: Item, expert: bool, notice: str = "") -> dict:
+    async def card(turn: Turn, item: Item, expert: bool, notice: str = "") -> dict:
         nearest = faq.entry(str(item.fields.get("FaqId") or ""))
+        draft = expert and await tickets.draft_of(item) is not None
         return render("ticket", ticket_data(turn.t, item, f"{nearest.faq_id} {nearest.question}" if nearest else "",
-                                            expert, notice))
+                                            expert, notice, draft))
 
     async def may_see(turn: Turn, item: Item) -> bool:
         in_channel = bool(tickets.channel) and turn.conversation_id.split(";")[0] == tickets.channel
@@ -185,7 +191,7 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
             return CardReply(text=turn.t["card_expired"])
         if not await may_see(turn, item):
             return CardReply(text=turn.t["ticket_not_visible"])
-        return CardReply(card=card(turn, item, await tickets.is_expert(turn.sender.aad_object_id or "")))
+        return CardReply(card=await card(turn, item, await tickets.is_expert(turn.sender.aad_object_id or "")))
 
     @router.card_action("ticket.act", TicketStep)
     async def act(turn: Turn, data: TicketStep) -> CardReply:
@@ -197,4 +203,6 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
             return CardReply(text=turn.t[handled.refused or "card_expired"])
         label = turn.t.get(TICKET_BUTTONS.get(data.do, ""), data.do)
         notice = turn.t[handled.refused] if handled.refused else turn.t["ticket_done"].format(action=label)
-        return CardReply(card=card(turn, handled.item, handled.refused != "ticket_not_expert", notice))
+        if data.do == "promote" and not handled.refused:
+            notice = turn.t["ticket_drafted"].format(faq_id=handled.item.fields.get("FaqId"))
+        return CardReply(card=await card(turn, handled.item, handled.refused != "ticket_not_expert", notice))

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.faq.entry import FaqEntry
 from liststore import Upsert, open_store
 from tests.bot import activities as a
 from tests.bot.conftest import (
@@ -510,4 +511,29 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
             body = message["attachments"][0]["content"]["body"]
             assert body[2]["text"] == "環境政策課の受付センターへ電話してください。"
             [record] = await questions(bot, 1)
-    assert (record["AnsweredBy"], record["AssignedTo"], record["Status"]) == ("佐藤 相談員", "佐藤 相談員", "回答済み")
+            assert (record["AnsweredBy"], record["AssignedTo"]) == ("佐藤 相談員", "佐藤 相談員")
+
+            # Promote: a draft FAQ entry the bot does not answer with until it is published.
+            promote = next(a["data"] for a in answered["actions"] if a["data"]["do"] == "promote")
+            drafted = (await (await press(bot, promote, user="user-5")).json())["value"]
+            notice = next(b["text"] for b in drafted["body"] if b.get("color") == "Attention")
+            assert notice.startswith("FAQ の下書き FAQ-0046 を作りました")
+            async with open_store(bot.settings) as store:
+                draft = await store.get("FAQ", "FAQ-0046")
+            assert draft is not None and draft.fields["IsPublished"] is False
+            assert draft.fields["Answer"] == "環境政策課の受付センターへ電話してください。"
+            promoted = [FaqEntry("FAQ-0046", "粗大ごみの出し方を教えて", (), "", None, None, None)]
+            await asyncio.sleep(0.5)  # a refresh of the FAQ: a draft is not answered with
+            assert answered_with(await ask(bot, "粗大ごみの出し方を教えて", user="user-6"), promoted) is None
+            publish = next(a["data"] for a in drafted["actions"] if a["data"]["do"] == "publish")
+            await press(bot, publish, user="user-5")
+            for _ in range(60):  # the bot rereads the FAQ list every 0.2 s in these tests
+                reply = await ask(bot, "粗大ごみの出し方を教えて", user="user-7")
+                if answered_with(reply, promoted):
+                    break
+                await asyncio.sleep(0.1)
+            assert reply["body"][-1]["text"] == "環境政策課の受付センターへ電話してください。"
+            promoted_key = record["key"]
+            items = await questions(bot, 1)
+    [record] = [i for i in items if i["key"] == promoted_key]
+    assert (record["Status"], record["FaqId"]) == ("FAQ化", "FAQ-0046")
