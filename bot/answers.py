@@ -9,12 +9,12 @@ together, as the proposals' status watch does (bot/proposals/watch.py). The aske
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 from typing import Any, Callable, Mapping
 
 from bot.conversations import ConversationStore
+from bot.listwatch import ListWatch
 from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
@@ -24,12 +24,11 @@ from bot.sent_cards import SentCard, new_card_id
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
 from config.schema import Owner
-from liststore import Item, ListStore, StoreError, Upsert
+from liststore import Item, ListStore, Upsert
 
 logger = logging.getLogger(__name__)
 
 SEEN = "question-answer"  # state space: question id -> a digest of the answer last told
-CURSOR = ("cursor", QUESTIONS_LIST)
 TELL, SETTLE = "answers.tell", "answers.settle"
 
 # Renders the answer card: (item, card id) -> card.
@@ -40,45 +39,26 @@ def _digest(answer: str) -> str:
     return hashlib.sha256(answer.encode()).hexdigest()[:16]
 
 
-class AnswerWatch:
+class AnswerWatch(ListWatch):
     """Reads the Questions change feed; tells askers the answers people wrote."""
+
+    list_name = QUESTIONS_LIST
+    space = SEEN
 
     def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, card: AnswerCard,
                  clock: Clock = utc_now) -> None:
-        self._store, self._state, self._notifier = store, state, notifier
-        self._card, self._clock = card, clock
+        super().__init__(store, state, clock)
+        self._notifier, self._card = notifier, card
 
-    async def run_once(self) -> int:
-        """One look at the feed; how many answers it enqueued to tell."""
-        token = await self._state.value(*CURSOR)
-        feed = await self._store.changes(QUESTIONS_LIST, token)
-        seen = await self._state.values(SEEN)
-        values: dict[tuple[str, str], Any] = {CURSOR: feed.token}
-        work: list[Work] = []
-        for item in feed.items:
-            answer = str(item.fields.get("Answer") or "").strip()
-            digest = _digest(answer) if answer else None
-            if digest == seen.get(item.key):
-                continue
-            values[(SEEN, item.key)] = digest
-            if token is None or not answer or not item.fields.get("AskedBy"):
-                continue  # the first look, an answer taken back, or nobody to tell
-            work.append(Work(f"answer:{item.key}:{digest}", TELL, {"question_id": item.key}))
-        await self._state.commit(values=values, work=work, now=self._clock().timestamp())
-        return len(work)
+    def seen(self, item: Item) -> Any:
+        answer = str(item.fields.get("Answer") or "").strip()
+        return _digest(answer) if answer else None
 
-    async def run(self, stop: asyncio.Event, interval: float) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:
-                logger.warning("answers: the Questions change feed cannot be read now; trying again later")
-            except Exception:  # noqa: BLE001 - a failed round is tried again; the loop must go on
-                logger.exception("answers: watching the list failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+    def telling(self, item: Item, before: Any, first_look: bool) -> list[Work]:
+        digest = self.seen(item)
+        if first_look or digest is None or not item.fields.get("AskedBy"):
+            return []  # the first look, an answer taken back, or nobody to tell
+        return [Work(f"answer:{item.key}:{digest}", TELL, {"question_id": item.key})]
 
     async def settle(self, card: SentCard, solved: bool) -> None:
         """The asker's word on the answer: クローズ, or back to 回答待ち (through the outbox)."""

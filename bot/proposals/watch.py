@@ -14,82 +14,53 @@ is told at once (`changed`), step by step.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import Any, Callable, Mapping
 
 from bot.conversations import ConversationReference, ConversationStore
+from bot.listwatch import ListWatch
 from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.proposals.desk import RECEIVED
 from bot.proposals.similar import PROPOSALS_LIST
 from bot.state import BotState, Work
 from config.clock import Clock, utc_now
-from liststore import Item, ListStore, StoreError
+from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
 
 SEEN = "proposal-status"  # state space: proposal number -> the status last seen
-CURSOR = ("cursor", PROPOSALS_LIST)
 NOTIFY = "proposals.status"
 
 # Renders the card that tells a proposer of a change: payload -> card.
 StatusCard = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
 
-class StatusWatch:
+class StatusWatch(ListWatch):
     """Reads the Proposals change feed; tells proposers of status changes through the outbox."""
+
+    list_name = PROPOSALS_LIST
+    space = SEEN
 
     def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, card: StatusCard,
                  clock: Clock = utc_now) -> None:
-        self._store, self._state, self._notifier = store, state, notifier
-        self._card, self._clock = card, clock
+        super().__init__(store, state, clock)
+        self._notifier, self._card = notifier, card
 
-    async def run_once(self) -> int:
-        """One look at the feed; how many notifications it enqueued."""
-        token = await self._state.value(*CURSOR)
-        feed = await self._store.changes(PROPOSALS_LIST, token)
-        seen = await self._state.values(SEEN)
-        first_look = token is None
-        values: dict[tuple[str, str], Any] = {CURSOR: feed.token}
-        work: list[Work] = []
-        for item in feed.items:
-            status = str(item.fields.get("Status") or "")
-            before = seen.get(item.key)
-            if status == before:
-                continue  # another column changed (a support, a comment being typed)
-            values[(SEEN, item.key)] = status
-            if first_look or (before is None and status == RECEIVED):
-                continue  # what was there before the bot watched, or a proposal just filed
-            work += _telling(item, before)
-        for key in feed.deleted:
-            values[(SEEN, key)] = None
-        await self._state.commit(values=values, work=work, now=self._clock().timestamp())
-        if work:
-            logger.info("proposals: %d status change(s) to tell", len(work))
-        return len(work)
+    def seen(self, item: Item) -> Any:
+        return str(item.fields.get("Status") or "")
+
+    def telling(self, item: Item, before: Any, first_look: bool) -> list[Work]:
+        if first_look or (before is None and self.seen(item) == RECEIVED):
+            return []  # what was there before the bot watched, or a proposal just filed
+        return _telling(item, before)
 
     async def changed(self, item: Item, before: str) -> None:
         """A status the bot itself just wrote (a reviewer's click): told at once, and marked seen
         so the feed does not tell it again. Its work key is the one the feed would use, so if
         the feed got there first, it is still told once."""
-        status = str(item.fields.get("Status") or "")
-        await self._state.commit(values={(SEEN, item.key): status}, work=_telling(item, before),
+        await self._state.commit(values={(SEEN, item.key): self.seen(item)}, work=_telling(item, before),
                                  now=self._clock().timestamp())
-
-    async def run(self, stop: asyncio.Event, interval: float) -> None:
-        """Look every `interval` seconds until `stop`."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:
-                logger.warning("proposals: the change feed cannot be read now; trying again later")
-            except Exception:  # noqa: BLE001 - a failed round is tried again; the loop must go on
-                logger.exception("proposals: watching the list failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
         async def notify(_key: str, payload: Mapping[str, Any]) -> None:
