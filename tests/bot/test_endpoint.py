@@ -537,3 +537,29 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
             items = await questions(bot, 1)
     [record] = [i for i in items if i["key"] == promoted_key]
     assert (record["Status"], record["FaqId"]) == ("FAQ化", "FAQ-0046")
+
+
+async def test_an_answer_the_bot_could_not_deliver_before_a_restart_is_delivered_once_after(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    async with running_bot(tmp_path, connector) as bot:
+        card = await ask(bot, "粗大ごみの出し方を教えて")
+        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+        await asyncio.sleep(0.3)
+        connector.fake.throttle = 10_000  # Teams answers 429 to everything for a while
+        async with open_store(bot.settings) as store:
+            await store.upsert("Questions", [Upsert(record["key"], {"Answer": "受付センターへ電話してください。",
+                                                                    "AnsweredBy": "佐藤", "Status": "回答済み"})])
+        await asyncio.sleep(0.8)  # the answer is read and tried, and fails
+    assert not [r for r in connector.fake.replies if r["_reply_to"] is None]
+    connector.fake.throttle = 0
+    async with running_bot(tmp_path, connector):  # restarted, Teams answering again
+        for _ in range(250):
+            told = [r for r in connector.fake.replies if r["_reply_to"] is None]
+            if told:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.3)
+    [message] = [r for r in connector.fake.replies if r["_reply_to"] is None]  # once
+    assert message["attachments"][0]["content"]["body"][2]["text"] == "受付センターへ電話してください。"
