@@ -29,6 +29,7 @@ from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusCard, StatusWatch
 from bot.questions import QuestionLog
+from bot.reminders import TicketSweep
 from bot.state import BotState, MemoryBotState, SqliteBotState
 from bot.tickets import TicketDesk
 from cards import render
@@ -94,8 +95,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                 members, notifier = connector.members, connector.notifier(state.conversations)
             services = build_services(settings, store, faq, state, members, notifier, membership)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
-            background = asyncio.create_task(_background(state, worker, stop, (services.status_watch, services.answers),
-                                                         settings.watch_seconds))
+            watches = (services.status_watch, services.answers, services.sweep)
+            background = asyncio.create_task(_background(state, worker, stop, watches, settings.watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
                           notifier or MemoryNotifier())
         finally:
@@ -143,8 +144,20 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
 
     answers = AnswerWatch(store, state, notifier, answer_card)
     tickets = TicketDesk(store, GroupCheck(membership, settings.expert_group_ids), settings.expert_channel_id)
+
+    def repost_card(item: Item) -> dict[str, Any]:
+        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
+        return render("ticket", ticket_data(texts("ja-JP", *division), item,
+                                            f"{nearest.faq_id} {nearest.question}" if nearest else "", again=True))
+
+    def closed_note(question_id: str, days: int) -> str:
+        return texts("ja-JP", *division)["closed_waiting"].format(question_id=question_id, days=days)
+
+    sweep = TicketSweep(store, state, notifier, settings.expert_channel_id, repost_card, closed_note,
+                        remind_after=timedelta(hours=settings.expert_remind_hours),
+                        close_after=timedelta(days=settings.expert_close_days))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, tickets, settings.expert_answer_days)
+                    answers, tickets, sweep, settings.expert_answer_days)
 
 
 @contextlib.asynccontextmanager
@@ -186,7 +199,7 @@ def _confirmation(settings: Settings) -> ConfirmationCard:
 
 
 async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event,
-                      watches: Sequence[StatusWatch | AnswerWatch], watch_seconds: float) -> None:
+                      watches: Sequence[StatusWatch | AnswerWatch | TicketSweep], watch_seconds: float) -> None:
     """Deliver the outbox, forget old cards and watch proposals' statuses until `stop`; then one
     last delivery round for what the last turns promised (bounded by the caller)."""
 

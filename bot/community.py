@@ -19,6 +19,7 @@ from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusWatch
 from bot.questions import QuestionLog
+from bot.reminders import TicketSweep
 from bot.router import InvokeResult, Router
 from bot.state import BotState
 from bot.tickets import TicketDesk
@@ -45,13 +46,15 @@ class Services:
     review: ReviewDesk
     answers: AnswerWatch
     tickets: TicketDesk
+    sweep: TicketSweep
     expert_answer_days: int = 3
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
         return {**self.questions.handlers(), **self.proposals.handlers(),
                 **self.status_watch.handlers(self.state.conversations),
-                **self.answers.handlers(self.state.conversations)}
+                **self.answers.handlers(self.state.conversations),
+                **self.sweep.handlers(self.state.conversations)}
 
 
 def build_router(services: Services) -> Router:

@@ -87,6 +87,10 @@ class Settings(BaseSettings):
         description="Teams channel id (19:…@thread.tacv2) that gets a card for each question sent to a person.")
     expert_group_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Entra ID group ids whose members answer questions.")
+    expert_remind_hours: float = Field(
+        48.0, gt=0, description="A question sent to a person that nobody has taken after this is posted again, once.")
+    expert_close_days: float = Field(
+        14.0, gt=0, description="An answered question the asker has not settled is closed after this many days.")
     expert_answer_days: int = Field(
         3, ge=1, le=30, description="Working days within which staff are told to expect an answer from a person.")
     watch_seconds: float = Field(

@@ -57,7 +57,7 @@ TICKET_BUTTONS = {"take": "ticket_take", "answer": "ticket_send", "close": "tick
 
 
 def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = False, notice: str = "",
-                draft: bool = False) -> dict:
+                draft: bool = False, again: bool = False) -> dict:
     """A question as the experts' channel shows it (what the Questions list holds: masked);
     `expert`: with the answer box and the steps it allows."""
     f = item.fields
@@ -76,7 +76,7 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
     return {"text": t, "question_id": item.key, "question": inert(str(f.get("QuestionText") or "")),
             "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(str(f.get("AskedAt") or "")),
             "status": status or "-", "holder": inert(holder) or t["ticket_nobody"],
-            "answer": inert(str(f.get("Answer") or "")), "notice": notice, "expert": bool(steps),
+            "answer": inert(str(f.get("Answer") or "")), "notice": notice, "expert": bool(steps), "again": again,
             "buttons": [{"do": s, "title": t[TICKET_BUTTONS[s]]} for s in steps]}
 
 

@@ -563,3 +563,35 @@ async def test_an_answer_the_bot_could_not_deliver_before_a_restart_is_delivered
         await asyncio.sleep(0.3)
     [message] = [r for r in connector.fake.replies if r["_reply_to"] is None]  # once
     assert message["attachments"][0]["content"]["body"][2]["text"] == "受付センターへ電話してください。"
+
+
+async def test_a_question_nobody_takes_is_posted_again_once_and_an_unsettled_answer_is_closed(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    channel = "19:dx-experts@thread.tacv2"
+    # Reminders after about 0.4 s and closing after about 0.9 s, so the test sees both.
+    async with running_bot(tmp_path, connector, expert_channel_id=channel, expert_remind_hours=0.4 / 3600,
+                           expert_close_days=0.9 / 86400) as bot:
+        card = await ask(bot, "粗大ごみの出し方を教えて")
+        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        await asyncio.sleep(1.5)
+        posts = [r for r in connector.fake.replies if r["_conversation"] == channel]
+        assert len(posts) == 2  # the question, then once again: nobody took it
+        again = posts[1]["attachments"][0]["content"]["body"][1]["text"]
+        assert again == "まだ担当が決まっていません（再掲）"
+        [record] = await questions(bot, 1)
+        async with open_store(bot.settings) as store:  # answered; the asker never says whether it helped
+            await store.upsert("Questions", [Upsert(record["key"], {
+                "Answer": "受付センターへ電話してください。", "AnsweredBy": "佐藤", "Status": "回答済み",
+                "AnsweredAt": "2026-01-01T00:00:00Z"})])
+        [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "クローズ")
+        for _ in range(250):
+            notes = [r.get("text") for r in connector.fake.replies if r["_reply_to"] is None and r.get("text")]
+            if notes:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)
+    assert record["Status"] == "クローズ"
+    assert len([r for r in connector.fake.replies if r["_conversation"] == channel]) == 2
+    [note] = [r["text"] for r in connector.fake.replies if r["_reply_to"] is None and r.get("text")]
+    assert note.startswith(f"質問 {record['key']} は、回答から")
