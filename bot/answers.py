@@ -30,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 SEEN = "question-answer"  # state space: question id -> a digest of the answer last told
 TELL, SETTLE = "answers.tell", "answers.settle"
+SETTLEABLE = frozenset({"回答済み", "回答待ち", "クローズ"})  # what the asker's word may move on from
 
 # Renders the answer card: (item, card id) -> card.
 AnswerCard = Callable[[Item, str], Mapping[str, Any]]
@@ -81,10 +82,17 @@ class AnswerWatch(ListWatch):
             await deliver_card(self._notifier, reference, self._card(item, card.card_id), "telling an answer")
 
         async def settle(_key: str, payload: Mapping[str, Any]) -> None:
-            writes(QUESTIONS_LIST, ["Status"], Owner.BOT)  # the asker's word, through the bot
-            [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(str(payload["question_id"]),
-                                                                        {"Status": payload["status"]})])
+            question_id = str(payload["question_id"])
+            item = await self._store.get(QUESTIONS_LIST, question_id)
+            if item is None or item.fields.get("Status") not in SETTLEABLE:
+                return  # made an FAQ, or gone: the asker's word changes nothing now
+            fields: dict[str, object] = {"Status": payload["status"]}
+            if payload["status"] == WAITING:
+                # Not solved: back to the queue, where the reminders see it again.
+                fields.update(AssignedTo=None, AssignedAt=None)
+            writes(QUESTIONS_LIST, fields, Owner.BOT)  # the asker's word, through the bot
+            [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(question_id, fields, if_match=item.etag)])
             if not result.ok:
-                raise RuntimeError(f"settling {payload['question_id']}: {result.outcome}")
+                raise RuntimeError(f"settling {question_id}: {result.outcome}")
 
         return {TELL: tell, SETTLE: settle}

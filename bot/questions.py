@@ -173,6 +173,8 @@ class QuestionLog:
             fields["Status"] = WAITING
         else:
             fields.pop("Status")  # a person's step (回答済み, FAQ化) is never undone
+            if current == PROMOTED:
+                fields.pop("FaqId")  # nor the entry a promoted question became
         await self._upsert(card.question_id, fields)
         if self._expert_channel and self._ticket_card is not None:
             asker = ConversationReference(**payload["reference"])

@@ -60,7 +60,9 @@ class TicketSweep:
             for item in await self._store.query(QUESTIONS_LIST, "Status", WAITING):
                 asked = _at(item.fields.get("AskedAt"))
                 if not item.fields.get("AssignedTo") and asked and now - asked >= self._remind_after:
-                    work.append(Work(f"{item.key}:repost", REPOST, {"question_id": item.key}))
+                    # Once per round: a question reopened after an answer is reminded of again.
+                    work.append(Work(f"{item.key}:repost:{item.fields.get('AnsweredAt') or ''}", REPOST,
+                                     {"question_id": item.key}))
         for item in await self._store.query(QUESTIONS_LIST, "Status", ANSWERED):
             answered = _at(item.fields.get("AnsweredAt"))
             if answered and now - answered >= self._close_after:

@@ -26,6 +26,15 @@ FAQ_LIST = "FAQ"
 DRAFT_CATEGORY = "その他"  # a draft's category until the division chooses one
 
 
+def allowed_steps(item: Item) -> list[str]:
+    """The steps a question's status allows (what the card offers, and all the desk accepts)."""
+    status = str(item.fields.get("Status") or "")
+    if status in (CLOSED, PROMOTED):
+        return []
+    held = bool(item.fields.get("AssignedTo"))
+    return ["answer", "close", "release" if held else "take"]
+
+
 @dataclass(frozen=True, slots=True)
 class Handled:
     """The question after a step (or as it was, with why nothing changed: a message key)."""
@@ -57,6 +66,10 @@ class TicketDesk:
             return Handled(None, "card_expired")
         if action in ("promote", "publish"):
             return await self._faq_step(item, action)
+        if action not in allowed_steps(item):
+            # A card that was out of date: the step no longer fits (a person closed it, made it
+            # an FAQ, or someone else took it). Nothing is overwritten; the card shows it now.
+            return Handled(item, "ticket_changed")
         now = iso_seconds(self._clock())
         fields: dict[str, object]
         if action == "take":
@@ -102,6 +115,8 @@ class TicketDesk:
                 raise RuntimeError(f"publishing {draft.key}: {result.outcome}: {result.error}")
             return Handled(item)
         answer = str(item.fields.get("Answer") or "").strip()
+        if item.fields.get("Status") == PROMOTED:
+            return Handled(item, "ticket_changed")  # made an FAQ already (a double press)
         if not answer:
             return Handled(item, "ticket_answer_first")
         wording = str(item.fields.get("QuestionText") or "").strip()[:255]
@@ -115,7 +130,12 @@ class TicketDesk:
             if created.outcome is Outcome.CREATED:
                 fields = {"FaqId": f"FAQ-{n:04d}", "Status": PROMOTED}
                 writes(QUESTIONS_LIST, fields, Owner.DIVISION)
-                [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(item.key, fields)])
+                [result] = await self._store.upsert(QUESTIONS_LIST, [Upsert(item.key, fields, if_match=item.etag)])
+                if result.outcome is Outcome.CONFLICT:
+                    # Someone else changed the question meanwhile (another press made it an FAQ):
+                    # this draft is not needed.
+                    await self._store.delete(FAQ_LIST, [f"FAQ-{n:04d}"])
+                    return Handled(await self._store.get(QUESTIONS_LIST, item.key), "ticket_changed")
                 if not result.ok:
                     raise RuntimeError(f"promoting {item.key}: {result.outcome}: {result.error}")
                 return Handled(await self._store.get(QUESTIONS_LIST, item.key))

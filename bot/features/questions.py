@@ -21,7 +21,7 @@ from bot.proposals.numbering import JST
 from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
-from bot.tickets import TicketDesk
+from bot.tickets import TicketDesk, allowed_steps
 from bot.turn import CardReply, Turn
 from cards import inert, render
 from liststore import Item
@@ -66,9 +66,7 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
     if holder and f.get("AssignedAt"):
         holder = f"{holder}（{_japan_time(str(f['AssignedAt']))}〜）"
     status = str(f.get("Status") or "")
-    steps = []
-    if expert and status not in ("クローズ", "FAQ化"):
-        steps = ["answer", "close"] + (["release"] if f.get("AssignedTo") else ["take"])
+    steps = allowed_steps(item) if expert else []
     if expert and f.get("Answer") and status != "FAQ化":
         steps.append("promote")
     if expert and draft:

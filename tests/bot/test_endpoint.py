@@ -518,6 +518,12 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
             drafted = (await (await press(bot, promote, user="user-5")).json())["value"]
             notice = next(b["text"] for b in drafted["body"] if b.get("color") == "Attention")
             assert notice.startswith("FAQ の下書き FAQ-0046 を作りました")
+            twice = (await (await press(bot, promote, user="user-5")).json())["value"]  # a double press
+            assert "ほかの人がこの質問を更新しました" in next(b["text"] for b in twice["body"] if b.get("color"))
+            stale = (await (await press(bot, {**send, "answer": "古いカードから"}, user="user-5")).json())["value"]
+            assert "ほかの人がこの質問を更新しました" in next(b["text"] for b in stale["body"] if b.get("color"))
+            # The asker's later word never undoes what the division made of the question.
+            await press(bot, action_data(message["attachments"][0]["content"], "answer.unsolved"))
             async with open_store(bot.settings) as store:
                 draft = await store.get("FAQ", "FAQ-0046")
             assert draft is not None and draft.fields["IsPublished"] is False
@@ -537,6 +543,7 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
             items = await questions(bot, 1)
     [record] = [i for i in items if i["key"] == promoted_key]
     assert (record["Status"], record["FaqId"]) == ("FAQ化", "FAQ-0046")
+    assert record["Answer"] == "環境政策課の受付センターへ電話してください。"  # the stale card changed nothing
 
 
 async def test_an_answer_the_bot_could_not_deliver_before_a_restart_is_delivered_once_after(
@@ -595,3 +602,22 @@ async def test_a_question_nobody_takes_is_posted_again_once_and_an_unsettled_ans
     assert len([r for r in connector.fake.replies if r["_conversation"] == channel]) == 2
     [note] = [r["text"] for r in connector.fake.replies if r["_reply_to"] is None and r.get("text")]
     assert note.startswith(f"質問 {record['key']} は、回答から")
+
+
+async def test_not_solved_puts_the_question_back_in_the_queue(bot: RunningBot) -> None:
+    card = await ask(bot, "粗大ごみの出し方を教えて")
+    confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+    await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+    [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+    await asyncio.sleep(0.3)
+    async with open_store(bot.settings) as store:
+        await store.upsert("Questions", [Upsert(record["key"], {
+            "Answer": "受付センターへ。", "AnsweredBy": "佐藤", "Status": "回答済み", "AssignedTo": "佐藤"})])
+    for _ in range(250):
+        told = [r for r in bot.connector.fake.replies if r["_reply_to"] is None]
+        if told:
+            break
+        await asyncio.sleep(0.02)
+    await press(bot, action_data(told[0]["attachments"][0]["content"], "answer.unsolved"))
+    [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
+    assert (record["Status"], record["AssignedTo"]) == ("回答待ち", None)  # anyone may take it again
