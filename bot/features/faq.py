@@ -7,6 +7,7 @@ from pydantic import Field
 
 from bot.faq.entry import FaqEntry
 from bot.faq.matcher import Match
+from bot.faq.off_topic import load_off_topic
 from bot.faq.service import FaqService
 from bot.features.answer_cards import answer_card, no_answer_card
 from bot.features.cards import MAX_QUESTION_CHARS, FromSentCard, sent_card
@@ -53,6 +54,12 @@ def register(router: Router, faq: FaqService, questions: QuestionLog, cards: Sen
         if match.answered and (entry := faq.entry(match.faq_id or "")) is not None:
             sent = await questions.answered(asker, text, entry.faq_id, match.score)
             await turn.send_card(answer_card(turn, entry, sent.card_id), summary=entry.question)
+            return
+        topic = load_off_topic().topic_of(text)
+        if topic is not None:
+            # Not the DX community's (no FAQ answer, a topic of elsewhere, no DX word): say where
+            # it goes; no "did you mean", no expert, no gap in the FAQ.
+            await turn.send_text(turn.t["off_topic"].format(topic=topic.name, where=topic.where))
             return
         offered = [e for c in match.suggestions[:MAX_CHOICES] if (e := faq.entry(c.faq_id)) is not None]
         if offered:

@@ -621,3 +621,21 @@ async def test_not_solved_puts_the_question_back_in_the_queue(bot: RunningBot) -
     await press(bot, action_data(told[0]["attachments"][0]["content"], "answer.unsolved"))
     [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
     assert (record["Status"], record["AssignedTo"]) == ("回答待ち", None)  # anyone may take it again
+
+
+@pytest.mark.parametrize(("question", "topic"), [("台風で明日は休庁になりますか", "災害・休庁"),
+                                                 ("育休の手続きを教えてください", "勤務・休暇・給与"),
+                                                 ("食堂は何時まで開いていますか", "福利厚生・庁舎")])
+async def test_a_question_outside_dx_is_told_where_it_goes_and_is_not_a_gap(
+        bot: RunningBot, question: str, topic: str) -> None:
+    await bot.post(a.personal_message(bot.connector.service_url, question))
+    [reply] = await wait_for_replies(bot, 1)
+    assert reply["text"].startswith("このボットは DX（Teams・Power Platform などのツール、研修、業務改善提案）の質問")
+    assert f"{topic}のことは" in reply["text"] and not reply.get("attachments")  # no 「担当者に聞く」
+    await asyncio.sleep(0.3)
+    assert await questions(bot) == []  # not offered to the experts, not a gap in the FAQ
+
+
+async def test_a_dx_question_that_mentions_leave_is_still_a_dx_question(bot: RunningBot) -> None:
+    card = await ask(bot, "休暇申請を Power Apps で作って承認まで回したい")
+    assert card["type"] == "AdaptiveCard"  # an answer, a "did you mean" or a no-answer card: DX either way
