@@ -34,6 +34,11 @@ class ConversationReference:
     conversation_kind: str
     tenant_id: str | None = None
 
+    def in_channel(self, channel_id: str) -> "ConversationReference":
+        """A channel reached through the same service, bot and tenant (a post of its own there)."""
+        return ConversationReference("", channel_id, self.service_url, self.channel_id, self.bot_id, "", "channel",
+                                     self.tenant_id)
+
     @classmethod
     def of(cls, turn: Turn) -> "ConversationReference":
         """The reference of the conversation a turn came from."""

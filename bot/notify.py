@@ -132,14 +132,20 @@ class RetryRule:
 
 async def deliver_card(notifier: Notifier | None, reference: ConversationReference, card: Mapping[str, Any],
                        what: str) -> None:
-    """Send `card` as outbox work does: done when sent; `Undeliverable` when it never can be
+    """`deliver` a card."""
+    await deliver(notifier, reference, {"type": "message", "attachments": [attachment(card)]}, what)
+
+
+async def deliver(notifier: Notifier | None, reference: ConversationReference, activity: Mapping[str, Any],
+                  what: str) -> None:
+    """Send `activity` as outbox work does: done when sent; `Undeliverable` when it never can be
     (no notifier, or the bot is gone from that conversation), so it is set aside; an error
     otherwise, so it is tried again later. `what` names the work in those errors."""
     from bot.outbox import Undeliverable
 
     if notifier is None:
         raise Undeliverable(f"{what}: no notifier")
-    sent = await notifier.send(reference, {"type": "message", "attachments": [attachment(card)]})
+    sent = await notifier.send(reference, activity)
     if sent.outcome is Outcome.GONE:
         raise Undeliverable(f"{what}: the bot is no longer in that conversation")
     if sent.outcome is not Outcome.SENT:

@@ -177,9 +177,7 @@ class QuestionLog:
                 fields.pop("FaqId")  # nor the entry a promoted question became
         await self._upsert(card.question_id, fields)
         if self._expert_channel and self._ticket_card is not None:
-            asker = ConversationReference(**payload["reference"])
-            channel = ConversationReference("", self._expert_channel, asker.service_url, asker.channel_id,
-                                            asker.bot_id, "", "channel", asker.tenant_id)
+            channel = ConversationReference(**payload["reference"]).in_channel(self._expert_channel)
             ticket = await self._store.get(QUESTIONS_LIST, card.question_id)
             if ticket is not None:
                 await deliver_card(self._notifier, channel, self._ticket_card(ticket), "posting a question")

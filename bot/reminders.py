@@ -13,9 +13,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
-from bot.conversations import ConversationReference, ConversationStore
-from bot.notify import Notifier, deliver_card
-from bot.notify import Outcome as SendOutcome
+from bot.conversations import ConversationStore
+from bot.notify import Notifier, deliver, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
 from bot.proposals.watch import personal_reference
@@ -92,9 +91,8 @@ class TicketSweep:
             asker = await personal_reference(conversations, str(item.fields.get("AskedBy") or ""))
             if asker is None or not self._channel:
                 raise Undeliverable("no way to reach the experts' channel")
-            channel = ConversationReference("", self._channel, asker.service_url, asker.channel_id, asker.bot_id,
-                                            "", "channel", asker.tenant_id)
-            await deliver_card(self._notifier, channel, self._repost_card(item), "posting a question again")
+            await deliver_card(self._notifier, asker.in_channel(self._channel), self._repost_card(item),
+                               "posting a question again")
 
         async def close(_key: str, payload: Mapping[str, Any]) -> None:
             question_id = str(payload["question_id"])
@@ -112,13 +110,9 @@ class TicketSweep:
 
         async def note(_key: str, payload: Mapping[str, Any]) -> None:
             asker = await personal_reference(conversations, str(payload.get("to") or ""))
-            if asker is None or self._notifier is None:
+            if asker is None:
                 raise Undeliverable("the asker cannot be reached")
-            sent = await self._notifier.send(asker, {"type": "message", "text": self._closed_note(
-                str(payload["question_id"]), int(payload["days"]))})
-            if sent.outcome is SendOutcome.GONE:
-                raise Undeliverable("the asker's chat is gone")
-            if sent.outcome is not SendOutcome.SENT:
-                raise RuntimeError(f"telling the asker: {sent.error}")
+            text = self._closed_note(str(payload["question_id"]), int(payload["days"]))
+            await deliver(self._notifier, asker, {"type": "message", "text": text}, "telling the asker it was closed")
 
         return {REPOST: repost, CLOSE: close, NOTE: note}

@@ -92,6 +92,10 @@ class Turn:
         """The bot's own id in this channel."""
         return self.activity.recipient.id if self.activity.recipient else None
 
+    def is_in(self, channel_id: str | None) -> bool:
+        """Whether this turn happens in that channel (any thread of it)."""
+        return bool(channel_id) and self.conversation_id.split(";")[0] == channel_id
+
     @property
     def tenant_id(self) -> str | None:
         data = self.activity.channel_data

@@ -51,8 +51,7 @@ def register(router: Router, review: ReviewDesk) -> None:
         me = turn.sender.key
         people = {str(item.fields.get("ProposerId") or "")}
         people |= {p.strip() for p in str(item.fields.get("CoProposerIds") or "").split(",")}
-        in_channel = bool(review.channel) and turn.conversation_id.split(";")[0] == review.channel
-        return me in people or in_channel or await review.is_reviewer(turn.sender.aad_object_id or "")
+        return me in people or turn.is_in(review.channel) or await review.is_reviewer(turn.sender.aad_object_id or "")
 
     @router.card_action("proposal.refresh", ProposalRef)
     async def refresh(turn: Turn, data: ProposalRef) -> CardReply:

@@ -178,8 +178,7 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
                                             expert, notice, draft))
 
     async def may_see(turn: Turn, item: Item) -> bool:
-        in_channel = bool(tickets.channel) and turn.conversation_id.split(";")[0] == tickets.channel
-        return (turn.sender.key == item.fields.get("AskedBy") or in_channel
+        return (turn.sender.key == item.fields.get("AskedBy") or turn.is_in(tickets.channel)
                 or await tickets.is_expert(turn.sender.aad_object_id or ""))
 
     @router.card_action("ticket.refresh", TicketRef)

@@ -248,9 +248,7 @@ class ProposalDesk:
         if item is None:
             raise Undeliverable(f"proposal {payload['number']} is gone")
         # The channel is reached through the same service and bot as the proposer's chat.
-        proposer = ConversationReference(**payload["reference"])
-        channel = ConversationReference("", self._review_channel, proposer.service_url, proposer.channel_id,
-                                        proposer.bot_id, "", "channel", proposer.tenant_id)
+        channel = ConversationReference(**payload["reference"]).in_channel(self._review_channel)
         await deliver_card(self._notifier, channel, self._review_card(item), "posting for review")
 
     async def _support(self, _key: str, payload: Mapping[str, Any]) -> None:

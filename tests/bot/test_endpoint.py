@@ -25,6 +25,15 @@ from tests.bot.conftest import (
 from tests.fakes.bot_connector import RunningConnector
 
 
+async def send_to_person(bot: RunningBot, question: str) -> dict:
+    """Ask something the FAQ cannot answer, press 「担当者に聞く」 and send it as it is; the card
+    the bot answers with."""
+    card = await ask(bot, question)
+    confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
+    sent = await press(bot, {**action_data(confirm, "question.send"), "question": question})
+    return (await sent.json())["value"]
+
+
 async def test_a_personal_question_gets_an_answer_card_in_reply(bot: RunningBot) -> None:
     activity = a.personal_message(bot.connector.service_url, "ﾊﾟﾜｰｱｯﾌﾟｽで作ったアプリを同僚にも使ってもらいたい")
     response = await bot.post(activity)
@@ -429,9 +438,7 @@ async def test_a_question_sent_to_a_person_reaches_the_experts_channel_masked(
 async def test_an_answer_written_in_the_list_reaches_the_asker_once(
         tmp_path: Path, connector: RunningConnector) -> None:
     async with running_bot(tmp_path, connector) as bot:
-        card = await ask(bot, "粗大ごみの出し方を教えて")
-        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
-        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        await send_to_person(bot, "粗大ごみの出し方を教えて")
         [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
         await asyncio.sleep(0.3)  # the watcher has seen the list as it is: nothing to tell yet
         async with open_store(bot.settings) as store:  # the division answers in the list
@@ -473,9 +480,7 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
         connector.fake.members = {"29:user-5": {"id": "29:user-5", "name": "佐藤 相談員", "aadObjectId": "aad-user-5"}}
         async with running_bot(tmp_path, connector, expert_channel_id=channel, expert_group_ids="g-experts",
                                **creds) as bot:
-            card = await ask(bot, "粗大ごみの出し方を教えて")
-            confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
-            await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+            await send_to_person(bot, "粗大ごみの出し方を教えて")
             for _ in range(250):
                 posted = [r for r in connector.fake.replies if r["_conversation"] == channel]
                 if posted:
@@ -549,9 +554,7 @@ async def test_an_expert_takes_and_answers_a_question_in_its_card_and_the_asker_
 async def test_an_answer_the_bot_could_not_deliver_before_a_restart_is_delivered_once_after(
         tmp_path: Path, connector: RunningConnector) -> None:
     async with running_bot(tmp_path, connector) as bot:
-        card = await ask(bot, "粗大ごみの出し方を教えて")
-        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
-        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        await send_to_person(bot, "粗大ごみの出し方を教えて")
         [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
         await asyncio.sleep(0.3)
         connector.fake.throttle = 10_000  # Teams answers 429 to everything for a while
@@ -578,9 +581,7 @@ async def test_a_question_nobody_takes_is_posted_again_once_and_an_unsettled_ans
     # Reminders after about 0.4 s and closing after about 0.9 s, so the test sees both.
     async with running_bot(tmp_path, connector, expert_channel_id=channel, expert_remind_hours=0.4 / 3600,
                            expert_close_days=0.9 / 86400) as bot:
-        card = await ask(bot, "粗大ごみの出し方を教えて")
-        confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
-        await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+        await send_to_person(bot, "粗大ごみの出し方を教えて")
         await asyncio.sleep(1.5)
         posts = [r for r in connector.fake.replies if r["_conversation"] == channel]
         assert len(posts) == 2  # the question, then once again: nobody took it
@@ -605,9 +606,7 @@ async def test_a_question_nobody_takes_is_posted_again_once_and_an_unsettled_ans
 
 
 async def test_not_solved_puts_the_question_back_in_the_queue(bot: RunningBot) -> None:
-    card = await ask(bot, "粗大ごみの出し方を教えて")
-    confirm = (await (await press(bot, card["actions"][0]["data"])).json())["value"]
-    await press(bot, {**action_data(confirm, "question.send"), "question": "粗大ごみの出し方を教えて"})
+    await send_to_person(bot, "粗大ごみの出し方を教えて")
     [record] = await questions(bot, 1, where=lambda items: items[0]["Status"] == "回答待ち")
     await asyncio.sleep(0.3)
     async with open_store(bot.settings) as store:
