@@ -18,7 +18,7 @@ from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
 from bot.features.proposal_review import review_data
 from bot.features.proposals import received_data, status_data
-from bot.features.questions import person_answer_data, ticket_data
+from bot.features.questions import nearest_text, person_answer_data, ticket_data
 from bot.membership import GraphMembership, GroupCheck, KnownMembership, Membership
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
@@ -132,13 +132,13 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     membership = membership or KnownMembership()
     review = ReviewDesk(store, GroupCheck(membership, settings.proposal_reviewer_group_ids),
                         on_change=watch.changed, channel=settings.proposal_review_channel_id)
-    def ticket_card(item: Item) -> dict[str, Any]:
-        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
-        return render("ticket", ticket_data(texts("ja-JP", *division), item,
-                                            f"{nearest.faq_id} {nearest.question}" if nearest else ""))
+
+    def ticket_card(item: Item, again: bool = False) -> dict[str, Any]:
+        return render("ticket", ticket_data(texts("ja-JP", *division), item, nearest_text(faq, item), again=again))
 
     questions = QuestionLog(store, state, notifier=notifier, expert_channel=settings.expert_channel_id,
                             ticket_card=ticket_card)
+
     def answer_card(item: Item, card_id: str) -> dict[str, Any]:
         return render("person_answer", person_answer_data(texts("ja-JP", *division), item, card_id))
 
@@ -146,9 +146,7 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     tickets = TicketDesk(store, GroupCheck(membership, settings.expert_group_ids), settings.expert_channel_id)
 
     def repost_card(item: Item) -> dict[str, Any]:
-        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
-        return render("ticket", ticket_data(texts("ja-JP", *division), item,
-                                            f"{nearest.faq_id} {nearest.question}" if nearest else "", again=True))
+        return ticket_card(item, again=True)
 
     def closed_note(question_id: str, days: int) -> str:
         return texts("ja-JP", *division)["closed_waiting"].format(question_id=question_id, days=days)

@@ -78,6 +78,12 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
             "buttons": [{"do": s, "title": t[TICKET_BUTTONS[s]]} for s in steps]}
 
 
+def nearest_text(faq: FaqService, item: Item) -> str:
+    """The FAQ entry a question came nearest to, as a ticket names it ("" when none)."""
+    nearest = faq.entry(str(item.fields.get("FaqId") or ""))
+    return f"{nearest.faq_id} {nearest.question}" if nearest else ""
+
+
 def _japan_time(moment: str) -> str:
     try:
         return datetime.fromisoformat(moment.replace("Z", "+00:00")).astimezone(JST).strftime("%Y/%m/%d %H:%M")
@@ -172,10 +178,8 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
     """The ticket card's refresh and the experts' buttons."""
 
     async def card(turn: Turn, item: Item, expert: bool, notice: str = "") -> dict:
-        nearest = faq.entry(str(item.fields.get("FaqId") or ""))
         draft = expert and await tickets.draft_of(item) is not None
-        return render("ticket", ticket_data(turn.t, item, f"{nearest.faq_id} {nearest.question}" if nearest else "",
-                                            expert, notice, draft))
+        return render("ticket", ticket_data(turn.t, item, nearest_text(faq, item), expert, notice, draft))
 
     async def may_see(turn: Turn, item: Item) -> bool:
         return (turn.sender.key == item.fields.get("AskedBy") or turn.is_in(tickets.channel)
