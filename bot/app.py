@@ -18,7 +18,8 @@ from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
 from bot.features.proposal_review import review_data
 from bot.features.proposals import received_data, status_data
-from bot.features.questions import nearest_text, person_answer_data, ticket_data
+from bot.features.questions import nearest_text, person_answer_data, ticket_banner, ticket_data
+from bot.listwatch import ListWatch
 from bot.membership import GraphMembership, GroupCheck, KnownMembership, Membership
 from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
@@ -30,7 +31,9 @@ from bot.proposals.similar import SimilarProposals
 from bot.proposals.watch import StatusCard, StatusWatch
 from bot.questions import QuestionLog
 from bot.reminders import TicketSweep
+from bot.routing import LeaderRouting
 from bot.state import BotState, MemoryBotState, SqliteBotState
+from bot.ticket_posts import Copy, TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
 from cards import render
 from config.clock import iso_seconds, utc_now
@@ -95,7 +98,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
                 members, notifier = connector.members, connector.notifier(state.conversations)
             services = build_services(settings, store, faq, state, members, notifier, membership)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
-            watches = (services.status_watch, services.answers, services.sweep)
+            watches = (services.status_watch, services.answers, services.ticket_watch, services.sweep)
             background = asyncio.create_task(_background(state, worker, stop, watches, settings.watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
                           notifier or MemoryNotifier())
@@ -133,29 +136,33 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     review = ReviewDesk(store, GroupCheck(membership, settings.proposal_reviewer_group_ids),
                         on_change=watch.changed, channel=settings.proposal_review_channel_id)
 
-    def ticket_card(item: Item, again: bool = False) -> dict[str, Any]:
-        return render("ticket", ticket_data(texts("ja-JP", *division), item, nearest_text(faq, item), again=again))
+    def ticket_card(item: Item, copy: Copy) -> dict[str, Any]:
+        # What everyone sees first; the refresh gives experts (and routed leaders) their buttons.
+        t = texts("ja-JP", *division)
+        banner = ticket_banner(t, item, copy, settings.expert_leader_hours)
+        return render("ticket", ticket_data(t, item, nearest_text(faq, item), banner=banner))
 
-    questions = QuestionLog(store, state, notifier=notifier, expert_channel=settings.expert_channel_id,
-                            ticket_card=ticket_card)
+    routing = LeaderRouting(store, people.key_of, state.conversations) if settings.expert_route_to_leaders else None
+    posts = TicketPosts(store, state, notifier, ticket_card, settings.expert_channel_id, routing)
+    questions = QuestionLog(store, state, first_posts=posts.first_posts)
 
     def answer_card(item: Item, card_id: str) -> dict[str, Any]:
         return render("person_answer", person_answer_data(texts("ja-JP", *division), item, card_id))
 
     answers = AnswerWatch(store, state, notifier, answer_card)
-    tickets = TicketDesk(store, GroupCheck(membership, settings.expert_group_ids), settings.expert_channel_id)
-
-    def repost_card(item: Item) -> dict[str, Any]:
-        return ticket_card(item, again=True)
+    tickets = TicketDesk(store, GroupCheck(membership, settings.expert_group_ids), settings.expert_channel_id,
+                         leader_of=posts.is_leader_of)
 
     def closed_note(question_id: str, days: int) -> str:
         return texts("ja-JP", *division)["closed_waiting"].format(question_id=question_id, days=days)
 
-    sweep = TicketSweep(store, state, notifier, settings.expert_channel_id, repost_card, closed_note,
+    sweep = TicketSweep(store, state, notifier, posts, closed_note,
+                        leader_wait=timedelta(hours=settings.expert_leader_hours),
                         remind_after=timedelta(hours=settings.expert_remind_hours),
                         close_after=timedelta(days=settings.expert_close_days))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, tickets, sweep, settings.expert_answer_days)
+                    answers, tickets, sweep, posts, TicketWatch(store, state), settings.expert_answer_days,
+                    settings.expert_leader_hours)
 
 
 @contextlib.asynccontextmanager
@@ -197,7 +204,7 @@ def _confirmation(settings: Settings) -> ConfirmationCard:
 
 
 async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event,
-                      watches: Sequence[StatusWatch | AnswerWatch | TicketSweep], watch_seconds: float) -> None:
+                      watches: Sequence[ListWatch | TicketSweep], watch_seconds: float) -> None:
     """Deliver the outbox, forget old cards and watch proposals' statuses until `stop`; then one
     last delivery round for what the last turns promised (bounded by the caller)."""
 

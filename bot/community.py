@@ -22,6 +22,7 @@ from bot.questions import QuestionLog
 from bot.reminders import TicketSweep
 from bot.router import InvokeResult, Router
 from bot.state import BotState
+from bot.ticket_posts import TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
 from bot.turn import ReplyFailed, Turn
 from config.proposals import ProposalConfig
@@ -47,14 +48,18 @@ class Services:
     answers: AnswerWatch
     tickets: TicketDesk
     sweep: TicketSweep
+    ticket_posts: TicketPosts
+    ticket_watch: TicketWatch
     expert_answer_days: int = 3
+    expert_leader_hours: float = 4.0
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""
         return {**self.questions.handlers(), **self.proposals.handlers(),
                 **self.status_watch.handlers(self.state.conversations),
                 **self.answers.handlers(self.state.conversations),
-                **self.sweep.handlers(self.state.conversations)}
+                **self.sweep.handlers(self.state.conversations),
+                **self.ticket_posts.handlers(self.state.conversations)}
 
 
 def build_router(services: Services) -> Router:
@@ -67,7 +72,8 @@ def build_router(services: Services) -> Router:
     proposal_review.register(router, services.review)
     questions_feature.register(router, services.questions, services.state.cards, services.faq, services.people,
                                services.answers, services.expert_answer_days)
-    questions_feature.register_tickets(router, services.tickets, services.people, services.faq)
+    questions_feature.register_tickets(router, services.tickets, services.people, services.faq,
+                                       services.ticket_posts.changed, services.expert_leader_hours)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

@@ -24,6 +24,7 @@ class ListWatch:
     """The cursor and the loop; subclasses say what is watched and what it means."""
 
     list_name = ""
+    cursor_name = ""  # where the feed's cursor is kept (default: the list's name)
     space = ""  # the bot state space of what was seen, by item key
 
     def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now) -> None:
@@ -39,7 +40,7 @@ class ListWatch:
 
     async def run_once(self) -> int:
         """One look at the feed; how many notifications it enqueued."""
-        cursor = ("cursor", self.list_name)
+        cursor = ("cursor", self.cursor_name or self.list_name)
         token = await self._state.value(*cursor)
         feed = await self._store.changes(self.list_name, token)
         seen = await self._state.values(self.space)

@@ -55,12 +55,20 @@ class Notifier(Protocol):
         the reference has a user but no conversation yet (an empty conversation id)."""
         ...
 
+    async def update(self, reference: ConversationReference, activity_id: str,
+                     activity: Mapping[str, Any]) -> Sent:
+        """Replace a message the bot posted (`activity_id`, in the reference's conversation) with
+        `activity`, in place, for everyone who sees it. GONE when the message or the bot's place
+        in the conversation is gone."""
+        ...
+
 
 @dataclass
 class MemoryNotifier:
     """The in-memory twin: records what would have been sent; `gone` conversations refuse."""
 
     sent: list[tuple[ConversationReference, dict[str, Any]]] = field(default_factory=list)
+    updated: list[tuple[ConversationReference, str, dict[str, Any]]] = field(default_factory=list)
     gone: set[str] = field(default_factory=set)
 
     async def send(self, reference: ConversationReference, activity: Mapping[str, Any]) -> Sent:
@@ -69,6 +77,13 @@ class MemoryNotifier:
             return Sent(Outcome.GONE, conversation)
         self.sent.append((reference, dict(activity)))
         return Sent(Outcome.SENT, conversation, f"memory-{len(self.sent)}")
+
+    async def update(self, reference: ConversationReference, activity_id: str,
+                     activity: Mapping[str, Any]) -> Sent:
+        if reference.conversation_id in self.gone:
+            return Sent(Outcome.GONE, reference.conversation_id)
+        self.updated.append((reference, activity_id, dict(activity)))
+        return Sent(Outcome.SENT, reference.conversation_id, activity_id)
 
 
 class SlidingWindow:
@@ -130,14 +145,19 @@ class RetryRule:
         return self.rng.uniform(0, min(self.cap, self.base * 2 ** attempt))
 
 
+def card_activity(card: Mapping[str, Any]) -> dict[str, Any]:
+    """A message that is one Adaptive Card."""
+    return {"type": "message", "attachments": [attachment(card)]}
+
+
 async def deliver_card(notifier: Notifier | None, reference: ConversationReference, card: Mapping[str, Any],
-                       what: str) -> None:
+                       what: str) -> Sent:
     """`deliver` a card."""
-    await deliver(notifier, reference, {"type": "message", "attachments": [attachment(card)]}, what)
+    return await deliver(notifier, reference, card_activity(card), what)
 
 
 async def deliver(notifier: Notifier | None, reference: ConversationReference, activity: Mapping[str, Any],
-                  what: str) -> None:
+                  what: str) -> Sent:
     """Send `activity` as outbox work does: done when sent; `Undeliverable` when it never can be
     (no notifier, or the bot is gone from that conversation), so it is set aside; an error
     otherwise, so it is tried again later. `what` names the work in those errors."""
@@ -150,3 +170,4 @@ async def deliver(notifier: Notifier | None, reference: ConversationReference, a
         raise Undeliverable(f"{what}: the bot is no longer in that conversation")
     if sent.outcome is not Outcome.SENT:
         raise RuntimeError(f"{what}: {sent.error}")
+    return sent

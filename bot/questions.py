@@ -13,10 +13,9 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import asdict, replace
-from typing import Any, Callable, Mapping, NamedTuple, Sequence
+from typing import Any, Awaitable, Callable, Mapping, NamedTuple, Sequence
 
 from bot.conversations import ConversationReference
-from bot.notify import Notifier, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
 from bot.people import Asker
@@ -39,8 +38,9 @@ HELPFUL, NOT_HELPFUL = "役に立った", "解決しない"
 
 # Outbox work kinds this module delivers.
 RECORD, ESCALATE, TICKET = "questions.record", "questions.escalate", "questions.ticket"
-# Renders the card experts see for a question sent to them.
-TicketCard = Callable[[Item], Mapping[str, Any]]
+# Posts a question just sent to a person where it goes first (bot/ticket_posts.py):
+# (the question, the asker's conversation, their section, their bureau).
+FirstPosts = Callable[[Item, ConversationReference, "str | None", "str | None"], Awaitable[None]]
 NONE_PICKED = "-"  # SentCard.picked after 「どれでもない」
 
 
@@ -65,14 +65,12 @@ class QuestionLog:
     """The cards the FAQ sends, remembered, and the one Questions item each card may have."""
 
     def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now, *,
-                 notifier: Notifier | None = None, expert_channel: str | None = None,
-                 ticket_card: TicketCard | None = None) -> None:
-        """`expert_channel`: where a question sent to a person is posted (`ticket_card` renders
-        it; `notifier` posts it)."""
+                 first_posts: FirstPosts | None = None) -> None:
+        """`first_posts`: where a question sent to a person is posted (None: the list only)."""
         self._store = store
         self._state = state
         self._clock = clock
-        self._notifier, self._expert_channel, self._ticket_card = notifier, expert_channel, ticket_card
+        self._first_posts = first_posts
 
     def _new_question_id(self) -> str:
         return f"Q-{self._clock():%Y%m%d}-{secrets.token_hex(3).upper()}"
@@ -176,11 +174,11 @@ class QuestionLog:
             if current == PROMOTED:
                 fields.pop("FaqId")  # nor the entry a promoted question became
         await self._upsert(card.question_id, fields)
-        if self._expert_channel and self._ticket_card is not None:
-            channel = ConversationReference(**payload["reference"]).in_channel(self._expert_channel)
-            ticket = await self._store.get(QUESTIONS_LIST, card.question_id)
-            if ticket is not None:
-                await deliver_card(self._notifier, channel, self._ticket_card(ticket), "posting a question")
+        ticket = await self._store.get(QUESTIONS_LIST, card.question_id)
+        if self._first_posts is not None and ticket is not None:
+            # Enqueued under keys of their own: a retry of this work never posts twice.
+            await self._first_posts(ticket, ConversationReference(**payload["reference"]),
+                                    payload.get("section"), payload.get("bureau"))
 
     @staticmethod
     def record_of(card: SentCard) -> dict[str, object]:

@@ -1,8 +1,10 @@
 """Questions sent to a person do not wait forever.
 
-A question nobody has taken after DX_EXPERT_REMIND_HOURS is posted to the experts' channel
-again, once. An answered question the asker has not settled (「解決した」 / 「まだ解決しない」) is
-closed after DX_EXPERT_CLOSE_DAYS, and the asker is told so, once. Each sweep reads the
+A question routed to the leaders of the asker's section that none of them has taken after
+DX_EXPERT_LEADER_HOURS goes to the experts' channel. A question nobody has taken
+DX_EXPERT_REMIND_HOURS after it reached the channel is posted there again, once. An answered
+question the asker has not settled (「解決した」 / 「まだ解決しない」) is closed after
+DX_EXPERT_CLOSE_DAYS, and the asker is told so, once. Each sweep reads the
 Questions list by status; what it decides is enqueued with keys that make it happen once.
 """
 
@@ -14,23 +16,23 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping
 
 from bot.conversations import ConversationStore
-from bot.notify import Notifier, deliver, deliver_card
+from bot.notify import Notifier, deliver
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
 from bot.proposals.watch import personal_reference
 from bot.questions import CLOSED, QUESTIONS_LIST, WAITING
 from bot.state import BotState, Work
+from bot.ticket_posts import TicketPosts
 from bot.tickets import ANSWERED
 from config.clock import Clock, utc_now
 from config.schema import Owner
-from liststore import Item, ListStore, StoreError, Upsert
+from liststore import ListStore, StoreError, Upsert
 
 logger = logging.getLogger(__name__)
 
-REPOST, CLOSE, NOTE = "questions.repost", "questions.close", "questions.closed-note"
+CLOSE, NOTE = "questions.close", "questions.closed-note"
 
-# Renders the ticket posted again (item -> card) and the note to the asker (question id, days -> text).
-RepostCard = Callable[[Item], Mapping[str, Any]]
+# Renders the note to the asker (question id, days -> text).
 ClosedNote = Callable[[str, int], str]
 
 
@@ -42,26 +44,36 @@ def _at(moment: object) -> datetime | None:
 
 
 class TicketSweep:
-    """Reposts questions nobody took, and closes answered ones nobody settled."""
+    """Hands questions the leaders did not take to the channel, reposts questions nobody took,
+    and closes answered ones nobody settled."""
 
-    def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, channel: str | None,
-                 repost_card: RepostCard, closed_note: ClosedNote, *, remind_after: timedelta,
+    def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, posts: TicketPosts,
+                 closed_note: ClosedNote, *, leader_wait: timedelta, remind_after: timedelta,
                  close_after: timedelta, clock: Clock = utc_now) -> None:
-        self._store, self._state, self._notifier, self._channel = store, state, notifier, channel
-        self._repost_card, self._closed_note = repost_card, closed_note
-        self._remind_after, self._close_after, self._clock = remind_after, close_after, clock
+        self._store, self._state, self._notifier, self._posts = store, state, notifier, posts
+        self._closed_note = closed_note
+        self._leader_wait, self._remind_after, self._close_after = leader_wait, remind_after, close_after
+        self._clock = clock
 
     async def run_once(self) -> int:
-        """One sweep; how many reposts and closings it enqueued."""
+        """One sweep; how many posts and closings it enqueued."""
         now = self._clock()
         work: list[Work] = []
-        if self._channel:
+        if self._posts.channel:
             for item in await self._store.query(QUESTIONS_LIST, "Status", WAITING):
-                asked = _at(item.fields.get("AskedAt"))
-                if not item.fields.get("AssignedTo") and asked and now - asked >= self._remind_after:
+                if item.fields.get("AssignedTo"):
+                    continue
+                route = await self._posts.route(item.key)
+                if route.leaders and route.channel_at is None:
+                    routed = _at(route.routed_at)
+                    if routed and now - routed >= self._leader_wait:  # none of the leaders took it
+                        work.append(self._posts.channel_work(item.key, "channel"))
+                    continue
+                reached = _at(route.channel_at or item.fields.get("AskedAt"))
+                if reached and now - reached >= self._remind_after:
                     # Once per round: a question reopened after an answer is reminded of again.
-                    work.append(Work(f"{item.key}:repost:{item.fields.get('AnsweredAt') or ''}", REPOST,
-                                     {"question_id": item.key}))
+                    work.append(self._posts.channel_work(item.key, "again",
+                                                         round_key=str(item.fields.get("AnsweredAt") or "-")))
         for item in await self._store.query(QUESTIONS_LIST, "Status", ANSWERED):
             answered = _at(item.fields.get("AnsweredAt"))
             if answered and now - answered >= self._close_after:
@@ -84,16 +96,6 @@ class TicketSweep:
                 pass
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
-        async def repost(_key: str, payload: Mapping[str, Any]) -> None:
-            item = await self._store.get(QUESTIONS_LIST, str(payload["question_id"]))
-            if item is None or item.fields.get("Status") != WAITING or item.fields.get("AssignedTo"):
-                return  # taken or settled meanwhile: nothing to remind of
-            asker = await personal_reference(conversations, str(item.fields.get("AskedBy") or ""))
-            if asker is None or not self._channel:
-                raise Undeliverable("no way to reach the experts' channel")
-            await deliver_card(self._notifier, asker.in_channel(self._channel), self._repost_card(item),
-                               "posting a question again")
-
         async def close(_key: str, payload: Mapping[str, Any]) -> None:
             question_id = str(payload["question_id"])
             item = await self._store.get(QUESTIONS_LIST, question_id)
@@ -115,4 +117,4 @@ class TicketSweep:
             text = self._closed_note(str(payload["question_id"]), int(payload["days"]))
             await deliver(self._notifier, asker, {"type": "message", "text": text}, "telling the asker it was closed")
 
-        return {REPOST: repost, CLOSE: close, NOTE: note}
+        return {CLOSE: close, NOTE: note}

@@ -2,7 +2,9 @@
 
 Experts are the members of the Entra ID groups in DX_EXPERT_GROUP_IDS (bot/membership.py). They
 take a question (担当する), answer it in the card (回答する: the answer reaches the asker through
-the Questions list, bot/answers.py), close it, or hand it back to the queue (差し戻す). Each step
+the Questions list, bot/answers.py), close it, or hand it back to the queue (差し戻す), and make
+an answered question an FAQ entry. The leaders a question was routed to (bot/routing.py) may
+take, answer, close and hand back that question; making FAQ entries stays the experts'. Each step
 writes the Questions list as the division (bot/ownership.py) under the eTag read, so two experts
 clicking at once never overwrite each other.
 """
@@ -10,6 +12,7 @@ clicking at once never overwrite each other.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Awaitable, Callable
 
 from bot.membership import GroupCheck
 from bot.ownership import writes
@@ -21,6 +24,7 @@ from liststore import Item, ListStore, Outcome, Upsert
 ANSWERED = "回答済み"
 PROMOTED = "FAQ化"
 ACTIONS = ("take", "answer", "close", "release", "promote", "publish")
+FAQ_STEPS = ("promote", "publish")  # the experts' alone
 MAX_ANSWER_CHARS = 4000
 FAQ_LIST = "FAQ"
 DRAFT_CATEGORY = "その他"  # a draft's category until the division chooses one
@@ -35,6 +39,9 @@ def allowed_steps(item: Item) -> list[str]:
     return ["answer", "close", "release" if held else "take"]
 
 
+LeaderOf = Callable[[str, str], Awaitable[bool]]
+
+
 @dataclass(frozen=True, slots=True)
 class Handled:
     """The question after a step (or as it was, with why nothing changed: a message key)."""
@@ -47,24 +54,30 @@ class TicketDesk:
     """Checks experts and writes their steps to the Questions list."""
 
     def __init__(self, store: ListStore, experts: GroupCheck, channel: str | None = None,
-                 clock: Clock = utc_now) -> None:
+                 clock: Clock = utc_now, leader_of: LeaderOf | None = None) -> None:
+        """`leader_of(question id, user key)`: was the question routed to that leader?"""
         self.channel = channel
-        self._store, self._experts, self._clock = store, experts, clock
+        self._store, self._experts, self._clock, self._leader_of = store, experts, clock, leader_of
 
     async def is_expert(self, user_id: str) -> bool:
         return await self._experts.includes(user_id)
+
+    async def is_leader_of(self, question_id: str, user_key: str) -> bool:
+        return self._leader_of is not None and await self._leader_of(question_id, user_key)
 
     async def question(self, question_id: str) -> Item | None:
         return await self._store.get(QUESTIONS_LIST, question_id)
 
     async def act(self, question_id: str, action: str, expert_id: str, expert_name: str,
-                  answer: str = "") -> Handled:
-        if not await self.is_expert(expert_id):
+                  answer: str = "", user_key: str = "") -> Handled:
+        """`expert_id`: the person's Entra object id (group checks); `user_key`: their key (leaders)."""
+        if not (await self.is_expert(expert_id) or
+                (action not in FAQ_STEPS and await self.is_leader_of(question_id, user_key))):
             return Handled(None, "ticket_not_expert")
         item = await self._store.get(QUESTIONS_LIST, question_id)
         if item is None or action not in ACTIONS:
             return Handled(None, "card_expired")
-        if action in ("promote", "publish"):
+        if action in FAQ_STEPS:
             return await self._faq_step(item, action)
         if action not in allowed_steps(item):
             # A card that was out of date: the step no longer fits (a person closed it, made it

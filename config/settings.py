@@ -87,6 +87,12 @@ class Settings(BaseSettings):
         description="Teams channel id (19:…@thread.tacv2) that gets a card for each question sent to a person.")
     expert_group_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Entra ID group ids whose members answer questions.")
+    expert_route_to_leaders: bool = Field(
+        False, description="Send a question first to the DX leaders of the asker's section (LeaderRoster), "
+                           "then to the experts' channel.")
+    expert_leader_hours: float = Field(
+        4.0, gt=0, description="A question routed to the section's leaders that none of them has taken after "
+                               "this goes to the experts' channel.")
     expert_remind_hours: float = Field(
         48.0, gt=0, description="A question sent to a person that nobody has taken after this is posted again, once.")
     expert_close_days: float = Field(

@@ -2,7 +2,9 @@
 references, a personal chat opened when only the person is known, paced under Teams' limits.
 
 https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference
-(POST /v3/conversations, POST /v3/conversations/{id}/activities).
+(POST /v3/conversations, POST /v3/conversations/{id}/activities, and
+PUT /v3/conversations/{id}/activities/{activityId} to update a message in place:
+https://learn.microsoft.com/microsoftteams/platform/bots/how-to/update-and-delete-bot-messages).
 """
 
 from __future__ import annotations
@@ -60,14 +62,35 @@ class BotConnectorNotifier:
         body = {**activity, "type": activity.get("type", "message"),
                 "from": {"id": reference.bot_id}, "recipient": {"id": reference.user_id},
                 "conversation": {"id": conversation}}
-        status, answer = await self._post(conversation, f"{base}/v3/conversations/{quote(conversation, safe='')}"
-                                                        f"/activities", body)
+        url = f"{base}/v3/conversations/{quote(conversation, safe='')}/activities"
+        status, answer = await self._request("POST", conversation, url, body)
         if status in GONE:
             await self._gone_from(conversation)
             return Sent(Outcome.GONE, conversation)
         if status is None or not 200 <= status < 300:
             return Sent(Outcome.FAILED, conversation, error=f"status {status}")
         return Sent(Outcome.SENT, conversation, str((answer or {}).get("id") or "") or None)
+
+    async def update(self, reference: ConversationReference, activity_id: str,
+                     activity: Mapping[str, Any]) -> Sent:
+        if service_host(reference.service_url) is None:
+            return Sent(Outcome.FAILED, reference.conversation_id, error="the reference's serviceUrl is not plain")
+        conversation = reference.conversation_id
+        if conversation in self._gone:
+            return Sent(Outcome.GONE, conversation)
+        body = {**activity, "type": activity.get("type", "message"), "id": activity_id,
+                "from": {"id": reference.bot_id}, "conversation": {"id": conversation}}
+        url = (f"{reference.service_url.rstrip('/')}/v3/conversations/{quote(conversation, safe='')}"
+               f"/activities/{quote(activity_id, safe='')}")
+        status, _ = await self._request("PUT", conversation, url, body)
+        if status == 404:
+            return Sent(Outcome.GONE, conversation, error="the message is gone")  # deleted: the chat stays
+        if status in GONE:
+            await self._gone_from(conversation)
+            return Sent(Outcome.GONE, conversation)
+        if status is None or not 200 <= status < 300:
+            return Sent(Outcome.FAILED, conversation, error=f"status {status}")
+        return Sent(Outcome.SENT, conversation, activity_id)
 
     async def _new_thread(self, base: str, reference: ConversationReference,
                           activity: Mapping[str, Any]) -> Sent:
@@ -82,7 +105,7 @@ class BotConnectorNotifier:
         if reference.tenant_id:
             body["channelData"]["tenant"] = {"id": reference.tenant_id}
             body["tenantId"] = reference.tenant_id
-        status, answer = await self._post(channel, f"{base}/v3/conversations", body)
+        status, answer = await self._request("POST", channel, f"{base}/v3/conversations", body)
         if status in GONE:
             await self._gone_from(channel)
             return Sent(Outcome.GONE, channel)
@@ -97,7 +120,7 @@ class BotConnectorNotifier:
         if reference.tenant_id:
             body["channelData"] = {"tenant": {"id": reference.tenant_id}}
             body["tenantId"] = reference.tenant_id
-        status, answer = await self._post(f"new:{reference.user_id}", f"{base}/v3/conversations", body)
+        status, answer = await self._request("POST", f"new:{reference.user_id}", f"{base}/v3/conversations", body)
         if status in GONE:
             return Sent(Outcome.GONE, "", error="the bot cannot open a chat with this person")
         conversation = (answer or {}).get("id") if status is not None and 200 <= status < 300 else None
@@ -105,9 +128,9 @@ class BotConnectorNotifier:
             return Sent(Outcome.FAILED, "", error=f"opening a personal chat: status {status}")
         return str(conversation)
 
-    async def _post(self, conversation: str, url: str, body: Mapping[str, Any]
-                    ) -> tuple[int | None, Mapping[str, Any] | None]:
-        """POST with pacing and retries; (status, JSON body), or (None, None) when it never
+    async def _request(self, method: str, conversation: str, url: str, body: Mapping[str, Any]
+                       ) -> tuple[int | None, Mapping[str, Any] | None]:
+        """`method` with pacing and retries; (status, JSON body), or (None, None) when it never
         got an answer it could use. A request that may have reached the service (a read
         timeout) is not repeated: a message shown twice is worse than one reported failed."""
         token = await self._token()
@@ -116,8 +139,8 @@ class BotConnectorNotifier:
         for attempt in range(self._retry.attempts):
             await self._pacer.acquire(conversation)
             try:
-                async with self._http.post(url, json=body, headers=headers, timeout=TIMEOUT,
-                                           allow_redirects=False) as response:
+                async with self._http.request(method, url, json=body, headers=headers, timeout=TIMEOUT,
+                                              allow_redirects=False) as response:
                     status = response.status
                     answer = await response.json(content_type=None) if response.content_length != 0 else None
                     if status not in RETRYABLE:

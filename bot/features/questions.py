@@ -7,7 +7,7 @@ ones the bot remembered when it sent the card (bot/sent_cards.py).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any, Awaitable, Callable, Mapping
 
 from pydantic import Field
 
@@ -18,7 +18,7 @@ from bot.features.answer_cards import answer_card, no_answer_card
 from bot.features.cards import MAX_QUESTION_CHARS, CardData, FromSentCard, sent_card
 from bot.people import Directory
 from bot.proposals.numbering import JST
-from bot.questions import QuestionLog
+from bot.questions import WAITING, QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.tickets import TicketDesk, allowed_steps
@@ -57,16 +57,17 @@ TICKET_BUTTONS = {"take": "ticket_take", "answer": "ticket_send", "close": "tick
 
 
 def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = False, notice: str = "",
-                draft: bool = False, again: bool = False) -> dict:
+                draft: bool = False, banner: str = "", leader: bool = False) -> dict:
     """A question as the experts' channel shows it (what the Questions list holds: masked);
-    `expert`: with the answer box and the steps it allows."""
+    `expert`: with the answer box and the steps it allows; `leader`: a leader it was routed to
+    (the steps without making FAQ entries); `banner`: a line above it (`ticket_banner`)."""
     f = item.fields
     asker = "・".join(str(v) for v in (f.get("AskerName"), f.get("Section"), f.get("Bureau")) if v) or "-"
     holder = str(f.get("AssignedTo") or "")
     if holder and f.get("AssignedAt"):
         holder = f"{holder}（{_japan_time(str(f['AssignedAt']))}〜）"
     status = str(f.get("Status") or "")
-    steps = allowed_steps(item) if expert else []
+    steps = allowed_steps(item) if expert or leader else []
     if expert and f.get("Answer") and status != "FAQ化":
         steps.append("promote")
     if expert and draft:
@@ -74,8 +75,21 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
     return {"text": t, "question_id": item.key, "question": inert(str(f.get("QuestionText") or "")),
             "asker": inert(asker), "nearest": nearest or "-", "asked_at": _japan_time(str(f.get("AskedAt") or "")),
             "status": status or "-", "holder": inert(holder) or t["ticket_nobody"],
-            "answer": inert(str(f.get("Answer") or "")), "notice": notice, "expert": bool(steps), "again": again,
+            "answer": inert(str(f.get("Answer") or "")), "notice": notice, "expert": bool(steps), "banner": banner,
             "buttons": [{"do": s, "title": t[TICKET_BUTTONS[s]]} for s in steps]}
+
+
+def ticket_banner(t: Mapping[str, str], item: Item, copy: str, leader_hours: float) -> str:
+    """The line above a copy of the ticket: posted again while nobody has taken it, or why a
+    leader received it."""
+    if copy == "again" and item.fields.get("Status") == WAITING and not item.fields.get("AssignedTo"):
+        return t["ticket_again"]
+    if copy == "leader":
+        minutes = round(leader_hours * 60)
+        wait = (t["wait_one_hour"] if minutes == 60 else t["wait_hours"].format(n=minutes // 60) if minutes % 60 == 0
+                else t["wait_minutes"].format(n=minutes))
+        return t["ticket_leader"].format(section=inert(str(item.fields.get("Section") or "")), wait=wait)
+    return ""
 
 
 def nearest_text(faq: FaqService, item: Item) -> str:
@@ -161,6 +175,10 @@ def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqS
         return CardReply(card=render("ask_sent", ask_sent_data(turn, no_answer.question_id, question, answer_days)))
 
 
+# Told of a question a step changed (the question as it is now).
+Changed = Callable[[Item], Awaitable[None]]
+
+
 class TicketRef(CardData):
     """A ticket card's refresh: which question."""
 
@@ -174,16 +192,25 @@ class TicketStep(TicketRef):
     answer: Any = None
 
 
-def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq: FaqService) -> None:
-    """The ticket card's refresh and the experts' buttons."""
+def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq: FaqService,
+                     changed: Changed | None = None, leader_hours: float = 0.0) -> None:
+    """The ticket card's refresh and the experts' (and routed leaders') buttons. `changed`: told
+    of each step taken, so every posted copy of the ticket shows it."""
 
-    async def card(turn: Turn, item: Item, expert: bool, notice: str = "") -> dict:
+    async def card(turn: Turn, item: Item, notice: str = "") -> dict:
+        expert = await tickets.is_expert(turn.sender.aad_object_id or "")
+        leader = not expert and await tickets.is_leader_of(item.key, turn.sender.key)
         draft = expert and await tickets.draft_of(item) is not None
-        return render("ticket", ticket_data(turn.t, item, nearest_text(faq, item), expert, notice, draft))
+        # In a leader's own chat the card keeps saying why it came to them.
+        banner = ticket_banner(turn.t, item, "leader", leader_hours) if leader and not turn.is_in(tickets.channel) \
+            else ""
+        return render("ticket", ticket_data(turn.t, item, nearest_text(faq, item), expert, notice, draft, banner,
+                                            leader))
 
     async def may_see(turn: Turn, item: Item) -> bool:
         return (turn.sender.key == item.fields.get("AskedBy") or turn.is_in(tickets.channel)
-                or await tickets.is_expert(turn.sender.aad_object_id or ""))
+                or await tickets.is_expert(turn.sender.aad_object_id or "")
+                or await tickets.is_leader_of(item.key, turn.sender.key))
 
     @router.card_action("ticket.refresh", TicketRef)
     async def refresh(turn: Turn, data: TicketRef) -> CardReply:
@@ -192,18 +219,20 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
             return CardReply(text=turn.t["card_expired"])
         if not await may_see(turn, item):
             return CardReply(text=turn.t["ticket_not_visible"])
-        return CardReply(card=await card(turn, item, await tickets.is_expert(turn.sender.aad_object_id or "")))
+        return CardReply(card=await card(turn, item))
 
     @router.card_action("ticket.act", TicketStep)
     async def act(turn: Turn, data: TicketStep) -> CardReply:
         expert = await people.asker(turn)
         answer = data.answer if isinstance(data.answer, str) else ""
         handled = await tickets.act(data.question_id, data.do, turn.sender.aad_object_id or "",
-                                    expert.display_name, answer)
+                                    expert.display_name, answer, user_key=turn.sender.key)
         if handled.item is None:
             return CardReply(text=turn.t[handled.refused or "card_expired"])
+        if changed is not None and handled.refused is None:
+            await changed(handled.item)
         label = turn.t.get(TICKET_BUTTONS.get(data.do, ""), data.do)
         notice = turn.t[handled.refused] if handled.refused else turn.t["ticket_done"].format(action=label)
         if data.do == "promote" and not handled.refused:
             notice = turn.t["ticket_drafted"].format(faq_id=handled.item.fields.get("FaqId"))
-        return CardReply(card=await card(turn, handled.item, handled.refused != "ticket_not_expert", notice))
+        return CardReply(card=await card(turn, handled.item, notice))

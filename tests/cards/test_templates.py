@@ -63,7 +63,12 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
         out.append((f"ticket {locale}", "ticket", questions.ticket_data(t.t, asked, "FAQ-0031 提案の出し方")))
         taken = Item(asked.key, {**asked.fields, "AssignedTo": "佐藤", "AssignedAt": "2026-11-30T01:00:00Z",
                                  "Status": "回答待ち"}, "1", "e", "")
-        out.append((f"ticket again {locale}", "ticket", questions.ticket_data(t.t, asked, "", again=True)))
+        waiting = Item(asked.key, {**asked.fields, "Status": "回答待ち"}, "1", "e", "")
+        again = questions.ticket_banner(t.t, waiting, "again", 4.0)
+        out.append((f"ticket again {locale}", "ticket", questions.ticket_data(t.t, waiting, "", banner=again)))
+        routed = questions.ticket_banner(t.t, waiting, "leader", 1.5)
+        out.append((f"ticket leader {locale}", "ticket",
+                    questions.ticket_data(t.t, waiting, "", banner=routed, leader=True)))
         out.append((f"ticket expert {locale}", "ticket",
                     questions.ticket_data(t.t, taken, "", expert=True, notice=t.t["ticket_answer_needed"])))
         answered = Item("Q-20261130-0A1B2C", {"QuestionText": "粗大ごみの出し方", "Answer": "1. 電話\n2. 券を貼る",

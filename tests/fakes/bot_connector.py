@@ -9,6 +9,9 @@ Shapes follow the documented service:
   POST {serviceUrl}/v3/conversations with bot, members and tenant to open a personal chat,
   answered with the conversation's id, or with channelData.channel and an activity to start a
   thread in a channel, answered with the thread's id (`<channel>;messageid=<id>`)
+- updating a message in place: PUT {serviceUrl}/v3/conversations/{conversationId}/activities/{activityId}
+  with the whole new activity; 404 for an activity this conversation never had
+  (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/update-and-delete-bot-messages)
 - member lookup: GET {serviceUrl}/v3/conversations/{conversationId}/members/{userId} answers a
   TeamsChannelAccount (id, name, aadObjectId, email, userPrincipalName), 404 for a stranger
   (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context)
@@ -65,6 +68,10 @@ class BotConnectorFake:
     # Conversation members as GET …/members/{id} answers them (TeamsChannelAccount), by user id.
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     member_lookups: int = 0
+    # Every PUT that replaced a message, in order (the new activity, with _conversation and _activity).
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    # The messages the bot can update: (conversation id, activity id) -> index in `replies`.
+    posted: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -127,6 +134,7 @@ class BotConnectorFake:
             post = {**body["activity"], "_conversation": channel, "_reply_to": None}
             self.replies.append(post)
             thread = f"{channel};messageid={len(self.replies)}"
+            self.posted[(thread, str(len(self.replies)))] = len(self.replies) - 1
             return web.json_response({"id": thread, "activityId": str(len(self.replies))})
         member = body["members"][0]["id"]
         return web.json_response({"id": f"a:created-{member}"})
@@ -140,7 +148,28 @@ class BotConnectorFake:
         body["_reply_to"] = request.match_info.get("activity")
         self.replies.append(body)
         self.reply_auth.append(request.headers.get("Authorization"))
+        self.posted[(body["_conversation"], f"reply-{len(self.replies)}")] = len(self.replies) - 1
         return web.json_response({"id": f"reply-{len(self.replies)}"})
+
+    async def update(self, request: web.Request) -> web.Response:
+        """PUT …/activities/{activityId}: the message replaced; 404 ActivityNotFound for one never posted."""
+        conversation, activity = request.match_info["conversation"], request.match_info["activity"]
+        refused = self._refuse(conversation)
+        if refused is not None:
+            return refused
+        if (conversation, activity) not in self.posted:
+            return web.json_response({"error": {"code": "ActivityNotFoundInConversation",
+                                                "message": "The activity was not found."}}, status=404)
+        body = await request.json()
+        self.updates.append({**body, "_conversation": conversation, "_activity": activity})
+        return web.json_response({"id": activity})
+
+    def latest(self, reply: dict[str, Any]) -> dict[str, Any]:
+        """A posted message as people see it now: its last update, or as it was posted."""
+        index = self.replies.index(reply)
+        ids = [key for key, i in self.posted.items() if i == index]
+        changed = [u for u in self.updates if (u["_conversation"], u["_activity"]) in ids]
+        return changed[-1] if changed else reply
 
     async def member(self, request: web.Request) -> web.Response:
         """GET /v3/conversations/{id}/members/{userId}: the member, or 404 MemberNotFoundInConversation."""
@@ -200,6 +229,7 @@ async def serve_bot_connector(folder: Path, fake: BotConnectorFake | None = None
     app.router.add_post("/v3/conversations", fake.create_conversation)
     app.router.add_post("/v3/conversations/{conversation}/activities", fake.reply)
     app.router.add_post("/v3/conversations/{conversation}/activities/{activity}", fake.reply)
+    app.router.add_put("/v3/conversations/{conversation}/activities/{activity}", fake.update)
     app.router.add_get("/v3/conversations/{conversation}/members/{member}", fake.member)
     tls = make_loopback_tls(folder)
     token_app = web.Application()
