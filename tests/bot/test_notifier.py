@@ -120,6 +120,50 @@ async def test_a_gone_conversation_is_forgotten_by_the_store(tmp_path: Path, con
     await store.close()
 
 
+async def test_a_message_is_updated_in_place_through_a_429_storm(tmp_path: Path,
+                                                                  connector: RunningConnector) -> None:
+    store = SqliteConversationStore(tmp_path / "bot-state.sqlite3")
+    ref = reference(connector.service_url, "user-3")
+    await store.remember(ref)
+    async with aiohttp.ClientSession() as http:
+        async def no_token() -> None:
+            return None
+
+        notifier = BotConnectorNotifier(http, no_token, store, retry=RetryRule(attempts=20, base=0.01))
+        sent = await notifier.send(ref, {"text": "受付しました"})
+        connector.fake.throttle = 5
+        assert sent.activity_id is not None
+        updated = await notifier.update(ref, sent.activity_id, {"type": "message", "text": "回答済みです"})
+        # A message that was deleted (or never was): that copy is gone, the chat is not.
+        missing = await notifier.update(ref, "reply-999", {"type": "message", "text": "x"})
+        later = await notifier.send(ref, {"text": "まだ書けます"})
+    assert updated.outcome is Outcome.SENT and connector.fake.throttled == 5
+    [put] = connector.fake.updates
+    assert (put["text"], put["id"], put["_conversation"]) == ("回答済みです", sent.activity_id, "a:personal-user-3")
+    assert connector.fake.latest(connector.fake.replies[0])["text"] == "回答済みです"
+    assert missing.outcome is Outcome.GONE and later.outcome is Outcome.SENT
+    assert await store.of_user("aad-user-3") == [ref]
+    await store.close()
+
+
+async def test_updating_in_a_conversation_the_bot_left_forgets_it(tmp_path: Path,
+                                                                   connector: RunningConnector) -> None:
+    store = SqliteConversationStore(tmp_path / "bot-state.sqlite3")
+    ref = reference(connector.service_url, "user-4")
+    await store.remember(ref)
+    async with aiohttp.ClientSession() as http:
+        async def no_token() -> None:
+            return None
+
+        notifier = BotConnectorNotifier(http, no_token, store)
+        sent = await notifier.send(ref, {"text": "受付しました"})
+        connector.fake.gone.add(ref.conversation_id)
+        updated = await notifier.update(ref, sent.activity_id or "", {"type": "message", "text": "回答済みです"})
+    assert updated.outcome is Outcome.GONE and connector.fake.updates == []
+    assert await store.of_user("aad-user-4") == []
+    await store.close()
+
+
 async def test_pacing_keeps_within_teams_limits_per_conversation() -> None:
     t, log = FakeTime(), []
     pacer = TeamsPacer(t.clock, t.sleep)
