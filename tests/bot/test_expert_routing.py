@@ -206,3 +206,26 @@ async def test_a_leader_asking_is_not_routed_their_own_question(
     assert not [r for r in connector.fake.replies if r["_conversation"] == "a:personal-user-1"
                 and r.get("attachments") and content(r)["body"][0]["text"] == "担当者への質問"]
     assert facts(content(post))["状態"] == "回答待ち"
+
+
+async def test_a_connector_answering_429_for_a_while_loses_nothing_and_sends_nothing_twice(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    connector.fake.members = {"29:user-1": member("user-1", "山田 花子", HANAKO["Email"])}
+    async with running_bot(tmp_path, connector, expert_channel_id=CHANNEL) as bot:
+        await send_to_person(bot, "粗大ごみの出し方を教えて")
+        connector.fake.throttle = 12  # the ticket's post meets a storm of 429s
+        [post] = await until(lambda: [r for r in connector.fake.replies if r["_conversation"] == CHANNEL], 20)
+        [record] = await questions(bot, 1)
+        connector.fake.throttle = 12  # and so do the answer to the asker and the ticket's update
+        async with open_store(bot.settings) as store:
+            await store.upsert("Questions", [Upsert(record["key"], {
+                "Answer": "受付センターへ電話してください。", "AnsweredBy": "佐藤", "Status": "回答済み"})])
+        await until(lambda: [r for r in connector.fake.replies if r["_conversation"] == "a:personal-user-1"
+                             and r["_reply_to"] is None], 20)
+        await until(lambda: connector.fake.updates, 20)
+        await asyncio.sleep(1.0)
+    assert connector.fake.throttled == 24
+    assert len([r for r in connector.fake.replies if r["_conversation"] == CHANNEL]) == 1
+    [told] = [r for r in connector.fake.replies if r["_conversation"] == "a:personal-user-1" and r["_reply_to"] is None]
+    assert content(told)["body"][2]["text"] == "受付センターへ電話してください。"
+    assert facts(content(connector.fake.latest(post)))["状態"] == "回答済み"
