@@ -35,6 +35,8 @@ from bot.routing import LeaderRouting
 from bot.state import BotState, MemoryBotState, SqliteBotState
 from bot.ticket_posts import Copy, TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
+from bot.training.audit import AccessLog
+from bot.training.records import TrainingRecords
 from cards import render
 from config.clock import iso_seconds, utc_now
 from config.proposals import load_proposal_config
@@ -161,15 +163,17 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
                         remind_after=timedelta(hours=settings.expert_remind_hours),
                         close_after=timedelta(days=settings.expert_close_days))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, tickets, sweep, posts, TicketWatch(store, state), settings.expert_answer_days,
-                    settings.expert_leader_hours)
+                    answers, tickets, sweep, posts, TicketWatch(store, state), TrainingRecords(store),
+                    GroupCheck(membership, settings.admin_group_ids), AccessLog(store, state),
+                    settings.expert_answer_days, settings.expert_leader_hours)
 
 
 @contextlib.asynccontextmanager
 async def open_membership(settings: Settings) -> AsyncIterator[Membership | None]:
     """Group checks (reviewers, experts) through Graph when such groups and Graph credentials
     are set."""
-    if not (settings.proposal_reviewer_group_ids or settings.expert_group_ids) or not settings.client_id:
+    if not (settings.proposal_reviewer_group_ids or settings.expert_group_ids or settings.admin_group_ids) \
+            or not settings.client_id:
         yield None
         return
     from liststore.sharepoint.client import connect

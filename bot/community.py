@@ -10,8 +10,9 @@ from bot.answers import AnswerWatch
 from bot.conversations import ConversationReference, ConversationStore
 from bot.faq.service import FaqService
 from bot.features import faq as faq_feature
-from bot.features import proposal_review, proposals, welcome
+from bot.features import proposal_review, proposals, training, welcome
 from bot.features import questions as questions_feature
+from bot.membership import GroupCheck
 from bot.outbox import Handler
 from bot.people import Directory
 from bot.proposals.desk import ProposalDesk
@@ -24,6 +25,8 @@ from bot.router import InvokeResult, Router
 from bot.state import BotState
 from bot.ticket_posts import TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
+from bot.training.audit import AccessLog
+from bot.training.records import TrainingRecords
 from bot.turn import ReplyFailed, Turn
 from config.proposals import ProposalConfig
 from liststore import ListStore
@@ -50,6 +53,9 @@ class Services:
     sweep: TicketSweep
     ticket_posts: TicketPosts
     ticket_watch: TicketWatch
+    training: TrainingRecords
+    admins: GroupCheck
+    access_log: AccessLog
     expert_answer_days: int = 3
     expert_leader_hours: float = 4.0
 
@@ -59,7 +65,8 @@ class Services:
                 **self.status_watch.handlers(self.state.conversations),
                 **self.answers.handlers(self.state.conversations),
                 **self.sweep.handlers(self.state.conversations),
-                **self.ticket_posts.handlers(self.state.conversations)}
+                **self.ticket_posts.handlers(self.state.conversations),
+                **self.access_log.handlers()}
 
 
 def build_router(services: Services) -> Router:
@@ -74,6 +81,8 @@ def build_router(services: Services) -> Router:
                                services.answers, services.expert_answer_days)
     questions_feature.register_tickets(router, services.tickets, services.people, services.faq,
                                        services.ticket_posts.changed, services.expert_leader_hours)
+    training.register(router, services.people, services.training, services.store, services.admins,
+                      services.access_log)
     faq_feature.register(router, services.faq, services.questions, services.state.cards)  # the catch-all: last
 
     @router.error

@@ -19,12 +19,10 @@ from typing import Awaitable, Callable
 
 from bot.conversations import ConversationStore
 from bot.proposals.watch import personal_reference
+from bot.roster import section_leaders
 from liststore import ListStore, StoreError
 
 logger = logging.getLogger(__name__)
-
-ROSTER_LIST = "LeaderRoster"
-SERVING = "在籍"  # 状態 of a leader still in that role (異動 and 退任 are not asked)
 
 KeyOf = Callable[[str], Awaitable[str | None]]
 
@@ -49,19 +47,16 @@ class LeaderRouting:
         if not section:
             return []
         try:
-            roster = await self._store.query(ROSTER_LIST, "Section", section)
+            roster = await section_leaders(self._store, section, bureau)
         except StoreError:
             logger.warning("the LeaderRoster list cannot be read; the question goes to the channel")
             return []
         found: list[Leader] = []
-        for item in sorted(roster, key=lambda i: i.key):
-            f = item.fields
-            if f.get("RosterStatus") != SERVING or (bureau and f.get("Bureau") and f.get("Bureau") != bureau):
-                continue
-            key = await self._key_of(str(f.get("Email") or "")) if f.get("Email") else None
-            if not key or key == asker or any(leader.key == key for leader in found):
+        for leader in roster:
+            key = await self._key_of(leader.email) if leader.email else None
+            if not key or key == asker or any(f.key == key for f in found):
                 continue
             if await personal_reference(self._conversations, key) is None:
                 continue
-            found.append(Leader(str(f.get("Title") or ""), key))
+            found.append(Leader(leader.name, key))
         return found

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,9 +16,12 @@ import pytest
 
 from bot.activity import check_activity
 from bot.faq.entry import FaqEntry
-from bot.features import answer_cards, faq, proposal_review, proposals, questions, welcome
+from bot.features import answer_cards, faq, proposal_review, proposals, questions, training, welcome
+from bot.people import StaffRecord
 from bot.proposals.form import Draft, check
 from bot.proposals.similar import Known, Similar
+from bot.roster import RosterLeader
+from bot.training.records import Certification, CourseLine, TrainingRecord
 from bot.turn import Turn
 from cards.render import TemplateError, render
 from config.proposals import load_proposal_config
@@ -115,7 +119,25 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                     proposals.received_data(t.t, "会議資料のペーパーレス化", None, "R-0A1B2C3D", False)))
         for kind in ("personal", "channel"):
             out.append((f"welcome {kind} {locale}", "welcome", welcome.welcome_data(turn(locale, kind))))
+        out.extend(training_cases(t.t, locale))
     return out
+
+
+def training_cases(t: Any, locale: str) -> list[tuple[str, str, dict[str, Any]]]:
+    hanako = StaffRecord("001234", "山田 花子", "hanako@city.example.jp", "情報政策課", "総務局")
+    lines = (CourseLine("EL-AI", "AI基礎", "一般職員研修", "受講中", 40, None, date(2027, 1, 31)),
+             CourseLine("EL-SEC", "情報セキュリティ", "一般職員研修", "未受講", None, None, date(2027, 1, 31)),
+             CourseLine("EL-DATA", "データリテラシー基礎", "一般職員研修", "修了", 100, date(2026, 6, 12)))
+    record = TrainingRecord(hanako, 2026, date(2026, 11, 30), lines,
+                            Certification("デジタル行政推進リーダー", 3, date(2023, 11, 30)))
+    fresh = TrainingRecord(hanako, 2026, date(2026, 11, 30), (), None)
+    zeita = RosterLeader("100001", "税田 リーダー", "デジタル行政推進リーダー", "税務課", "財政局", "zeita@city.jp")
+    zaibe = RosterLeader("100002", "財部 アドバイザー", "DXアドバイザー", "会計課", "財政局", "zaibe@city.example.jp",
+                         "Power Automate・[リンク](https://evil.example)")
+    return [(f"my_training {locale}", "my_training", training.training_data(t, record)),
+            (f"my_training empty {locale}", "my_training", training.training_data(t, fresh)),
+            (f"my_leaders {locale}", "my_leaders", training.leaders_data(t, "税務課", "財政局", [zeita], [zaibe])),
+            (f"my_leaders none {locale}", "my_leaders", training.leaders_data(t, "税務課", "財政局", [], []))]
 
 
 def official(batch: list[tuple[str, str, dict[str, Any]]]) -> list[dict[str, Any]]:
