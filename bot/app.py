@@ -138,10 +138,13 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     review = ReviewDesk(store, GroupCheck(membership, settings.proposal_reviewer_group_ids),
                         on_change=watch.changed, channel=settings.proposal_review_channel_id)
 
+    # How long the leaders have before the channel gets a question (None: no channel to go to).
+    leader_hours = settings.expert_leader_hours if settings.expert_channel_id else None
+
     def ticket_card(item: Item, copy: Copy) -> dict[str, Any]:
         # What everyone sees first; the refresh gives experts (and routed leaders) their buttons.
         t = texts("ja-JP", *division)
-        banner = ticket_banner(t, item, copy, settings.expert_leader_hours)
+        banner = ticket_banner(t, item, copy, leader_hours)
         return render("ticket", ticket_data(t, item, nearest_text(faq, item), banner=banner))
 
     routing = LeaderRouting(store, people.key_of, state.conversations) if settings.expert_route_to_leaders else None
@@ -165,7 +168,7 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
                     answers, tickets, sweep, posts, TicketWatch(store, state), TrainingRecords(store),
                     GroupCheck(membership, settings.admin_group_ids), AccessLog(store, state),
-                    settings.expert_answer_days, settings.expert_leader_hours)
+                    settings.expert_answer_days, leader_hours)
 
 
 @contextlib.asynccontextmanager

@@ -57,7 +57,7 @@ class Services:
     admins: GroupCheck
     access_log: AccessLog
     expert_answer_days: int = 3
-    expert_leader_hours: float = 4.0
+    expert_leader_hours: float | None = None  # None: no channel for the leaders' questions to go on to
 
     def outbox_handlers(self) -> dict[str, Handler]:
         """Every kind of outbox work the features enqueue, and who delivers it."""

@@ -67,13 +67,13 @@ class TicketSweep:
                 if route.leaders and route.channel_at is None:
                     routed = _at(route.routed_at)
                     if routed and now - routed >= self._leader_wait:  # none of the leaders took it
-                        work.append(self._posts.channel_work(item.key, "channel"))
+                        work.append(self._posts.channel_work(item.key, "channel", route.via))
                     continue
                 reached = _at(route.channel_at or item.fields.get("AskedAt"))
                 if reached and now - reached >= self._remind_after:
                     # Once per round: a question reopened after an answer is reminded of again.
-                    work.append(self._posts.channel_work(item.key, "again",
-                                                         round_key=str(item.fields.get("AnsweredAt") or "-")))
+                    round_key = f"{item.key}:repost:{item.fields.get('AnsweredAt') or ''}"
+                    work.append(self._posts.channel_work(item.key, "again", route.via, key=round_key))
         for item in await self._store.query(QUESTIONS_LIST, "Status", ANSWERED):
             answered = _at(item.fields.get("AnsweredAt"))
             if answered and now - answered >= self._close_after:

@@ -40,9 +40,17 @@ def _ordered(items: list[Item]) -> list[RosterLeader]:
 
 
 async def section_leaders(store: ListStore, section: str, bureau: str | None) -> list[RosterLeader]:
-    """The serving leaders of `section` in `bureau` (any bureau when it is not known)."""
+    """The serving leaders of `section` in `bureau` (a row without a bureau is nobody's: the
+    same section name may be another bureau's)."""
     found = await store.query(ROSTER_LIST, "Section", section)
-    return _ordered([i for i in found if not bureau or not i.fields.get("Bureau") or i.fields.get("Bureau") == bureau])
+    return _ordered([i for i in found if bureau and i.fields.get("Bureau") == bureau])
+
+
+async def still_serves(store: ListStore, staff_number: str, section: str, bureau: str) -> bool:
+    """Is this person still a serving leader of that section?"""
+    item = await store.get(ROSTER_LIST, staff_number)
+    return item is not None and item.fields.get("RosterStatus") == SERVING and \
+        item.fields.get("Section") == section and item.fields.get("Bureau") == bureau
 
 
 async def bureau_leaders(store: ListStore, bureau: str) -> list[RosterLeader]:

@@ -20,7 +20,8 @@ from typing import Awaitable, Callable
 from bot.conversations import ConversationStore
 from bot.proposals.watch import personal_reference
 from bot.roster import section_leaders
-from liststore import ListStore, StoreError
+from liststore import ListStore
+from liststore.errors import NotProvisionedError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ class Leader:
 
     name: str
     key: str
+    staff_number: str
 
 
 class LeaderRouting:
@@ -43,14 +45,15 @@ class LeaderRouting:
 
     async def leaders(self, section: str | None, bureau: str | None, asker: str) -> list[Leader]:
         """The serving leaders of `section` (in `bureau`: section names repeat across bureaus)
-        the bot can write to, other than the asker; [] when none (the channel takes the question)."""
-        if not section:
+        the bot can write to, other than the asker; [] when none (the channel takes the question).
+        Without the bureau there are none: a section name alone may be another bureau's."""
+        if not section or not bureau:
             return []
         try:
             roster = await section_leaders(self._store, section, bureau)
-        except StoreError:
-            logger.warning("the LeaderRoster list cannot be read; the question goes to the channel")
-            return []
+        except NotProvisionedError:
+            logger.warning("there is no LeaderRoster list; questions go to the channel")
+            return []  # a list that cannot be read now raises: the ticket is tried again later
         found: list[Leader] = []
         for leader in roster:
             key = await self._key_of(leader.email) if leader.email else None
@@ -58,5 +61,5 @@ class LeaderRouting:
                 continue
             if await personal_reference(self._conversations, key) is None:
                 continue
-            found.append(Leader(leader.name, key))
+            found.append(Leader(leader.name, key, leader.staff_number))
         return found

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Callable, Literal, Mapping
 
 from bot.conversations import ConversationReference, ConversationStore
@@ -27,6 +27,7 @@ from bot.notify import Notifier, Outcome, card_activity, deliver_card
 from bot.outbox import Handler, Undeliverable
 from bot.proposals.watch import personal_reference
 from bot.questions import QUESTIONS_LIST, WAITING, NotYetRecorded
+from bot.roster import still_serves
 from bot.routing import LeaderRouting
 from bot.state import BotState, Work
 from config.clock import Clock, iso_seconds, utc_now
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 POSTS = "ticket-posts"  # bot state space: question id -> its Route
 POST, UPDATE = "questions.post", "questions.ticket-update"
+LEGACY_REPOST = "questions.repost"  # a repost enqueued before copies were remembered: a post "again"
 
 # Which copy of the ticket: in the channel, in the channel again (nobody took it), or to a leader.
 Copy = Literal["channel", "again", "leader"]
@@ -58,10 +60,14 @@ class Post:
 
 @dataclass(frozen=True, slots=True)
 class Route:
-    """Where a question's ticket went: the leaders asked first (by key) and every post."""
+    """Where a question's ticket went: the leaders asked first (key -> staff number), the
+    leaders who could not be reached, the asker's conversation (the way to the channel later)
+    and every copy posted."""
 
-    leaders: tuple[str, ...] = ()
+    leaders: Mapping[str, str] = field(default_factory=dict)
     routed_at: str | None = None
+    via: ConversationReference | None = None
+    unreachable: tuple[str, ...] = ()
     posts: tuple[Post, ...] = ()
 
     @property
@@ -70,7 +76,8 @@ class Route:
         return next((p.at for p in self.posts if p.copy != "leader"), None)
 
     def as_value(self) -> dict[str, Any]:
-        return {"leaders": list(self.leaders), "routed_at": self.routed_at,
+        return {"leaders": dict(self.leaders), "routed_at": self.routed_at,
+                "via": asdict(self.via) if self.via else None, "unreachable": list(self.unreachable),
                 "posts": [{**asdict(p), "reference": asdict(p.reference)} for p in self.posts]}
 
     @classmethod
@@ -79,7 +86,9 @@ class Route:
             return cls()
         posts = tuple(Post(p["copy"], ConversationReference(**p["reference"]), p["activity_id"], p["at"])
                       for p in value.get("posts") or ())
-        return cls(tuple(value.get("leaders") or ()), value.get("routed_at"), posts)
+        via = ConversationReference(**value["via"]) if value.get("via") else None
+        return cls(dict(value.get("leaders") or {}), value.get("routed_at"), via,
+                   tuple(value.get("unreachable") or ()), posts)
 
 
 def shown(item: Item) -> str:
@@ -88,8 +97,11 @@ def shown(item: Item) -> str:
 
 
 def update_work(item: Item) -> Work:
-    """Every copy of the ticket brought up to date; one per state of the question."""
-    return Work(f"{item.key}:shown:{shown(item)}", UPDATE, {"question_id": item.key})
+    """Every copy of the ticket brought up to date. Keyed by the item's version: the card's own
+    step and the list watch seeing that step make one update, and a question that comes back
+    to a state it had before (taken, handed back, taken again) is updated every time."""
+    version = hashlib.sha256(item.etag.encode()).hexdigest()[:12]
+    return Work(f"{item.key}:shown:{shown(item)}:{version}", UPDATE, {"question_id": item.key})
 
 
 class TicketPosts:
@@ -104,9 +116,19 @@ class TicketPosts:
     async def route(self, question_id: str) -> Route:
         return Route.of(await self._state.value(POSTS, question_id))
 
+    async def _keep(self, question_id: str, route: Route) -> None:
+        await self._state.commit(values={(POSTS, question_id): route.as_value()}, now=self._clock().timestamp())
+
     async def is_leader_of(self, question_id: str, user_key: str) -> bool:
-        """Was the question routed to this person as a leader of the asker's section?"""
-        return bool(user_key) and user_key in (await self.route(question_id)).leaders
+        """Was the question routed to this person, who still serves the asker's section as a
+        leader? (One who moved or stepped down since has no say in it.)"""
+        number = (await self.route(question_id)).leaders.get(user_key) if user_key else None
+        if not number:
+            return False
+        item = await self._store.get(QUESTIONS_LIST, question_id)
+        f = item.fields if item is not None else {}
+        return bool(f.get("Section") and f.get("Bureau")) and \
+            await still_serves(self._store, number, str(f["Section"]), str(f["Bureau"]))
 
     async def changed(self, item: Item) -> None:
         """A question changed (`item` as it is now): every copy of its ticket shows it soon."""
@@ -115,11 +137,12 @@ class TicketPosts:
     async def first_posts(self, item: Item, asker: ConversationReference, section: str | None,
                           bureau: str | None) -> None:
         """Where a question just sent to a person goes first: its section's leaders, or the channel."""
-        if (await self.route(item.key)).leaders:
-            return  # routed before (this is a retry)
+        before = await self.route(item.key)
+        if before.leaders or before.posts:
+            return  # posted before (this is a retry): never routed anew
         leaders = await self.routing.leaders(section, bureau, asker.user_key) if self.routing else []
         if leaders:
-            route = Route(tuple(leader.key for leader in leaders), iso_seconds(self._clock()))
+            route = Route({leader.key: leader.staff_number for leader in leaders}, iso_seconds(self._clock()), asker)
             work = [Work(f"{item.key}:post:leader:{leader.key}", POST, {"question_id": item.key, "copy": "leader",
                                                                         "to": leader.key}) for leader in leaders]
             logger.info("question %s: sent to %d leader(s) of the asker's section first", item.key, len(leaders))
@@ -130,16 +153,16 @@ class TicketPosts:
                                      now=self._clock().timestamp())
 
     def channel_work(self, question_id: str, copy: Copy, via: ConversationReference | None = None,
-                     round_key: str = "") -> Work:
+                     key: str | None = None) -> Work:
         """A post to the experts' channel (`via`: a reference on the same service; else the asker's)."""
         payload: dict[str, Any] = {"question_id": question_id, "copy": copy}
         if via is not None:
             payload["via"] = asdict(via)
-        return Work(f"{question_id}:post:{copy}{':' + round_key if round_key else ''}", POST, payload)
+        return Work(key or f"{question_id}:post:{copy}", POST, payload)
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
         async def post(_key: str, payload: Mapping[str, Any]) -> None:
-            question_id, copy = str(payload["question_id"]), payload["copy"]
+            question_id, copy = str(payload["question_id"]), payload.get("copy", "again")
             item = await self._store.get(QUESTIONS_LIST, question_id)
             if item is None:
                 raise NotYetRecorded(question_id)
@@ -151,16 +174,20 @@ class TicketPosts:
                 via = (ConversationReference(**payload["via"]) if payload.get("via") else
                        await personal_reference(conversations, str(item.fields.get("AskedBy") or "")))
                 reference = via.in_channel(self.channel) if via is not None and self.channel else None
-            if reference is None:
-                raise Undeliverable(f"no way to reach the {copy} for {question_id}")
-            sent = await deliver_card(self._notifier, reference, self._card(item, copy), f"posting {question_id}")
-            posted_in = ConversationReference(reference.user_key, sent.conversation_id, reference.service_url,
-                                              reference.channel_id, reference.bot_id, reference.user_id,
-                                              reference.conversation_kind, reference.tenant_id)
+            try:
+                if reference is None:
+                    raise Undeliverable(f"no way to reach the {copy} for {question_id}")
+                sent = await deliver_card(self._notifier, reference, self._card(item, copy),
+                                          f"posting {question_id}")
+            except Undeliverable:
+                if copy == "leader":
+                    await self._unreachable(question_id, str(payload["to"]))
+                    return
+                raise
+            posted_in = replace(reference, conversation_id=sent.conversation_id)
             route = await self.route(question_id)
-            kept = Route(route.leaders, route.routed_at,
-                         (*route.posts, Post(copy, posted_in, sent.activity_id or "", iso_seconds(self._clock()))))
-            await self._state.commit(values={(POSTS, question_id): kept.as_value()}, now=self._clock().timestamp())
+            await self._keep(question_id, replace(route, posts=(
+                *route.posts, Post(copy, posted_in, sent.activity_id or "", iso_seconds(self._clock())))))
 
         async def update(_key: str, payload: Mapping[str, Any]) -> None:
             question_id = str(payload["question_id"])
@@ -170,13 +197,26 @@ class TicketPosts:
                 return  # never posted (or gone from the list): nothing to update
             if self._notifier is None:
                 raise Undeliverable("no notifier")
+            failed = []
             for p in (p for p in route.posts if p.activity_id):  # one without an id cannot be updated
                 sent = await self._notifier.update(p.reference, p.activity_id, card_activity(self._card(item, p.copy)))
                 if sent.outcome is Outcome.FAILED:
-                    raise RuntimeError(f"updating the ticket of {question_id}: {sent.error}")
+                    failed.append(sent.error)
                 # GONE: that copy was deleted, or the bot left the chat; the others are updated.
+            if failed:  # every copy is tried; updating one again is harmless
+                raise RuntimeError(f"updating the ticket of {question_id}: {failed}")
 
-        return {POST: post, UPDATE: update}
+        return {POST: post, UPDATE: update, LEGACY_REPOST: post}
+
+    async def _unreachable(self, question_id: str, leader: str) -> None:
+        """A leader the bot could not write to after all: when none of them can be reached,
+        the channel gets the question now rather than after the leaders' time."""
+        route = await self.route(question_id)
+        route = replace(route, unreachable=tuple(sorted({*route.unreachable, leader})))
+        work = [self.channel_work(question_id, "channel", route.via)] if (
+            self.channel and set(route.leaders) <= set(route.unreachable)) else []
+        await self._state.commit(values={(POSTS, question_id): route.as_value()}, work=work,
+                                 now=self._clock().timestamp())
 
 
 class TicketWatch(ListWatch):

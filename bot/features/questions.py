@@ -79,16 +79,21 @@ def ticket_data(t: Mapping[str, str], item: Item, nearest: str, expert: bool = F
             "buttons": [{"do": s, "title": t[TICKET_BUTTONS[s]]} for s in steps]}
 
 
-def ticket_banner(t: Mapping[str, str], item: Item, copy: str, leader_hours: float) -> str:
-    """The line above a copy of the ticket: posted again while nobody has taken it, or why a
-    leader received it."""
-    if copy == "again" and item.fields.get("Status") == WAITING and not item.fields.get("AssignedTo"):
+def ticket_banner(t: Mapping[str, str], item: Item, copy: str, leader_hours: float | None) -> str:
+    """The line above a copy of the ticket while nobody has taken it: posted again, or why a
+    leader received it and (`leader_hours`, when there is a channel to go to) for how long."""
+    if item.fields.get("Status") != WAITING or item.fields.get("AssignedTo"):
+        return ""
+    if copy == "again":
         return t["ticket_again"]
     if copy == "leader":
-        minutes = round(leader_hours * 60)
+        section = inert(str(item.fields.get("Section") or ""))
+        if leader_hours is None:
+            return t["ticket_leader_only"].format(section=section)
+        minutes = max(1, round(leader_hours * 60))
         wait = (t["wait_one_hour"] if minutes == 60 else t["wait_hours"].format(n=minutes // 60) if minutes % 60 == 0
                 else t["wait_minutes"].format(n=minutes))
-        return t["ticket_leader"].format(section=inert(str(item.fields.get("Section") or "")), wait=wait)
+        return t["ticket_leader"].format(section=section, wait=wait)
     return ""
 
 
@@ -193,7 +198,7 @@ class TicketStep(TicketRef):
 
 
 def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq: FaqService,
-                     changed: Changed | None = None, leader_hours: float = 0.0) -> None:
+                     changed: Changed | None = None, leader_hours: float | None = None) -> None:
     """The ticket card's refresh and the experts' (and routed leaders') buttons. `changed`: told
     of each step taken, so every posted copy of the ticket shows it."""
 

@@ -166,7 +166,7 @@ class BotConnectorFake:
 
     def latest(self, reply: dict[str, Any]) -> dict[str, Any]:
         """A posted message as people see it now: its last update, or as it was posted."""
-        index = self.replies.index(reply)
+        index = next(i for i, r in enumerate(self.replies) if r is reply)
         ids = [key for key, i in self.posted.items() if i == index]
         changed = [u for u in self.updates if (u["_conversation"], u["_activity"]) in ids]
         return changed[-1] if changed else reply
