@@ -7,7 +7,7 @@ import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from aiohttp import web
@@ -36,12 +36,14 @@ from bot.state import BotState, MemoryBotState, SqliteBotState
 from bot.ticket_posts import Copy, TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
 from bot.training.audit import AccessLog
+from bot.training.nudges import NudgeText, TrainingNudges
 from bot.training.records import TrainingRecords
 from cards import render
-from config.clock import iso_seconds, utc_now
+from config.clock import Clock, iso_seconds, utc_now
 from config.proposals import load_proposal_config
 from config.schema import load_list_specs
 from config.settings import Settings
+from config.training import load_training_config
 from liststore import Item, ListStore, StoreError, open_store
 
 logger = logging.getLogger(__name__)
@@ -51,6 +53,7 @@ STORE = web.AppKey("store", ListStore)
 FAQ = web.AppKey("faq", FaqService)
 ENDPOINT = web.AppKey("endpoint", BotEndpoint)
 NOTIFIER = web.AppKey("notifier", Notifier)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 
 
 # Cards older than this answer their buttons with 「このカードは古くなっています」.
@@ -80,6 +83,7 @@ class BotCore:
 
 @contextlib.asynccontextmanager
 async def open_bot(settings: Settings, *, words_first: bool = False, connector: Connector | None = None,
+                   clock: Clock = utc_now,
                    members: MemberLookup | None = None, notifier: Notifier | None = None) -> AsyncIterator[BotCore]:
     """Open the store, load the FAQ index and build the pipeline; close it all on exit.
 
@@ -98,9 +102,11 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
         try:
             if connector is not None:
                 members, notifier = connector.members, connector.notifier(state.conversations)
-            services = build_services(settings, store, faq, state, members, notifier, membership)
+            services = build_services(settings, store, faq, state, members, notifier, membership, clock)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
-            watches = (services.status_watch, services.answers, services.ticket_watch, services.sweep)
+            watches: tuple[ListWatch | TicketSweep | TrainingNudges, ...] = (
+                services.status_watch, services.answers, services.ticket_watch, services.sweep,
+                *((services.nudges,) if settings.training_nudges else ()))
             background = asyncio.create_task(_background(state, worker, stop, watches, settings.watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
                           notifier or MemoryNotifier())
@@ -120,7 +126,8 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
 
 def build_services(settings: Settings, store: ListStore, faq: FaqService, state: BotState,
                    members: MemberLookup | None = None, notifier: Notifier | None = None,
-                   membership: Membership | None = None) -> Services:
+                   membership: Membership | None = None, clock: Clock = utc_now) -> Services:
+    """`clock`: what "today" is for the training record and its reminders."""
     """What the features need, over one store and one state."""
     similar = SimilarProposals(store, lambda: faq.analyzer, lambda: faq.matcher.entries.values())
     division = (settings.division_name, settings.division_name_en)
@@ -165,10 +172,24 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
                         leader_wait=timedelta(hours=settings.expert_leader_hours),
                         remind_after=timedelta(hours=settings.expert_remind_hours),
                         close_after=timedelta(days=settings.expert_close_days))
+    records = TrainingRecords(store, load_training_config(settings.training_file), clock)
+    nudges = TrainingNudges(store, state, notifier, records, people.key_of, _nudge_text(settings, records))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, tickets, sweep, posts, TicketWatch(store, state), TrainingRecords(store),
-                    GroupCheck(membership, settings.admin_group_ids), AccessLog(store, state),
+                    answers, tickets, sweep, posts, TicketWatch(store, state), records,
+                    GroupCheck(membership, settings.admin_group_ids), AccessLog(store, state), nudges,
                     settings.expert_answer_days, leader_hours)
+
+
+def _nudge_text(settings: Settings, records: TrainingRecords) -> NudgeText:
+    """The training reminder, in Japanese (the lists do not say which language a person reads)."""
+
+    def text(name: str, courses: list[tuple[str, date]]) -> str:
+        t = texts("ja-JP", settings.division_name, settings.division_name_en)
+        deadline = min(d for _, d in courses)
+        return t["nudge"].format(name=name, day=f"{deadline:%Y/%m/%d}", days=(deadline - records.today()).days,
+                                 courses="\n".join(f"- {course}" for course, _ in courses))
+
+    return text
 
 
 @contextlib.asynccontextmanager
@@ -211,7 +232,7 @@ def _confirmation(settings: Settings) -> ConfirmationCard:
 
 
 async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event,
-                      watches: Sequence[ListWatch | TicketSweep], watch_seconds: float) -> None:
+                      watches: Sequence[ListWatch | TicketSweep | TrainingNudges], watch_seconds: float) -> None:
     """Deliver the outbox, forget old cards and watch proposals' statuses until `stop`; then one
     last delivery round for what the last turns promised (bounded by the caller)."""
 
@@ -247,7 +268,7 @@ async def _bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     with _reply_threads(MAX_TURNS_IN_FLIGHT):
         async with open_connector(settings) as connector, \
-                open_bot(settings, words_first=True, connector=connector) as core:
+                open_bot(settings, words_first=True, connector=connector, clock=app[CLOCK]) as core:
             app[STORE] = core.store
             app[FAQ] = core.faq
             app[ENDPOINT] = BotEndpoint(settings, core.pipeline)
@@ -283,11 +304,13 @@ async def messages(request: web.Request) -> web.Response:
     return await request.app[ENDPOINT].handle(request)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the bot's web application; long-lived clients open in cleanup contexts."""
+def create_app(settings: Settings, clock: Clock = utc_now) -> web.Application:
+    """Build the bot's web application; long-lived clients open in cleanup contexts. `clock`:
+    what "now" is (tests run the whole bot on a given day)."""
     # The endpoint reads the body itself, so an oversized activity is a 400, not aiohttp's 413.
     app = web.Application()
     app[SETTINGS] = settings
+    app[CLOCK] = clock
     app.cleanup_ctx.append(_bot_ctx)
     app.router.add_get("/healthz", healthz)
     app.router.add_post("/api/messages", messages)

@@ -115,7 +115,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_day, help="only questions asked on or after this day (YYYY-MM-DD)")
     p.add_argument("--format", choices=("md", "csv", "xlsx", "html"), default="md")
     p.add_argument("--out", type=Path, help="the file to write (default: print md, csv and html)")
+    training = sub.add_parser("training", help="training reminders", epilog=EPILOG, formatter_class=fmt)
+    training_sub = training.add_subparsers(dest="training_command", required=True, metavar="ACTION")
+    p = training_sub.add_parser("nudges", help="who would be reminded of a required course today (sends nothing)",
+                                description="lists staff with a required course not completed whose deadline is "
+                                            "near (config/training.toml), and whether the bot can reach them; md "
+                                            "(default) prints to the terminal; csv and xlsx are written to --out",
+                                epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--date", type=_day, help="as on this day (YYYY-MM-DD; default: today in Japan)")
+    p.add_argument("--format", choices=("md", "csv", "xlsx"), default="md")
+    p.add_argument("--out", type=Path, help="the file to write (default: print md and csv)")
     return parser
+
+
+def _training_problem(path: Path | None) -> str | None:
+    """Why the training settings file cannot be used, or None when it can."""
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from config.training import load_training_config
+
+    try:
+        load_training_config(path)
+    except OSError as exc:
+        return f"{path}: {exc.strerror or exc}"
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return f"{path}: {exc}"
+    except ValidationError as exc:
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+    return None
 
 
 def _synonyms_problem(path: Path | None) -> str | None:
@@ -308,7 +337,9 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
               file=sys.stderr)
         return EXIT_USAGE
     async with open_store(settings) as store:
-        if args.report_command == "proposals":
+        if args.command == "training":
+            doc, count = await _nudges_document(store, settings, args.date)
+        elif args.report_command == "proposals":
             doc, count = await _proposals_document(store, args.fiscal_year)
         else:
             doc, count = await _gaps_document(store, settings, args.since)
@@ -318,6 +349,27 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     else:
         print(f"{doc.title}（{count} 件）を書きました / wrote {args.out}")
     return EXIT_OK
+
+
+async def _nudges_document(store: ListStore, settings: Settings, day: str | None) -> tuple[Document, int]:
+    from datetime import date
+
+    from bot.app import open_state
+    from bot.people import Directory
+    from bot.training.nudges import TrainingNudges, document
+    from bot.training.records import TrainingRecords
+    from config.training import load_training_config
+
+    state = open_state(settings)
+    try:
+        records = TrainingRecords(store, load_training_config(settings.training_file))
+        today = date.fromisoformat(day) if day else records.today()
+        nudges = TrainingNudges(store, state, None, records, Directory(store, None, state=state).key_of,
+                                lambda name, courses: "")
+        due = await nudges.due(today)
+    finally:
+        await state.close()
+    return document(due, today), len(due)
 
 
 async def _proposals_document(store: ListStore, year: int | None) -> tuple[Document, int]:
@@ -359,6 +411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         problem = _synonyms_problem(settings.faq_synonyms_file)
         if problem:
             print(f"DX_FAQ_SYNONYMS_FILE を使えません / unusable: {problem}", file=sys.stderr)
+            return EXIT_USAGE
+    if args.command in ("serve", "chat", "training"):
+        problem = _training_problem(settings.training_file)
+        if problem:
+            print(f"DX_TRAINING_FILE を使えません / unusable: {problem}", file=sys.stderr)
             return EXIT_USAGE
     from liststore.errors import NotProvisionedError, StoreError
 
@@ -404,7 +461,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))
-    if args.command == "report":
+    if args.command in ("report", "training"):
         return asyncio.run(_report(settings, args))
     if args.faq_command == "import":
         return asyncio.run(_faq_import(settings, args))

@@ -26,6 +26,7 @@ from bot.state import BotState
 from bot.ticket_posts import TicketPosts, TicketWatch
 from bot.tickets import TicketDesk
 from bot.training.audit import AccessLog
+from bot.training.nudges import TrainingNudges
 from bot.training.records import TrainingRecords
 from bot.turn import ReplyFailed, Turn
 from config.proposals import ProposalConfig
@@ -56,6 +57,7 @@ class Services:
     training: TrainingRecords
     admins: GroupCheck
     access_log: AccessLog
+    nudges: TrainingNudges
     expert_answer_days: int = 3
     expert_leader_hours: float | None = None  # None: no channel for the leaders' questions to go on to
 
@@ -66,7 +68,8 @@ class Services:
                 **self.answers.handlers(self.state.conversations),
                 **self.sweep.handlers(self.state.conversations),
                 **self.ticket_posts.handlers(self.state.conversations),
-                **self.access_log.handlers()}
+                **self.access_log.handlers(),
+                **self.nudges.handlers(self.state.conversations)}
 
 
 def build_router(services: Services) -> Router:

@@ -204,6 +204,7 @@ JA: Mapping[str, str] = {
     "ld_how": "「チャット」を押すと、Teams でその人とのチャットが開きます。",
     "ld_unknown": "職員名簿であなたを見つけられなかったため、所属の相談先を探せませんでした（Teams のメールアドレスで照合しています）。質問を送って「担当者に聞く」を押すと、{division}の担当者に届きます。",
     "ld_chat_message": "DX の相談です。",
+    "nudge": "{name} さん、研修のお知らせです。次の必須研修の受講期限は {day}（あと {days} 日）ですが、まだ修了の記録がありません。\n\n{courses}\n\nLMS から受講してください。修了の記録は翌朝反映されます。「受講状況」と送ると、いまの状況を確認できます。",
 }
 
 EN: Mapping[str, str] = {
@@ -404,6 +405,7 @@ EN: Mapping[str, str] = {
     "ld_how": "“Chat” opens a Teams chat with that person.",
     "ld_unknown": "You were not found in the staff list (matched by your Teams e-mail address), so your section's leaders cannot be found. Send your question and press “Ask a person” to reach {division}.",
     "ld_chat_message": "A DX question:",
+    "nudge": "{name}, a training reminder: the following required courses are due on {day} ({days} days left), and there is no completion on record yet.\n\n{courses}\n\nPlease take them in the LMS; completions show here the next morning. Send “my training” to see where you stand.",
 }
 
 

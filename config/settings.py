@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         14.0, gt=0, description="An answered question the asker has not settled is closed after this many days.")
     expert_answer_days: int = Field(
         3, ge=1, le=30, description="Working days within which staff are told to expect an answer from a person.")
+    training_file: Path | None = Field(
+        None, description="The division's training settings (format of config/training.toml): deadlines of "
+                          "required courses, when to remind.")
+    training_nudges: bool = Field(
+        False, description="Remind staff of a required course they have not completed, once, "
+                           "before its deadline (config/training.toml).")
     watch_seconds: float = Field(
         60.0, gt=0, description="How often the bot reads the Proposals and Questions lists for changes to tell of.")
     outbox_retry_seconds: float = Field(

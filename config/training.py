@@ -7,6 +7,7 @@ import tomllib
 from datetime import date
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -51,7 +52,8 @@ class TrainingConfig(BaseModel):
     nudges: Nudges = Nudges()
 
 
-@lru_cache(maxsize=1)
-def load_training_config() -> TrainingConfig:
-    raw = resources.files("config").joinpath("training.toml").read_text("utf-8")
+@lru_cache(maxsize=4)
+def load_training_config(path: Path | None = None) -> TrainingConfig:
+    """The packaged config/training.toml, or the division's file (DX_TRAINING_FILE)."""
+    raw = path.read_text("utf-8") if path else resources.files("config").joinpath("training.toml").read_text("utf-8")
     return TrainingConfig.model_validate(tomllib.loads(raw))

@@ -77,6 +77,11 @@ class TrainingRecord:
                             key=lambda c: (c.deadline or date.max, c.code)))
 
 
+def fiscal_year_of(day: date) -> int:
+    """The fiscal year (April–March) a day belongs to."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
 def _day(value: object) -> date | None:
     try:
         return date.fromisoformat(str(value)[:10]) if value else None
@@ -102,15 +107,15 @@ class TrainingRecords:
 
     def __init__(self, store: ListStore, config: TrainingConfig | None = None, clock: Clock = utc_now,
                  monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._store, self._clock, self._monotonic = store, clock, monotonic
+        self._store, self.clock, self._monotonic = store, clock, monotonic
         self.config = config or load_training_config()
         self._courses: tuple[float, dict[str, Course]] | None = None
 
     def today(self) -> date:
-        return self._clock().astimezone(JST).date()
+        return self.clock().astimezone(JST).date()
 
     def fiscal_year(self) -> int:
-        return fiscal_year(self._clock())
+        return fiscal_year(self.clock())
 
     async def courses(self) -> dict[str, Course]:
         now = self._monotonic()

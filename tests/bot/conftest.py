@@ -45,8 +45,9 @@ class RunningBot:
 
 @asynccontextmanager
 async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool = False,
-                      skip_lists: tuple[str, ...] = (), **more: Any) -> AsyncIterator[RunningBot]:
-    """`more`: further settings by field name (e.g. proposal_review_channel_id=…)."""
+                      skip_lists: tuple[str, ...] = (), clock: Any = None, **more: Any) -> AsyncIterator[RunningBot]:
+    """`more`: further settings by field name (e.g. proposal_review_channel_id=…); `clock`: the
+    bot's now (default: the real one)."""
     env = {"store": "sqlite", "data_dir": tmp_path / "var", "faq_refresh_seconds": 0.2,
            "outbox_retry_seconds": 0.05, "watch_seconds": 0.1}
     if auth:
@@ -54,7 +55,7 @@ async def running_bot(tmp_path: Path, connector: RunningConnector, *, auth: bool
     env.update(more)
     settings = load_settings(**env)
     await provision(settings, skip=skip_lists)
-    server = TestServer(create_app(settings), host="127.0.0.1")
+    server = TestServer(create_app(settings, **({"clock": clock} if clock else {})), host="127.0.0.1")
     await server.start_server()
     try:
         async with aiohttp.ClientSession() as http:

@@ -183,3 +183,64 @@ async def test_the_leaders_of_ones_section_and_bureau_with_a_chat_link_each(
     # デジタル行政戦略課 has no leader, and 総務局 has only her (another section's leader).
     none = "デジタル行政戦略課にも総務局にも、いまリーダー・アドバイザーがいません。"
     assert none_here["body"][1]["text"].startswith(none)
+
+
+async def test_a_required_course_not_completed_is_reminded_once_before_its_deadline(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    # The bot runs on a day five days before the division's deadline for every required course.
+    soon = date(FY + 1, 2, 10)
+    on_the_day = datetime(FY + 1, 2, 5, 0, 30, tzinfo=timezone.utc)  # 09:30 in Japan
+    settings_file = tmp_path / "training.toml"
+    settings_file.write_text('[deadlines]\ndefault = "02-10"\n[nudges]\ndays_before = 14\n', "utf-8")
+    connector.fake.members = {"29:user-1": member("user-1", "hanako.yamada@city.example.jp"),
+                              "29:user-2": member("user-2", "ichiro.suzuki@city.example.jp")}
+    async with running_bot(tmp_path, connector) as bot:
+        await fill(bot)
+        async with open_store(bot.settings) as store:  # he has done everything required; she has not
+            await store.upsert("CourseCompletions", [completion("005678", code, "修了", 100, f"{FY}-05-01")
+                                                     for code in ("EL-DATA", "EL-AI", "EL-SEC")])
+        for user in ("user-1", "user-2"):  # both have talked to the bot; 佐藤 (000777) never has
+            await say(bot, "こんにちは", user=user)
+        await asyncio.sleep(0.3)
+    for _ in range(2):  # and a restart sends nothing twice
+        async with running_bot(tmp_path, connector, training_nudges=True, training_file=settings_file,
+                               clock=lambda: on_the_day):
+            for _ in range(150):
+                if [r for r in connector.fake.replies if r["_reply_to"] is None]:
+                    break
+                await asyncio.sleep(0.02)
+            await asyncio.sleep(0.5)
+    [nudge] = [r for r in connector.fake.replies if r["_reply_to"] is None]
+    assert nudge["_conversation"] == "a:personal-user-1"
+    assert nudge["text"].startswith(f"山田 花子 さん、研修のお知らせです。次の必須研修の受講期限は {soon:%Y/%m/%d}"
+                                    "（あと 5 日）ですが、まだ修了の記録がありません。")
+    assert "- AI基礎\n- 情報セキュリティ" in nudge["text"] and "データリテラシー基礎" not in nudge["text"]
+
+
+async def test_the_dry_run_lists_who_would_be_reminded_and_sends_nothing(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    import csv
+    import io
+    import os
+    import subprocess
+    import sys
+
+    connector.fake.members = {"29:user-1": member("user-1", "hanako.yamada@city.example.jp")}
+    async with running_bot(tmp_path, connector) as bot:
+        await fill(bot)
+        await say(bot, "こんにちは")
+        await asyncio.sleep(0.3)
+    day = DEADLINE - timedelta(days=3)
+    env = {**os.environ, "DX_DATA_DIR": str(tmp_path / "var"), "DX_STORE": "sqlite"}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "training", "nudges", "--date", day.isoformat(),
+                           "--format", "csv"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    rows = list(csv.reader(io.StringIO(done.stdout.lstrip("\ufeff"))))
+    header = ["期限", "職員番号", "氏名", "所属課", "未修了の必須研修", "届けられる"]
+    listed = [r for r in rows[rows.index(header) + 1:] if r]
+    due, unknown = f"{DEADLINE:%Y/%m/%d}", "いいえ（ボットと話したことがない）"
+    assert listed == [
+        [due, "000777", "佐藤 管理", "デジタル行政戦略課", "AI基礎、データリテラシー基礎、情報セキュリティ", unknown],
+        [due, "001234", "山田 花子", "情報政策課", "AI基礎、情報セキュリティ", "はい"],
+        [due, "005678", "鈴木 一郎", "税務課", "AI基礎、データリテラシー基礎", unknown]]
+    assert [r for r in connector.fake.replies if r["_reply_to"] is None] == []

@@ -1,0 +1,155 @@
+"""One reminder before a required course's deadline, to staff who have not completed it.
+
+Off unless DX_TRAINING_NUDGES is on. From `days_before` (config/training.toml) until the
+deadline, anyone serving (在職, 在籍) with a required course of this fiscal year not yet 修了 gets
+one message in their personal chat naming those courses: one per person and deadline, keyed so
+that a restart, a second sweep the same day or two bot instances never send it twice. Messages
+go through the outbox and the Notifier, which keeps within Teams' limits.
+
+Teams lets the bot write only to people who have it installed: a person is reminded once the
+bot knows their e-mail from one of their turns. `dx-bot training nudges` lists who would be
+reminded, and whether the bot can reach them, without sending anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
+
+from bot.conversations import ConversationStore
+from bot.notify import Notifier, deliver
+from bot.outbox import Handler, Undeliverable
+from bot.proposals.watch import personal_reference
+from bot.state import BotState, Work
+from bot.training.records import COMPLETIONS, DONE, TrainingRecords, fiscal_year_of, staff_of
+from liststore import ListStore, StoreError
+
+if TYPE_CHECKING:
+    from bot.reports import Document
+
+logger = logging.getLogger(__name__)
+
+NUDGE = "training.nudge"
+SWEPT = ("training", "nudges-swept")  # bot state: the last day a sweep ran to the end
+STAFF_LIST = "Staff"
+SERVING = "在職"
+
+KeyOf = Callable[[str], Awaitable[str | None]]
+# Renders the reminder: (name, [(course name, deadline)]) -> text.
+NudgeText = Callable[[str, list[tuple[str, date]]], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Nudge:
+    """Someone to remind of the required courses due on one day."""
+
+    staff_number: str
+    name: str
+    section: str
+    email: str
+    deadline: date
+    courses: tuple[str, ...]  # course names
+    reachable: bool = False
+
+
+class TrainingNudges:
+    def __init__(self, store: ListStore, state: BotState, notifier: Notifier | None, records: TrainingRecords,
+                 key_of: KeyOf, text: NudgeText) -> None:
+        self._store, self._state, self._notifier, self._records = store, state, notifier, records
+        self._key_of, self._text = key_of, text
+
+    async def due(self, today: date | None = None) -> list[Nudge]:
+        """Who is to be reminded on `today` (default: today in Japan), whether or not the bot
+        can reach them."""
+        today = today or self._records.today()
+        year = fiscal_year_of(today)
+        before = timedelta(days=self._records.config.nudges.days_before)
+        courses = await self._records.courses()
+        due = {code: (course.name, deadline) for code, course in courses.items()
+               if (deadline := self._records.deadline(course, year)) and deadline - before <= today < deadline}
+        if not due:
+            return []
+        done: set[tuple[str, str]] = set()
+        async for page in self._store.pages(COMPLETIONS):
+            done.update((str(i.fields.get("StaffNumber")), str(i.fields.get("CourseCode")))
+                        for i in page if i.fields.get("Status") == DONE)
+        found: list[Nudge] = []
+        async for page in self._store.pages(STAFF_LIST):
+            for item in page:
+                f = item.fields
+                if f.get("IsActive") is False or f.get("EmploymentStatus") not in (None, SERVING) \
+                        or not f.get("Email"):
+                    continue
+                staff = staff_of(item)
+                owed: dict[date, list[str]] = defaultdict(list)
+                for code, (name, deadline) in sorted(due.items()):
+                    if (staff.staff_number, code) not in done:
+                        owed[deadline].append(name)
+                for deadline, names in sorted(owed.items()):
+                    key = await self._key_of(str(f["Email"]))
+                    found.append(Nudge(staff.staff_number, staff.name, staff.section or "", str(f["Email"]), deadline,
+                                       tuple(names), key is not None))
+        return sorted(found, key=lambda n: (n.deadline, n.staff_number))
+
+    async def run_once(self, today: date | None = None) -> int:
+        """Enqueue today's reminders for everyone the bot can reach; how many were new."""
+        today = today or self._records.today()
+        work = []
+        for nudge in await self.due(today):
+            key = await self._key_of(nudge.email)
+            if key is None:
+                continue
+            work.append(Work(f"nudge:{nudge.staff_number}:{nudge.deadline.isoformat()}", NUDGE, {
+                "to": key, "name": nudge.name, "courses": list(nudge.courses),
+                "deadline": nudge.deadline.isoformat()}))
+        # The outbox runs on the wall clock, whatever day the records are read for.
+        added = await self._state.commit(work=work, values={SWEPT: today.isoformat()}, now=time.time())
+        sent = sum(added)
+        if sent:
+            logger.info("training reminders: %d enqueued", sent)
+        return sent
+
+    async def run(self, stop: asyncio.Event, interval: float) -> None:
+        """Sweep once a day (checked every `interval` seconds) until `stop`."""
+        while not stop.is_set():
+            try:
+                if await self._state.value(*SWEPT) != self._records.today().isoformat():
+                    await self.run_once()
+            except StoreError:
+                logger.warning("training reminders: the lists cannot be read now; trying again later")
+            except Exception:  # noqa: BLE001 - a failed sweep is tried again; the loop must go on
+                logger.exception("training reminders: the sweep failed")
+            try:
+                await asyncio.wait_for(stop.wait(), interval)
+            except asyncio.TimeoutError:
+                pass
+
+    def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
+        async def nudge(_key: str, payload: Mapping[str, Any]) -> None:
+            reference = await personal_reference(conversations, str(payload["to"]))
+            if reference is None:
+                raise Undeliverable("the person cannot be reached")
+            deadline = date.fromisoformat(str(payload["deadline"]))
+            text = self._text(str(payload["name"]), [(str(c), deadline) for c in payload["courses"]])
+            await deliver(self._notifier, reference, {"type": "message", "text": text}, "a training reminder")
+
+        return {NUDGE: nudge}
+
+
+def document(nudges: list[Nudge], today: date) -> "Document":
+    """Who would be reminded, as bot/reports.py writes it (`dx-bot training nudges`)."""
+    from bot.reports import Document, Table
+
+    rows = [[f"{n.deadline:%Y/%m/%d}", n.staff_number, n.name, n.section, "、".join(n.courses),
+             "はい" if n.reachable else "いいえ（ボットと話したことがない）"] for n in nudges]
+    reachable = sum(n.reachable for n in nudges)
+    return Document("研修のリマインド（送信前の確認）",
+                    [("基準日", f"{today:%Y/%m/%d}"), ("対象者", str(len(nudges))), ("届けられる人", str(reachable))],
+                    [Table("リマインドする人", ["期限", "職員番号", "氏名", "所属課", "未修了の必須研修", "届けられる"],
+                           rows)],
+                    note="期限が近く、まだ修了していない必須研修がある職員です。何も送っていません。")
