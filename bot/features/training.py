@@ -34,7 +34,8 @@ LOOKUP = re.compile(r"\s*受講状況[\s:：]*([0-9０-９]{4,10})\s*")
 _WHO = r"(は(誰|だれ|どなた)(です(か)?)?|を教えて(ください)?|を知りたい)?"
 _LEADER = r"([DdＤｄ][XxＸｘ]\s*|デジタル行政推進)?(リーダー|アドバイザー)"
 LEADERS = re.compile(rf"\s*(((自分|私|わたし|うち)の)?(課の)?\s*({_LEADER}|相談先){_WHO}"
-                     r"|who\s+is\s+my\s+leader|my\s+leaders?)[\s?？。.!！]*", re.IGNORECASE)
+                     r"|who(\s+is|'s)\s+my\s+(section'?s\s+)?(dx\s+)?leaders?|my\s+leaders?)[\s?？。.!！]*",
+                     re.IGNORECASE)
 STAFF_LIST = "Staff"
 NOT_A_LEADER_TIER = "デジタル行政推進リーダー"  # another section's: not theirs to ask
 

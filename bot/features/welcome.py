@@ -33,6 +33,8 @@ def help_data(turn: Turn) -> dict:
     commands = [{"title": t["cmd_help"], "value": t["cmd_help_value"]},
                 {"title": t["cmd_proposal"], "value": t["cmd_proposal_value"]},
                 {"title": t["cmd_my_proposals"], "value": t["cmd_my_proposals_value"]},
+                {"title": t["cmd_training"], "value": t["cmd_training_value"]},
+                {"title": t["cmd_leaders"], "value": t["cmd_leaders_value"]},
                 {"title": t["cmd_question"], "value": t["cmd_question_value"]}]
     return {"text": t, "commands": commands + examples}
 
