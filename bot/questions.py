@@ -110,6 +110,12 @@ class QuestionLog:
         await self._commit([card], card)
         return card
 
+    async def direct(self, asker: str, asked: str) -> SentCard:
+        """「質問」: a question for a person from the start. Nothing is recorded until it is sent."""
+        card = self._card("no_answer", asker, asked, faq_id=None, score=None)
+        await self._commit([card])
+        return card
+
     async def none_of_these(self, offered: SentCard) -> SentCard:
         """「どれでもない」 on a "did you mean" card: the card's record says no entry fits (未回答),
         replacing a pick made on it before. Returns the no-answer card's record, under the same
@@ -161,12 +167,12 @@ class QuestionLog:
         if card is None:
             raise Undeliverable("the question's card is no longer remembered")
         existing = await self._store.get(QUESTIONS_LIST, card.question_id)
-        if existing is None:
-            raise NotYetRecorded(card.question_id)
         fields = {**self.record_of(card), "AskerName": payload.get("name"), "Section": payload.get("section"),
                   "Bureau": payload.get("bureau")}
         fields.pop("Feedback")  # a rating on the card stays as it was
-        current = existing.fields.get("Status")
+        # Not recorded yet (「質問」, or the card's own record still on its way, which then finds
+        # the question waiting and leaves it so): the ticket writes the whole record.
+        current = existing.fields.get("Status") if existing is not None else UNANSWERED
         if current in BOT_STATUSES:
             fields["Status"] = WAITING
         else:

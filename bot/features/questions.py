@@ -6,6 +6,7 @@ ones the bot remembered when it sent the card (bot/sent_cards.py).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any, Awaitable, Callable, Mapping
 
@@ -25,6 +26,10 @@ from bot.tickets import TicketDesk, allowed_steps
 from bot.turn import CardReply, Turn
 from cards import inert, render
 from liststore import Item
+
+# 「質問」 alone, or with the question after it: straight to a person, confirmed first.
+ASK_COMMAND = re.compile(r"\s*(質問|しつもん|担当者に聞く|ask a person)(?:[\s:：]+(?P<question>.+?))?\s*",
+                         re.IGNORECASE | re.DOTALL)
 
 
 class Feedback(FromSentCard):
@@ -164,6 +169,14 @@ def register(router: Router, questions: QuestionLog, cards: SentCards, faq: FaqS
         if no_answer is None:
             return CardReply(text=turn.t["card_expired"])
         return CardReply(card=render("ask_person", ask_person_data(turn, no_answer.card_id, no_answer.asked)))
+
+    @router.message(ASK_COMMAND)
+    async def ask_command(turn: Turn) -> None:
+        found = ASK_COMMAND.fullmatch(turn.text)
+        question = (found.group("question") or "").strip() if found else ""
+        card = await questions.direct(turn.sender.key, question[:MAX_QUESTION_CHARS])
+        await turn.send_card(render("ask_person", ask_person_data(turn, card.card_id, question[:MAX_QUESTION_CHARS])),
+                             summary=turn.t["ask_human"])
 
     @router.card_action("question.send", SendToPerson)
     async def send(turn: Turn, data: SendToPerson) -> CardReply:

@@ -35,7 +35,8 @@ def help_data(turn: Turn) -> dict:
                 {"title": t["cmd_my_proposals"], "value": t["cmd_my_proposals_value"]},
                 {"title": t["cmd_training"], "value": t["cmd_training_value"]},
                 {"title": t["cmd_leaders"], "value": t["cmd_leaders_value"]},
-                {"title": t["cmd_question"], "value": t["cmd_question_value"]}]
+                {"title": t["cmd_question"], "value": t["cmd_question_value"]},
+                {"title": t["cmd_ask"], "value": t["cmd_ask_value"]}]
     return {"text": t, "commands": commands + examples}
 
 

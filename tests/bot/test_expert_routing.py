@@ -325,3 +325,30 @@ async def test_without_a_channel_the_leaders_card_promises_no_channel(
     banner = content(copy)["body"][1]["text"]
     assert banner == ("情報政策課の職員からの質問です。"
                       "課のリーダーとして答えられるときは「担当する」か「回答する」を押してください。")
+
+
+async def test_the_command_shitsumon_sends_a_question_to_a_person_without_the_faq(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    connector.fake.members = {"29:user-1": member("user-1", "山田 花子", HANAKO["Email"])}
+    async with running_bot(tmp_path, connector, expert_channel_id=CHANNEL) as bot:
+        async with open_store(bot.settings) as store:
+            await store.upsert("Staff", [Upsert("001234", HANAKO)])
+        before = len(connector.fake.replies)
+        # A question the FAQ does answer: with 「質問」 it goes to a person all the same.
+        await bot.post(a.personal_message(connector.service_url, "質問　パスワードを忘れた。急ぎで再発行したい"))
+        [reply] = (await wait_for_replies(bot, before + 1))[before:]
+        confirm = content(reply)
+        box = next(b for b in confirm["body"] if b.get("id") == "question")
+        assert box["value"] == "パスワードを忘れた。急ぎで再発行したい"
+        send = next(act["data"] for act in confirm["actions"] if act["verb"] == "question.send")
+        sent = (await (await press(bot, {**send, "question": box["value"]})).json())["value"]
+        assert sent["body"][0]["text"] == "担当者に届けました"
+        [post] = await until(lambda: [r for r in connector.fake.replies if r["_conversation"] == CHANNEL])
+        [record] = await questions(bot, 1, where=lambda items: items[0].get("Status") == "回答待ち")
+        before = len(connector.fake.replies)
+        await bot.post(a.personal_message(connector.service_url, "質問"))
+        [empty] = (await wait_for_replies(bot, before + 1))[before:]
+    assert (record["QuestionText"], record["AskerName"], record["Section"]) == (
+        "パスワードを忘れた。急ぎで再発行したい", "山田 花子", "情報政策課")
+    assert facts(content(post))["質問者"] == "山田 花子・情報政策課・総務局"
+    assert next(b for b in content(empty)["body"] if b.get("id") == "question")["value"] == ""
