@@ -29,6 +29,12 @@ tests/cards/js/node_modules/.installed: tests/cards/js/package.json tests/cards/
 	npm ci --prefix tests/cards/js --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Microsoft's app manifest package (npm, pinned by its package-lock.json): its bundled JSON schemas
+# validate the Teams app package offline. It needs fs-extra beside it, which it does not declare.
+tests/teams_app/js/node_modules/.installed: tests/teams_app/js/package.json tests/teams_app/js/package-lock.json
+	npm ci --prefix tests/teams_app/js --no-audit --no-fund --loglevel=error
+	touch $@
+
 # A real browser, Debian's Chromium, and a Japanese font for it (IPA Gothic): the HTML report
 # is checked as a manager opens it.
 BROWSER_PACKAGES := chromium fonts-ipafont-gothic
@@ -39,7 +45,7 @@ $(VENV)/.chromium: $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed \
-	$(VENV)/.chromium
+	tests/teams_app/js/node_modules/.installed $(VENV)/.chromium
 
 ## Generate the sample city if missing, provision the lists, sync once, load the sample FAQ into an
 ## empty FAQ list, then serve the bot on :3978.

@@ -115,6 +115,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--since", type=_day, help="only questions asked on or after this day (YYYY-MM-DD)")
     p.add_argument("--format", choices=("md", "csv", "xlsx", "html"), default="md")
     p.add_argument("--out", type=Path, help="the file to write (default: print md, csv and html)")
+    app = sub.add_parser("teams-app", help="the Teams app package", epilog=EPILOG, formatter_class=fmt)
+    app_sub = app.add_subparsers(dest="app_command", required=True, metavar="ACTION")
+    p = app_sub.add_parser("build", help="write the zip for Teams admin center or sideloading",
+                           description="manifest (schema v1.24, Japanese with English strings), icons; the bot id "
+                                       "from DX_BOT_APP_ID, the developer's pages from DX_TEAMS_APP_WEBSITE_URL; "
+                                       "each build takes the next version",
+                           epilog=EPILOG, formatter_class=fmt)
+    p.add_argument("--out", type=Path, help="the zip to write (default: ./teams-app-VERSION.zip)")
+    p.add_argument("--version", help="MAJOR.MINOR.PATCH, higher than the last build (default: the next one)")
     training = sub.add_parser("training", help="training reminders", epilog=EPILOG, formatter_class=fmt)
     training_sub = training.add_subparsers(dest="training_command", required=True, metavar="ACTION")
     p = training_sub.add_parser("nudges", help="who would be reminded of a required course today (sends nothing)",
@@ -351,6 +360,22 @@ async def _report(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _teams_app(settings: Settings, args: argparse.Namespace) -> int:
+    from bot.teams_app.package import PackageError, build
+
+    if args.out is not None and not args.out.resolve().parent.is_dir():
+        print(f"エラー / error: --out: {args.out.parent} というフォルダーはありません / no such folder",
+              file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        built = build(settings, args.out, args.version)
+    except PackageError as exc:
+        print(f"エラー / error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    print(f"Teams アプリのパッケージ {built.version} を書きました / wrote {built.path}")
+    return EXIT_OK
+
+
 async def _nudges_document(store: ListStore, settings: Settings, day: str | None) -> tuple[Document, int]:
     from datetime import date
 
@@ -461,6 +486,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_OK
     if args.command == "chat":
         return asyncio.run(_chat(settings, args.locale))
+    if args.command == "teams-app":
+        return _teams_app(settings, args)
     if args.command in ("report", "training"):
         return asyncio.run(_report(settings, args))
     if args.faq_command == "import":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal, Mapping
 from urllib.parse import urlparse
@@ -133,10 +134,36 @@ class Settings(BaseSettings):
     proposal_reviewer_group_ids: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated Entra ID group ids whose members review proposals.")
 
+    # The Teams app package (`dx-bot teams-app build`).
+    teams_app_id: str | None = Field(None, description="The Teams app's id (a GUID; default: DX_BOT_APP_ID).")
+    teams_app_website_url: str | None = Field(
+        None, description="https page about the app, shown in its details in Teams (needed to build the package).")
+    teams_app_privacy_url: str | None = Field(None, description="https privacy statement (default: the website).")
+    teams_app_terms_url: str | None = Field(None, description="https terms of use (default: the website).")
+    teams_app_developer: str | None = Field(
+        None, max_length=32, description="Who publishes the app, as Teams shows it (default: DX_DIVISION_NAME).")
+    teams_app_valid_domains: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="Comma-separated domains the app may open in Teams (validDomains).")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     _split_admin_ids = field_validator("admin_group_ids", "proposal_reviewer_group_ids", "expert_group_ids",
-                                       mode="before")(_split_ids)
+                                       "teams_app_valid_domains", mode="before")(_split_ids)
+
+    @field_validator("teams_app_website_url", "teams_app_privacy_url", "teams_app_terms_url")
+    @classmethod
+    def _https_page(cls, value: str | None) -> str | None:
+        if value is not None and (urlparse(value).scheme != "https" or not urlparse(value).netloc):
+            raise ValueError("must be an https URL such as https://www.city.example.jp/dx/")
+        return value
+
+    @field_validator("teams_app_valid_domains")
+    @classmethod
+    def _domains(cls, value: list[str]) -> list[str]:
+        for domain in value:
+            if not re.fullmatch(r"(\*\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", domain):
+                raise ValueError(f"{domain!r} is not a domain such as city.example.jp")
+        return value
 
     @field_validator("graph_endpoint", "authority_host", "bot_openid_metadata_url", "bot_token_issuer")
     @classmethod
