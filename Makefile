@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint install install-test bench lock clean playground
+.PHONY: run test lint install install-test bench lock clean playground cards
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,12 @@ test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
+
+## Every card the bot sends, in Japanese and English, rendered by the official renderer in Chromium
+## to var/cards/*.png (var/cards/index.html shows them all), for a person to look at.
+CARDS_OUT ?= var/cards
+cards: install-test
+	$(BIN)/python -m tests.cards.snapshots $(CARDS_OUT)
 
 ## Lint and import order (ruff) and types (mypy), both configured in pyproject.toml;
 ## `ruff check --fix .` fixes most lint findings.

@@ -67,7 +67,9 @@ def _due(t: Mapping[str, str], line: CourseLine, today: date) -> str:
 def training_data(t: Mapping[str, str], record: TrainingRecord) -> dict:
     staff = record.staff
     who = "・".join(v for v in (staff.staff_number, staff.section, staff.bureau) if v)
-    due = [{"name": inert(c.name), "value": _due(t, c, record.today)} for c in record.due]
+    # Past its deadline: in the warning color.
+    due = [{"name": inert(c.name), "value": _due(t, c, record.today),
+            "color": "Attention" if c.deadline and c.deadline < record.today else "Default"} for c in record.due]
     courses = [{"name": inert(c.name), "value": _status(t, c)} for c in record.courses]
     cert = record.certification
     certification = ""
@@ -75,7 +77,7 @@ def training_data(t: Mapping[str, str], record: TrainingRecord) -> dict:
         certification = (t["tr_certified"].format(tier=cert.tier, cohort=cert.cohort, day=_day(cert.certified_on))
                          if cert.cohort and cert.certified_on else t["tr_certified_plain"].format(tier=cert.tier))
     return {"text": t, "title": t["tr_title"].format(name=inert(staff.name), year=record.fiscal_year),
-            "who": inert(who), "due": due, "has_due": bool(due), "no_due": not due,
+            "who": inert(who), "due": due, "no_due": not due,
             "courses": courses, "has_courses": bool(courses), "no_courses": not courses,
             "certification": inert(certification)}
 

