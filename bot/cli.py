@@ -17,8 +17,8 @@ from config.settings import Settings
 
 if TYPE_CHECKING:
     from bot.faq.entry import FaqEntry
-    from bot.reports import Document
     from liststore import ListStore
+    from tabular.reports import Document
 
 logger = logging.getLogger(__name__)
 
@@ -335,8 +335,8 @@ async def _chat(settings: Settings, locale: str) -> int:
 
 
 async def _report(settings: Settings, args: argparse.Namespace) -> int:
-    from bot import reports
     from liststore import open_store
+    from tabular import reports
 
     if args.format == "xlsx" and args.out is None:
         print("エラー / error: --format xlsx には --out FILE が必要です / needs --out FILE", file=sys.stderr)

@@ -19,8 +19,8 @@ from typing import Mapping
 from bot.faq.analyzer import Analyzer
 from bot.faq.entry import FaqEntry
 from bot.questions import CHOSEN, HELPFUL, NOT_HELPFUL, PROMOTED, QUESTIONS_LIST
-from bot.reports import Document, Table
 from liststore import Item, ListStore
+from tabular.reports import Document, Table
 
 SAME_MEANING = 0.35  # cosine from which two questions are taken as the same question
 EXAMPLES = 3
@@ -96,7 +96,7 @@ def _other_wordings(gap: Gap) -> list[str]:
 
 
 def document(gaps: Gaps) -> Document:
-    """The groups and the unhelpful entries, as bot/reports.py writes them."""
+    """The groups and the unhelpful entries, as tabular/reports.py writes them."""
 
     def entry(faq_id: str) -> str:
         found = gaps.entries.get(faq_id)

@@ -1,6 +1,6 @@
 """The proposals of one fiscal year in figures, for the DX meeting: counts by status, category
 and bureau, month by month, and hours saved (estimated, and actual for 完了). `collect` reads
-the Proposals list; `document` lays the figures out for bot/reports.py to write."""
+the Proposals list; `document` lays the figures out for tabular/reports.py to write."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from datetime import datetime
 
 from bot.proposals.numbering import JST
 from bot.proposals.similar import PROPOSALS_LIST
-from bot.reports import Document, Table
 from liststore import Item, ListStore
+from tabular.reports import Document, Table
 
 STATUSES = ("受付", "審査中", "採用", "一部採用", "不採用", "差し戻し", "実施中", "完了")
 ADOPTED = ("採用", "一部採用", "実施中", "完了")

@@ -30,7 +30,7 @@ from bot.training.records import COMPLETIONS, DONE, TrainingRecords, fiscal_year
 from liststore import ListStore, StoreError
 
 if TYPE_CHECKING:
-    from bot.reports import Document
+    from tabular.reports import Document
 
 logger = logging.getLogger(__name__)
 
@@ -142,8 +142,8 @@ class TrainingNudges:
 
 
 def document(nudges: list[Nudge], today: date) -> "Document":
-    """Who would be reminded, as bot/reports.py writes it (`dx-bot training nudges`)."""
-    from bot.reports import Document, Table
+    """Who would be reminded, as tabular/reports.py writes it (`dx-bot training nudges`)."""
+    from tabular.reports import Document, Table
 
     rows = [[f"{n.deadline:%Y/%m/%d}", n.staff_number, n.name, n.section, "、".join(n.courses),
              "はい" if n.reachable else "いいえ（ボットと話したことがない）"] for n in nudges]
