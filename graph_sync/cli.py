@@ -303,6 +303,31 @@ def _next_runs() -> list[dict[str, str]]:
             for j in load_sync_config().jobs]
 
 
+async def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
+    """The KPIs of a fiscal year: written to the KPI list (only what changed), then the report."""
+    from graph_sync.kpi import compute, write
+    from graph_sync.kpi_report import render
+    from liststore import open_store
+
+    if args.format in ("png", "xlsx") and args.out is None:
+        fail(f"--format {args.format} には --out FILE が必要です / needs --out FILE", EXIT_USAGE)
+    if args.out is not None and not Path(args.out).resolve().parent.is_dir():
+        fail(f"--out: {Path(args.out).parent} というフォルダーはありません / no such folder", EXIT_USAGE)
+    async with open_store(settings) as store:
+        kpis = await compute(store, args.fiscal_year)
+        written = await write(store, kpis)
+    text = render(kpis, args.format, Path(args.out) if args.out else None)
+    summary = (f"KPI リスト（{kpis.fiscal_year}年度）: 作成 {written.created} 更新 {written.updated} "
+               f"変更なし {written.unchanged} / KPI list: created {written.created} updated {written.updated} "
+               f"unchanged {written.unchanged}")
+    if text is not None:
+        sys.stdout.write(text)
+        print(summary, file=sys.stderr)
+    else:
+        print(f"{summary}\nレポートを書きました / wrote {args.out}")
+    return EXIT_OK
+
+
 async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     state = open_state(settings)
     try:
@@ -333,6 +358,25 @@ async def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+async def scheduled_run(settings: Settings, config: SyncConfig, name: str, resources: Sequence[str]) -> bool:
+    """One run of a scheduled job; a job with `kpi = true` then computes the KPIs into the KPI
+    list from what it just synced. True when everything succeeded."""
+    async with open_worker(settings, list(resources), config=config) as worker:
+        report = await worker.run(job=name)
+    t = report.totals()
+    logger.info("job %s: created=%d updated=%d deactivated=%d deleted=%d failed=%d stops=%d",
+                name, t["created"], t["updated"], t["deactivated"], t["deleted"], t["failed"], len(report.stops))
+    if report.ok and any(j.name == name and j.kpi for j in config.jobs):
+        from graph_sync.kpi import compute, write
+        from liststore import open_store
+
+        async with open_store(settings) as store:
+            written = await write(store, await compute(store))
+        logger.info("job %s: KPI list created=%d updated=%d unchanged=%d", name, written.created,
+                    written.updated, written.unchanged)
+    return report.ok
+
+
 async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     """Run the jobs of config/sync.toml on their schedules until SIGTERM or Ctrl+C."""
     import signal
@@ -345,13 +389,7 @@ async def cmd_schedule(args: argparse.Namespace, settings: Settings) -> int:
     config = load_sync_config()
 
     async def run_job(name: str, resources: Sequence[str]) -> bool:
-        async with open_worker(settings, list(resources), config=config) as worker:
-            report = await worker.run(job=name)
-        t = report.totals()
-        logger.info("job %s: created=%d updated=%d deactivated=%d deleted=%d failed=%d stops=%d",
-                    name, t["created"], t["updated"], t["deactivated"], t["deleted"], t["failed"],
-                    len(report.stops))
-        return report.ok
+        return await scheduled_run(settings, config, name, resources)
 
     jobs = [Job(j.name, Cron.parse(j.cron), tuple(j.resources)) for j in config.jobs]
     if not jobs:
@@ -428,6 +466,14 @@ def build_parser() -> argparse.ArgumentParser:
     add("schedule", "ジョブを設定どおりに定期実行 / run the jobs of config/sync.toml on their "
                     "schedules (JST), with /healthz on DX_SYNC_HEALTH_PORT; stops on SIGTERM")
 
+    p = add("kpi", "DX会議の KPI を集計し KPI リストとレポートに / compute the KPIs, write the KPI list "
+                   "(only what changed) and the report")
+    p.add_argument("--fiscal-year", type=int, help="e.g. 2026 for April 2026 – March 2027 (default: this one)")
+    p.add_argument("--format", choices=("md", "html", "png", "xlsx"), default="md",
+                   help="md prints to the terminal; html (charts inline), png (the four charts) and xlsx "
+                        "(tables, and the charts on their own sheet) are written to --out")
+    p.add_argument("--out", help="the file to write")
+
     p = add("demo", "サンプル作成・準備・同期を一度に / sample (if missing) + provision + run")
     p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=argparse.SUPPRESS)
     p.add_argument("--staff", type=int, default=DEFAULT_STAFF, help=argparse.SUPPRESS)
@@ -435,7 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 COMMANDS = {"sample": cmd_sample, "provision": cmd_provision, "plan": cmd_plan, "run": cmd_run,
-            "status": cmd_status, "schedule": cmd_schedule, "demo": cmd_demo}
+            "status": cmd_status, "schedule": cmd_schedule, "demo": cmd_demo, "kpi": cmd_kpi}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -85,6 +85,7 @@ class JobConfig(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     cron: str
     resources: list[str] = Field(min_length=1)
+    kpi: bool = False  # after a successful run, compute the KPIs into the KPI list (dx-sync kpi)
 
     @model_validator(mode="after")
     def _cron_parses(self) -> "JobConfig":

@@ -35,6 +35,9 @@ class Document:
     totals: Sequence[tuple[str, str]] = ()
     tables: Sequence[Table] = field(default_factory=tuple)
     note: str = ""  # one line under the title (what the figures cover)
+    # Charts drawn elsewhere (graph_sync/kpi_report.py): inline SVG for the page, PNG for a sheet.
+    svg: str = ""
+    png: bytes = b""
 
 
 def to_markdown(doc: Document) -> str:
@@ -100,6 +103,11 @@ def write_xlsx(path: Path, doc: Document) -> None:
             for cell in cells:
                 if isinstance(cell.value, str) and "\n" in cell.value:
                     cell.alignment = Alignment(wrap_text=True, vertical="top")
+    if doc.png:
+        from openpyxl.drawing.image import Image
+
+        charts = book.create_sheet("グラフ", 0)
+        charts.add_image(Image(io.BytesIO(doc.png)), "A1")
     book.save(path)
 
 
@@ -124,6 +132,8 @@ def to_html(doc: Document) -> str:
         parts.append("<dl class=\"totals\">")
         parts += [f"<div><dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd></div>" for k, v in doc.totals]
         parts.append("</dl>")
+    if doc.svg:
+        parts.append(f"<figure class=\"figure\">{doc.svg}</figure>")
     for table in doc.tables:
         parts.append(f"<section><h2>{html.escape(table.title)}</h2>")
         if table.chart:
@@ -194,4 +204,5 @@ h1 { font-size: 1.6rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 .chart rect { fill: #2563eb; } .chart text { font-size: 13px; fill: #1f2937; }
 table { border-collapse: collapse; margin-top: .5rem; } th, td { border: 1px solid #d1d5db; padding: .25rem .75rem; }
 td:not(:first-child) { text-align: right; }
+.figure { margin: 1.5rem 0; } .figure svg { max-width: 100%; height: auto; }
 """
