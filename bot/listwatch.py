@@ -13,9 +13,10 @@ import asyncio
 import logging
 from typing import Any
 
+from bot.periodic import every
 from bot.state import BotState, Work
 from config.clock import Clock, utc_now
-from liststore import Item, ListStore, StoreError
+from liststore import Item, ListStore
 
 logger = logging.getLogger(__name__)
 
@@ -61,14 +62,4 @@ class ListWatch:
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Look every `interval` seconds until `stop`."""
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:
-                logger.warning("%s: the change feed cannot be read now; trying again later", self.list_name)
-            except Exception:  # noqa: BLE001 - a failed round is tried again; the loop must go on
-                logger.exception("%s: watching the list failed", self.list_name)
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+        await every(interval, stop, self.run_once, f"watching the {self.list_name} list")

@@ -19,6 +19,7 @@ from bot.conversations import ConversationStore
 from bot.notify import Notifier, deliver
 from bot.outbox import Handler, Undeliverable
 from bot.ownership import writes
+from bot.periodic import every
 from bot.proposals.watch import personal_reference
 from bot.questions import CLOSED, QUESTIONS_LIST, WAITING
 from bot.state import BotState, Work
@@ -26,7 +27,7 @@ from bot.ticket_posts import TicketPosts
 from bot.tickets import ANSWERED
 from config.clock import Clock, utc_now
 from config.schema import Owner
-from liststore import ListStore, StoreError, Upsert
+from liststore import ListStore, Upsert
 
 logger = logging.getLogger(__name__)
 
@@ -83,17 +84,7 @@ class TicketSweep:
         return sum(added)
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
-        while not stop.is_set():
-            try:
-                await self.run_once()
-            except StoreError:
-                logger.warning("questions: the list cannot be read for reminders now; trying again later")
-            except Exception:  # noqa: BLE001 - a failed sweep is tried again; the loop must go on
-                logger.exception("questions: the reminder sweep failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+        await every(interval, stop, self.run_once, "the questions' reminder sweep")
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
         async def close(_key: str, payload: Mapping[str, Any]) -> None:

@@ -24,10 +24,11 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
 from bot.conversations import ConversationStore
 from bot.notify import Notifier, deliver
 from bot.outbox import Handler, Undeliverable
+from bot.periodic import every
 from bot.proposals.watch import personal_reference
 from bot.state import BotState, Work
 from bot.training.records import COMPLETIONS, DONE, TrainingRecords, fiscal_year_of, staff_of
-from liststore import ListStore, StoreError
+from liststore import ListStore
 
 if TYPE_CHECKING:
     from tabular.reports import Document
@@ -116,18 +117,12 @@ class TrainingNudges:
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         """Sweep once a day (checked every `interval` seconds) until `stop`."""
-        while not stop.is_set():
-            try:
-                if await self._state.value(*SWEPT) != self._records.today().isoformat():
-                    await self.run_once()
-            except StoreError:
-                logger.warning("training reminders: the lists cannot be read now; trying again later")
-            except Exception:  # noqa: BLE001 - a failed sweep is tried again; the loop must go on
-                logger.exception("training reminders: the sweep failed")
-            try:
-                await asyncio.wait_for(stop.wait(), interval)
-            except asyncio.TimeoutError:
-                pass
+
+        async def daily() -> None:
+            if await self._state.value(*SWEPT) != self._records.today().isoformat():
+                await self.run_once()
+
+        await every(interval, stop, daily, "the training reminders' sweep")
 
     def handlers(self, conversations: ConversationStore) -> dict[str, Handler]:
         async def nudge(_key: str, payload: Mapping[str, Any]) -> None:
