@@ -176,7 +176,7 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     nudges = TrainingNudges(store, state, notifier, records, people.key_of, _nudge_text(settings, records))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
                     answers, tickets, sweep, posts, TicketWatch(store, state), records,
-                    GroupCheck(membership, settings.admin_group_ids), AccessLog(store, state), nudges,
+                    GroupCheck(membership, settings.admin_group_ids), AccessLog(store), nudges,
                     settings.expert_answer_days, leader_hours)
 
 

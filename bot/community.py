@@ -68,7 +68,6 @@ class Services:
                 **self.answers.handlers(self.state.conversations),
                 **self.sweep.handlers(self.state.conversations),
                 **self.ticket_posts.handlers(self.state.conversations),
-                **self.access_log.handlers(),
                 **self.nudges.handlers(self.state.conversations)}
 
 

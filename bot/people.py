@@ -170,6 +170,12 @@ class Directory:
                     logger.warning("staff lookup failed (is the Staff list provisioned?)", exc_info=True)
                     return None
                 active = [i for i in found if i.fields.get("IsActive") is not False]
+                if len(active) > 1:
+                    # Two people cannot be told apart by this address: neither is assumed (their
+                    # records are personal). The division fixes the Staff list's e-mail column.
+                    logger.warning("an e-mail address matches %d active rows of the Staff list; "
+                                   "the person is treated as not found", len(active))
+                    return None
                 if active:
                     f = active[0].fields
                     return StaffRecord(active[0].key, str(f.get("Title") or ""), f.get("Email"),

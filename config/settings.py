@@ -153,7 +153,8 @@ class Settings(BaseSettings):
     @field_validator("teams_app_website_url", "teams_app_privacy_url", "teams_app_terms_url")
     @classmethod
     def _https_page(cls, value: str | None) -> str | None:
-        if value is not None and (urlparse(value).scheme != "https" or not urlparse(value).netloc):
+        if value is not None and (urlparse(value).scheme != "https" or not urlparse(value).netloc
+                                  or any(c.isspace() or c in '<>"' for c in value)):
             raise ValueError("must be an https URL such as https://www.city.example.jp/dx/")
         return value
 

@@ -9,7 +9,7 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
@@ -17,7 +17,10 @@ _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 def _month_day(value: str) -> str:
     if not _MONTH_DAY.match(value):
         raise ValueError(f"{value!r} is not a month-day like 01-31")
-    date(2000, *map(int, value.split("-")))  # a leap year: 02-29 is allowed, 02-30 is not
+    try:
+        date(2000, *map(int, value.split("-")))  # a leap year: 02-29 is allowed, 02-30 is not
+    except ValueError:
+        raise ValueError(f"{value!r} is no day of the year") from None
     return value
 
 
@@ -29,6 +32,17 @@ class Deadlines(BaseModel):
     @classmethod
     def _checked(cls, value: str) -> str:
         return _month_day(value)
+
+    @model_validator(mode="after")
+    def _courses_checked(self) -> "Deadlines":
+        for code, value in (self.model_extra or {}).items():
+            if not isinstance(value, str):
+                raise ValueError(f"{code}: {value!r} is not a month-day like \"01-31\"")
+            try:
+                _month_day(value)
+            except ValueError as exc:
+                raise ValueError(f"{code}: {exc}") from None
+        return self
 
     def of(self, course_code: str, fiscal_year: int) -> date:
         """The day `course_code` is due in `fiscal_year` (April of that year to March of the next)."""
@@ -44,6 +58,7 @@ class Deadlines(BaseModel):
 class Nudges(BaseModel):
     model_config = ConfigDict(extra="forbid")
     days_before: int = Field(14, ge=1, le=120)
+    hour: int = Field(9, ge=0, le=23)  # the sweep runs from this hour (Japan time) on
 
 
 class TrainingConfig(BaseModel):

@@ -318,8 +318,8 @@ async def cmd_kpi(args: argparse.Namespace, settings: Settings) -> int:
         written = await write(store, kpis)
     text = render(kpis, args.format, Path(args.out) if args.out else None)
     summary = (f"KPI リスト（{kpis.fiscal_year}年度）: 作成 {written.created} 更新 {written.updated} "
-               f"変更なし {written.unchanged} / KPI list: created {written.created} updated {written.updated} "
-               f"unchanged {written.unchanged}")
+               f"変更なし {written.unchanged} 削除 {written.removed} / KPI list: created {written.created} "
+               f"updated {written.updated} unchanged {written.unchanged} removed {written.removed}")
     if text is not None:
         sys.stdout.write(text)
         print(summary, file=sys.stderr)

@@ -98,7 +98,8 @@ class Kpis:
                 ("DX推進リーダー人数", None, self.serving[PROMOTER], ladder.get(PROMOTER), "人"),
                 ("DXアドバイザー人数", None, self.serving[ADVISOR], ladder.get(ADVISOR), "人"),
                 ("デジタル行政推進リーダー人数", None, self.serving[LEADER], ladder.get(LEADER), "人"),
-                ("基礎研修修了率", None, self.completion.percent, completion_target, "%"),
+                ("基礎研修修了率", None, self.completion.percent if self.completion.of else None,
+                 completion_target, "%"),
                 *(("基礎研修修了率", bureau, rate.percent, completion_target, "%")
                   for bureau, rate in sorted(self.completion_by_bureau.items())),
                 ("提案件数", None, self.proposals("filed"), self.proposal_target, "件"),
@@ -131,8 +132,8 @@ async def compute(store: ListStore, fiscal_year: int | None = None, today: date 
             kpis.serving[str(f.get("Tier") or "")] += 1
         if f.get("Tier") == LEADER and (cohort := _int(f.get("CohortFiscalYear"))) is not None:
             cohorts[cohort] += 1
-    first = min([config.leaders.first_fiscal_year, *cohorts])
-    running = 0
+    first = config.leaders.first_fiscal_year
+    running = sum(n for y, n in cohorts.items() if y < first)  # trained before the path began
     for y in range(first, year + 1):
         running += cohorts[y]
         kpis.leaders_by_year[y] = running
@@ -188,6 +189,7 @@ class Written:
     created: int
     updated: int
     unchanged: int
+    removed: int = 0
 
 
 def _same(a: object, b: object) -> bool:
@@ -197,13 +199,16 @@ def _same(a: object, b: object) -> bool:
 
 
 async def write(store: ListStore, kpis: Kpis) -> Written:
-    """The year's rows into the KPI list: new ones created, changed ones updated, the rest left
-    alone (a rerun the same day writes nothing). 集計日 alone changing is not a change."""
+    """The year's rows into the KPI list: new ones created, changed ones updated, rows the year
+    no longer has removed, the rest left alone (a rerun the same day writes nothing). 集計日
+    alone changing is not a change."""
     existing = {item.key: item.fields for item in await store.query(KPI_LIST, "FiscalYear", kpis.fiscal_year)}
     changes: list[Upsert] = []
     created = unchanged = 0
+    keys: set[str] = set()
     for row in kpis.rows():
         key = row.pop("key")
+        keys.add(key)
         before = existing.get(key)
         if before is not None and all(_same(before.get(k), v) for k, v in row.items() if k != "MeasuredOn"):
             unchanged += 1
@@ -214,4 +219,9 @@ async def write(store: ListStore, kpis: Kpis) -> Written:
     failed = [r for r in results if not r.ok]
     if failed:
         raise RuntimeError(f"KPI list: {len(failed)} row(s) not written: {failed[0].outcome} {failed[0].error}")
-    return Written(created, len(changes) - created, unchanged)
+    # A row the year no longer has (a bureau without staff now, no course required any more)
+    # would go on showing its last figure in Power BI.
+    stale = sorted(set(existing) - keys)
+    if stale:
+        await store.delete(KPI_LIST, stale)
+    return Written(created, len(changes) - created, unchanged, len(stale))

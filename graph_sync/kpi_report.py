@@ -45,6 +45,7 @@ def figure(kpis: Kpis) -> Any:
     font = _font()
     plt.rcParams["font.family"] = font.get_name()
     plt.rcParams["svg.fonttype"] = "path"  # glyphs drawn as shapes: the page needs no font
+    plt.rcParams["text.parse_math"] = False  # a bureau named "A$B$" is a name, not a formula
     fig, axes = plt.subplots(2, 2, figsize=(13, 9), dpi=100)
     fig.suptitle(f"DX推進 KPI　{kpis.fiscal_year}年度（{kpis.measured_on:%Y/%m/%d} 集計）", fontsize=16)
 

@@ -19,7 +19,7 @@ from bot.membership import GroupCheck
 from bot.people import Directory
 from bot.roster import RosterLeader, bureau_leaders, section_leaders
 from bot.router import Router
-from bot.training.audit import AccessLog
+from bot.training.audit import AccessLog, NotLogged
 from bot.training.records import DONE, IN_PROGRESS, CourseLine, TrainingRecord, TrainingRecords, staff_of
 from bot.turn import Turn
 from cards import inert, render
@@ -30,9 +30,10 @@ logger = logging.getLogger(__name__)
 MY_TRAINING = ("受講状況", "自分の受講状況", "私の受講状況", "わたしの受講状況", "研修の受講状況", "受講履歴",
                "自分の研修", "my training", "training status")
 # 「受講状況 001234」 (digits in either width, with or without a space or colon)
-LOOKUP = re.compile(r"\s*受講状況[\s:：]*([0-9０-９]{4,10})\s*")
+# (five digits at least: 「受講状況 2025」 is a year, not a person)
+LOOKUP = re.compile(r"\s*受講状況[\s:：]*([0-9０-９]{5,10})[\s。．.]*")
 _WHO = r"(は(誰|だれ|どなた)(です(か)?)?|を教えて(ください)?|を知りたい)?"
-_LEADER = r"([DdＤｄ][XxＸｘ]\s*|デジタル行政推進)?(リーダー|アドバイザー)"
+_LEADER = r"([DdＤｄ][XxＸｘ]\s*(推進)?|デジタル行政推進)?(リーダー|アドバイザー)"
 LEADERS = re.compile(rf"\s*(((自分|私|わたし|うち)の)?(課の)?\s*({_LEADER}|相談先){_WHO}"
                      r"|who(\s+is|'s)\s+my\s+(section'?s\s+)?(dx\s+)?leaders?|my\s+leaders?)[\s?？。.!！]*",
                      re.IGNORECASE)
@@ -134,7 +135,12 @@ def register(router: Router, people: Directory, records: TrainingRecords, store:
         number = unicodedata.normalize("NFKC", match.group(1)) if match else ""
         item = await store.get(STAFF_LIST, number)
         viewer = await people.asker(turn)
-        log_id = await access_log.looked_up(turn.sender.key, viewer.display_name, number, item is not None)
+        try:
+            log_id = await access_log.looked_up(turn.sender.key, viewer.display_name, number, item is not None)
+        except NotLogged as exc:
+            logger.warning("a division member's lookup could not be logged, so nothing was shown (%s)", exc)
+            await turn.send_text(turn.t["tr_not_logged"])
+            return
         logger.info("a division member looked up a training record: audit %s", log_id)
         logged = turn.t["tr_logged"].format(log_id=log_id)
         if item is None:

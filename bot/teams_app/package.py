@@ -71,7 +71,13 @@ def _parsed(version: str) -> tuple[int, int, int]:
 def next_version(data_dir: Path, asked: str | None = None) -> str:
     """The version of this build: `asked`, or the next patch after the last one built."""
     last_file = data_dir / VERSIONS
-    last = json.loads(last_file.read_text("utf-8")).get("version") if last_file.is_file() else None
+    try:
+        last = json.loads(last_file.read_text("utf-8")).get("version") if last_file.is_file() else None
+        if last is not None:
+            _parsed(str(last))
+    except (ValueError, AttributeError, PackageError) as exc:
+        raise PackageError(f"{last_file} が読めません（前回の版を記録したファイル）。正しい版を --version で指定して"
+                           f"ください / cannot read the last version built: {exc}") from None
     if asked is not None:
         if last and _parsed(asked) <= _parsed(last):
             raise PackageError(f"--version {asked} は前回の {last} より大きくしてください（Teams は上がった版しか"
@@ -124,7 +130,7 @@ def manifest(settings: Settings, version: str) -> tuple[dict[str, Any], dict[str
         "bots": [{"botId": bot_id.lower(), "scopes": list(EVERYWHERE), "isNotificationOnly": False,
                   "supportsFiles": False, "supportsCalling": False, "supportsVideo": False, "commandLists": lists}],
         "permissions": ["identity", "messageTeamMembers"],
-        "validDomains": list(settings.teams_app_valid_domains),
+        "validDomains": list(dict.fromkeys(d.lower() for d in settings.teams_app_valid_domains)),
         "localizationInfo": {"defaultLanguageTag": "ja-jp",
                              "additionalLanguages": [{"languageTag": "en-us", "file": "en-us.json"}]},
     }

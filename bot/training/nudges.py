@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any, Awaitable, Callable, Mapping
@@ -25,6 +25,7 @@ from bot.conversations import ConversationStore
 from bot.notify import Notifier, deliver
 from bot.outbox import Handler, Undeliverable
 from bot.periodic import every
+from bot.proposals.numbering import JST
 from bot.proposals.watch import personal_reference
 from bot.state import BotState, Work
 from bot.training.records import COMPLETIONS, DONE, TrainingRecords, fiscal_year_of, staff_of
@@ -37,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 NUDGE = "training.nudge"
 SWEPT = ("training", "nudges-swept")  # bot state: the last day a sweep ran to the end
+NUDGED = "training-nudged"  # bot state space: "staff number:deadline" -> the day it was enqueued
 STAFF_LIST = "Staff"
 SERVING = "在職"
 
@@ -68,10 +70,11 @@ class TrainingNudges:
         """Who is to be reminded on `today` (default: today in Japan), whether or not the bot
         can reach them."""
         today = today or self._records.today()
-        year = fiscal_year_of(today)
         before = timedelta(days=self._records.config.nudges.days_before)
         courses = await self._records.courses()
-        due = {code: (course.name, deadline) for code, course in courses.items()
+        # Late in March the window already reaches deadlines of the fiscal year to come.
+        due = {(code, deadline): course.name for year in (fiscal_year_of(today), fiscal_year_of(today) + 1)
+               for code, course in courses.items()
                if (deadline := self._records.deadline(course, year)) and deadline - before <= today < deadline}
         if not due:
             return []
@@ -79,37 +82,49 @@ class TrainingNudges:
         async for page in self._store.pages(COMPLETIONS):
             done.update((str(i.fields.get("StaffNumber")), str(i.fields.get("CourseCode")))
                         for i in page if i.fields.get("Status") == DONE)
+        serving = [item async for page in self._store.pages(STAFF_LIST) for item in page
+                   if item.fields.get("IsActive") is not False
+                   and item.fields.get("EmploymentStatus") in (None, SERVING) and item.fields.get("Email")]
+        # An address two rows share reaches one person: reminding them of the other's courses
+        # would tell them someone else's record. Such rows are left out until the list is fixed.
+        shared = {a for a, n in Counter(str(i.fields["Email"]).strip().lower() for i in serving).items() if n > 1}
+        if shared:
+            logger.warning("training reminders: %d e-mail address(es) belong to more than one staff row; "
+                           "those staff are not reminded", len(shared))
         found: list[Nudge] = []
-        async for page in self._store.pages(STAFF_LIST):
-            for item in page:
-                f = item.fields
-                if f.get("IsActive") is False or f.get("EmploymentStatus") not in (None, SERVING) \
-                        or not f.get("Email"):
-                    continue
-                staff = staff_of(item)
-                owed: dict[date, list[str]] = defaultdict(list)
-                for code, (name, deadline) in sorted(due.items()):
-                    if (staff.staff_number, code) not in done:
-                        owed[deadline].append(name)
-                for deadline, names in sorted(owed.items()):
-                    key = await self._key_of(str(f["Email"]))
-                    found.append(Nudge(staff.staff_number, staff.name, staff.section or "", str(f["Email"]), deadline,
-                                       tuple(names), key is not None))
+        for item in serving:
+            email = str(item.fields["Email"])
+            if email.strip().lower() in shared:
+                continue
+            staff = staff_of(item)
+            owed: dict[date, list[str]] = defaultdict(list)
+            for (code, deadline), name in sorted(due.items()):
+                if (staff.staff_number, code) not in done:
+                    owed[deadline].append(name)
+            for deadline, names in sorted(owed.items()):
+                key = await self._key_of(email)
+                found.append(Nudge(staff.staff_number, staff.name, staff.section or "", email, deadline,
+                                   tuple(names), key is not None))
         return sorted(found, key=lambda n: (n.deadline, n.staff_number))
 
     async def run_once(self, today: date | None = None) -> int:
-        """Enqueue today's reminders for everyone the bot can reach; how many were new."""
+        """Enqueue today's reminders for everyone the bot can reach; how many were new. Each
+        person and deadline is remembered in the bot state (never forgotten, unlike the
+        outbox's keys), so a long reminder window never reminds twice."""
         today = today or self._records.today()
-        work = []
+        reminded = await self._state.values(NUDGED)
+        work, values = [], {SWEPT: today.isoformat()}
         for nudge in await self.due(today):
             key = await self._key_of(nudge.email)
-            if key is None:
+            marker = f"{nudge.staff_number}:{nudge.deadline.isoformat()}"
+            if key is None or marker in reminded:
                 continue
-            work.append(Work(f"nudge:{nudge.staff_number}:{nudge.deadline.isoformat()}", NUDGE, {
+            values[(NUDGED, marker)] = today.isoformat()
+            work.append(Work(f"nudge:{marker}", NUDGE, {
                 "to": key, "name": nudge.name, "courses": list(nudge.courses),
                 "deadline": nudge.deadline.isoformat()}))
         # The outbox runs on the wall clock, whatever day the records are read for.
-        added = await self._state.commit(work=work, values={SWEPT: today.isoformat()}, now=time.time())
+        added = await self._state.commit(work=work, values=values, now=time.time())
         sent = sum(added)
         if sent:
             logger.info("training reminders: %d enqueued", sent)
@@ -119,8 +134,11 @@ class TrainingNudges:
         """Sweep once a day (checked every `interval` seconds) until `stop`."""
 
         async def daily() -> None:
-            if await self._state.value(*SWEPT) != self._records.today().isoformat():
-                await self.run_once()
+            # In working hours: a reminder is not a message to wake anyone at midnight.
+            now = self._records.clock().astimezone(JST)
+            if now.hour >= self._records.config.nudges.hour and \
+                    await self._state.value(*SWEPT) != now.date().isoformat():
+                await self.run_once(now.date())
 
         await every(interval, stop, daily, "the training reminders' sweep")
 

@@ -245,3 +245,114 @@ async def test_the_dry_run_lists_who_would_be_reminded_and_sends_nothing(
         [due, "001234", "山田 花子", "情報政策課", "AI基礎、情報セキュリティ", "はい"],
         [due, "005678", "鈴木 一郎", "税務課", "AI基礎、データリテラシー基礎", unknown]]
     assert [r for r in connector.fake.replies if r["_reply_to"] is None] == []
+
+
+async def test_an_address_two_staff_rows_share_shows_neither_record(
+        tmp_path: Path, connector: RunningConnector) -> None:
+    connector.fake.members = {"29:user-1": member("user-1", "hanako.yamada@city.example.jp")}
+    async with running_bot(tmp_path, connector) as bot:
+        await fill(bot)
+        async with open_store(bot.settings) as store:  # someone else's row with her address
+            await store.upsert("Staff", [Upsert("000100", {**STAFF["005678"], "Email": STAFF["001234"]["Email"]})])
+        reply = await say(bot, "受講状況")
+    assert reply["text"].startswith("職員名簿であなたを見つけられませんでした") and not reply.get("attachments")
+
+
+async def nudges_over(tmp_path: Path, config_text: str) -> tuple[Any, Any, Any]:
+    """The reminders over a provisioned SQLite store and the bot's SQLite state, on a given file."""
+    from bot.app import open_state
+    from bot.people import Directory
+    from bot.training.nudges import TrainingNudges
+    from bot.training.records import TrainingRecords
+    from config.settings import load_settings
+    from config.training import load_training_config
+    from tests.bot.conftest import provision
+
+    settings = load_settings(data_dir=tmp_path / "var", store="sqlite")
+    await provision(settings)
+    path = tmp_path / "training.toml"
+    path.write_text(config_text, "utf-8")
+    store_cm = open_store(settings)
+    store = await store_cm.__aenter__()
+    state = open_state(settings)
+    nudges = TrainingNudges(store, state, None, TrainingRecords(store, load_training_config(path)),
+                            Directory(store, None, state=state).key_of, lambda name, courses: "")
+    return store_cm, state, nudges
+
+
+async def test_a_long_reminder_window_reminds_once_even_after_the_outbox_forgets(tmp_path: Path) -> None:
+    long_window = '[deadlines]\ndefault = "01-31"\n[nudges]\ndays_before = 90\n'
+    store_cm, state, nudges = await nudges_over(tmp_path, long_window)
+    try:
+        store = nudges._store
+        await store.upsert("Staff", [Upsert("001234", STAFF["001234"])])
+        await store.upsert("Courses", [Upsert("EL-AI", {**COURSES["EL-AI"], "CourseCode": "EL-AI"})])
+        await state.commit(values={("people:email", "hanako.yamada@city.example.jp"): "aad-user-1"}, now=0)
+        first = await nudges.run_once(date(FY, 11, 10))
+        for item in await state.outbox.due(now=1e12):
+            await state.outbox.delivered(item.key, now=1.0)
+        await state.outbox.prune(before=1e12)  # a month and more later, the outbox has let the key go
+        later = await nudges.run_once(date(FY + 1, 1, 20))
+    finally:
+        await state.close()
+        await store_cm.__aexit__(None, None, None)
+    assert (first, later) == (1, 0)
+
+
+async def test_reminders_reach_deadlines_of_the_coming_fiscal_year_in_march(tmp_path: Path) -> None:
+    store_cm, state, nudges = await nudges_over(tmp_path, '[deadlines]\ndefault = "04-05"\n')
+    try:
+        store = nudges._store
+        await store.upsert("Staff", [Upsert("001234", STAFF["001234"])])
+        await store.upsert("Courses", [Upsert("EL-AI", {**COURSES["EL-AI"], "CourseCode": "EL-AI"})])
+        due = await nudges.due(date(FY + 1, 3, 28))
+    finally:
+        await state.close()
+        await store_cm.__aexit__(None, None, None)
+    assert [(n.staff_number, n.deadline, n.courses) for n in due] == [("001234", date(FY + 1, 4, 5), ("AI基礎",))]
+
+
+def test_a_course_deadline_that_is_no_day_is_refused_before_anything_runs(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    bad = tmp_path / "training.toml"
+    bad.write_text('[deadlines]\ndefault = "01-31"\n"EL-AI" = "02-30"\n', "utf-8")
+    env = {**os.environ, "DX_DATA_DIR": str(tmp_path / "var"), "DX_TRAINING_FILE": str(bad)}
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "training", "nudges"], capture_output=True, text=True,
+                          env=env, timeout=120)
+    assert done.returncode == 2 and "DX_TRAINING_FILE" in done.stderr and "EL-AI" in done.stderr
+
+
+async def test_reminders_are_not_sent_in_the_middle_of_the_night(tmp_path: Path, connector: RunningConnector) -> None:
+    settings_file = tmp_path / "training.toml"
+    settings_file.write_text('[deadlines]\ndefault = "02-10"\n', "utf-8")
+    connector.fake.members = {"29:user-1": member("user-1", "hanako.yamada@city.example.jp")}
+    async with running_bot(tmp_path, connector) as bot:
+        await fill(bot)
+        await say(bot, "こんにちは")
+        await asyncio.sleep(0.3)
+    night = datetime(FY + 1, 2, 4, 15, 30, tzinfo=timezone.utc)  # 00:30 in Japan
+    async with running_bot(tmp_path, connector, training_nudges=True, training_file=settings_file,
+                           clock=lambda: night):
+        await asyncio.sleep(1.0)
+    assert [r for r in connector.fake.replies if r["_reply_to"] is None] == []
+
+
+async def test_a_lookup_that_cannot_be_logged_shows_nothing(tmp_path: Path, connector: RunningConnector) -> None:
+    from tests.fakes.graph_fake import serve_graph_fake
+
+    async with serve_graph_fake(tmp_path / "graph") as graph:
+        graph.fake.add_user("aad-user-7", None, "kanri.sato@city.example.jp")
+        graph.fake.groups = {"g-admins": {"displayName": "DX推進課", "members": {"aad-user-7"}}}
+        creds = {k.removeprefix("DX_").lower(): v for k, v in graph.env().items()
+                 if k not in ("DX_STORE", "DX_SITE_URL")}
+        connector.fake.members = {"29:user-7": member("user-7", "kanri.sato@city.example.jp")}
+        # The AccessLog list is not there (not provisioned yet): the lookup cannot be recorded.
+        async with running_bot(tmp_path, connector, admin_group_ids="g-admins", skip_lists=("AccessLog",),
+                               **creds) as bot:
+            await fill(bot)
+            reply = await say(bot, "受講状況 005678", user="user-7")
+    assert reply["text"] == "閲覧を記録できなかったため、表示しませんでした。しばらくしてからもう一度送ってください。"
+    assert "鈴木" not in str(reply)

@@ -118,8 +118,14 @@ async def test_the_figures_of_a_small_city_match_a_hand_count_and_are_written_on
     async with open_store(load_settings(data_dir=tmp_path)) as store:  # c completes R2
         await store.upsert("CourseCompletions", [done("000003", "R2")])
     changed = dx_sync(tmp_path, "kpi", "--fiscal-year", str(FY))
-    assert "作成 0 更新 2 変更なし 9" in changed.stderr  # the city's rate and 総務局's
+    assert "作成 0 更新 2 変更なし 9 削除 0" in changed.stderr  # the city's rate and 総務局's
     assert (await kpi_list(tmp_path))[f"{FY}:基礎研修修了率:総務局"]["Value"] == 66.7
+    async with open_store(load_settings(data_dir=tmp_path)) as store:  # 財政局's staff all leave
+        await store.upsert("Staff", [Upsert(n, {"IsActive": False, "EmploymentStatus": "退職"})
+                                     for n in ("000004", "000005", "000006")])
+    gone = dx_sync(tmp_path, "kpi", "--fiscal-year", str(FY))
+    assert "作成 0 更新 1 変更なし 9 削除 1" in gone.stderr  # its row would show its last figure forever
+    assert f"{FY}:基礎研修修了率:財政局" not in await kpi_list(tmp_path)
 
     png = out.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1300, 900)
