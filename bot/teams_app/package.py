@@ -13,6 +13,7 @@ the version given (which must be higher than the last one built).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import re
 import zipfile
@@ -147,7 +148,15 @@ def manifest(settings: Settings, version: str) -> tuple[dict[str, Any], dict[str
 
 
 def build(settings: Settings, out: Path | None = None, version: str | None = None) -> Built:
-    """Write the package (default: ./teams-app-VERSION.zip) and remember its version."""
+    """Write the package (default: ./teams-app-VERSION.zip) and remember its version. Builds
+    at the same time take turns, so each gets a version of its own."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "teams-app.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _build(settings, out, version)
+
+
+def _build(settings: Settings, out: Path | None, version: str | None) -> Built:
     chosen = next_version(settings.data_dir, version)
     app, english = manifest(settings, chosen)
     path = out or Path(f"teams-app-{chosen}.zip")
@@ -159,6 +168,5 @@ def build(settings: Settings, out: Path | None = None, version: str | None = Non
         for name, data in files.items():
             archive.writestr(zipfile.ZipInfo(name, ZIP_TIME), data, zipfile.ZIP_DEFLATED)
     partial.replace(path)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     (settings.data_dir / VERSIONS).write_text(json.dumps({"version": chosen}), "utf-8")
     return Built(path, chosen, app)

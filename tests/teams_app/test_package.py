@@ -149,3 +149,14 @@ async def test_every_command_the_package_offers_is_served_by_the_bot_in_its_scop
             assert not _is_the_faq(reply), f"{title!r} in {scope} fell through to the FAQ"
             assert not any(r in (reply.get("text") or "") for r in refusals), f"{title!r} is refused in {scope}"
     assert bot_entry["botId"] == bot.settings.bot_app_id  # the id the endpoint authenticates as
+
+
+def test_builds_at_the_same_time_each_get_a_version_of_their_own(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        runs = list(pool.map(lambda n: build(tmp_path, "--out", str(tmp_path / f"app-{n}.zip")), range(3)))
+    assert [r.returncode for r in runs] == [0, 0, 0]
+    versions = sorted(json.loads(unpacked(tmp_path / f"app-{n}.zip", tmp_path / f"u{n}")["manifest.json"])["version"]
+                      for n in range(3))
+    assert versions == ["0.1.0", "0.1.1", "0.1.2"]
