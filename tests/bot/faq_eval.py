@@ -230,6 +230,38 @@ def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
     return _newton([(x, y) for _, x, y in training_rows(entries, analyzer, cases, encoder)])
 
 
+def joint_rows(analyzer: Analyzer, encoder: SentenceEncoder | None, faqs: tuple[str, ...] = FAQS,
+               size: int = 45) -> list[tuple[str | None, tuple[float, ...], float]]:
+    """Training rows of several FAQs together (each with its own dev questions), so that one
+    threshold means the same on an FAQ written once per entry and on one with many wordings.
+    Questions are tagged with their FAQ, so cross-validation folds keep them apart."""
+    rows: list[tuple[str | None, tuple[float, ...], float]] = []
+    for faq in faqs:
+        entries = load_faq(faq, size)
+        cases = load_cases("dev", faq)
+        rows += [(f"{faq}|{q}" if q is not None else None, x, y)
+                 for q, x, y in training_rows(entries, analyzer, cases, encoder, own_wordings=faq == "rich")]
+    return rows
+
+
+def joint_cross_validate(analyzer: Analyzer, encoder: SentenceEncoder | None, folds: int = 4,
+                         faqs: tuple[str, ...] = FAQS, size: int = 45) -> list[tuple[str, Report]]:
+    """Each FAQ's dev questions scored by joint weights fitted without them (4 folds)."""
+    rows = joint_rows(analyzer, encoder, faqs, size)
+
+    def fold(tagged: str) -> int:
+        return zlib.crc32(tagged.encode()) % folds
+
+    parts: dict[str, list[Report]] = {faq: [] for faq in faqs}
+    for k in range(folds):
+        weights = _newton([(x, y) for q, x, y in rows if q is None or fold(q) != k])
+        for faq in faqs:
+            matcher = FaqMatcher(load_faq(faq, size), analyzer, encoder, calibration=weights)
+            held = [c for c in load_cases("dev", faq) if fold(f"{faq}|{c.question}") == k]
+            parts[faq].append(evaluate(matcher, held))
+    return [(faq, _pooled(parts[faq])) for faq in faqs]
+
+
 def cross_validate(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
                    encoder: SentenceEncoder | None, folds: int = 4) -> Report:
     """Each dev question scored by weights fitted without it (nor the rows made from it): how
@@ -341,6 +373,11 @@ def main(argv: list[str] | None = None) -> int:
         # Fitting analyses each FAQ wording once per leave-one-out FAQ: remember the analyses.
         analyzer.features = functools.lru_cache(maxsize=None)(analyzer.features)  # type: ignore[method-assign]
     matcher = FaqMatcher(entries, analyzer, encoder)
+    if args.cv and args.faq == "both":
+        scored = joint_cross_validate(analyzer, encoder, args.cv, size=args.entries)
+        print(f"{args.cv}-fold cross-validation of the joint fit on every FAQ's dev questions (encoder {args.encoder})")
+        print("\n".join(side_by_side(scored)))
+        return 0
     if args.cv:
         if args.split not in ("dev", "dev1", "dev2"):
             print("--cv scores development questions only", file=sys.stderr)
@@ -355,6 +392,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"each of the FAQ's own wordings asked of an FAQ without it ({len(matcher)} FAQ entries, "
               f"encoder {args.encoder}; weights fitted on the dev questions)")
         print("\n".join(report.lines()))
+        return 0
+    if args.fit and args.faq == "both":
+        weights = _newton([(x, y) for _, x, y in joint_rows(analyzer, encoder, size=args.entries)])
+        name = "CALIBRATION" if encoder is None else "CALIBRATION_WITH_MEANING"
+        print(f"{name} = {weights}  # fitted on every FAQ's dev questions together")
         return 0
     if args.fit:
         weights = fit(entries, analyzer, load_cases("dev"), encoder)

@@ -88,3 +88,27 @@ def test_leave_one_out_asks_every_wording_of_an_faq_without_it() -> None:
     assert (report.in_scope, report.out_of_scope) == (wordings, 0)
     # Each wording still has its siblings to be found by: mostly found, rarely answered wrongly.
     assert report.top1 >= 0.8 and report.answered_wrong <= 0.05, report
+
+
+def test_the_sparse_faq_and_its_questions_are_what_a_division_starts_from() -> None:
+    """One wording an entry (an alternate on a few at most), 40 entries, questions for every
+    entry that copy none of its wording, and a held-out file that shares nothing with dev."""
+    from tests.bot.faq_eval import SPARSE_SPLITS, load_faq
+
+    synonyms = Synonyms.load()
+    entries = load_faq("sparse")
+    assert len(entries) == 40 and sum(len(e.alternate_questions) for e in entries) <= 4
+    assert all(len(e.alternate_questions) <= 1 for e in entries)
+    by_id = {e.faq_id: e for e in entries}
+    seen: set[str] = set()
+    for split, per_entry in (("dev", 3), ("test", 2)):
+        [path] = SPARSE_SPLITS[split]
+        data = _load(path)
+        assert set(data["in_scope"]) == set(by_id) and len(data["out_of_scope"]["questions"]) >= 20
+        for faq_id, questions in data["in_scope"].items():
+            assert len(questions) >= per_entry
+            known = {normalise(q, synonyms) for q in (by_id[faq_id].question, *by_id[faq_id].alternate_questions)}
+            assert not [q for q in questions if normalise(q, synonyms) in known], faq_id
+        asked = {normalise(q, synonyms) for q in _questions(data)}
+        assert not asked & seen  # the held-out file shares no question with the development one
+        seen |= asked
