@@ -16,11 +16,18 @@ from cards import render
 WELCOME_WINDOW_SECONDS = 600
 GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
                       re.IGNORECASE)
-WHO_ARE_YOU = re.compile(r"((あなた|君|きみ)(は|って)(誰|だれ|何|なに)(ですか)?|何ができる(の|んですか)?"
-                         r"|who are you|what can you do)[?？!！。.]*",
-                         re.IGNORECASE)
-THANKS = re.compile(r"(ありがとう(ございます|ございました)?|どうも|助かりました|thanks?( you)?)[!！。.]*",
-                    re.IGNORECASE)
+# About the bot itself, however it is put: 「あなたは誰？」「このボットって何ができるんですか？」
+_BOT = r"(この|その)?\s*(ボット|bot|チャットボット|あなた|君|きみ)\s*(って|は|に|で)?\s*"
+_WHAT_IT_DOES = (r"(何|なに)(が|を)?\s*(でき(る|ます)|してくれ(る|ます)|聞け(る|ます)|頼め(る|ます))"
+                 r"(の|んですか|んでしょうか|のですか|か)?")
+WHO_ARE_YOU = re.compile(rf"\s*(({_BOT})?{_WHAT_IT_DOES}|{_BOT}(誰|だれ|何|なに|何者|なにもの)(です|でしょう)?(か)?"
+                         r"|who\s+are\s+you|what\s+can\s+you\s+do(\s+for\s+me)?|what\s+is\s+this\s+bot)"
+                         r"[\s?？!！。.…]*", re.IGNORECASE)
+# Thanks, in one phrase or several: 「ありがとうございました！助かりました」
+_THANK = (r"(本当に|ほんとに|とても)?(ありがとう(ございます|ございました)?|どうも(ありがとう)?|助かりました|助かります|"
+          r"感謝(します|いたします)|了解(です|しました)?|わかりました|分かりました|thanks?(\s+you)?(\s+so\s+much)?|"
+          r"thank\s+you(\s+very\s+much)?|great|got\s+it)")
+THANKS = re.compile(rf"\s*(?:{_THANK}[\s!！。.、,~〜ー]*)+", re.IGNORECASE)
 
 
 class ShowHelp(CardData):

@@ -1,0 +1,38 @@
+"""How a conversation reads, through the real endpoint: small talk said in a sentence of its own
+is answered in kind and never taken for an unanswered question."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from tests.bot import activities as a
+from tests.bot.conftest import RunningBot, questions, wait_for_replies
+
+
+async def reply_to(bot: RunningBot, text: str, locale: str = "ja-JP") -> dict:
+    before = len(bot.connector.fake.replies)
+    await bot.post(a.personal_message(bot.connector.service_url, text, locale=locale))
+    return (await wait_for_replies(bot, before + 1))[before]
+
+
+@pytest.mark.parametrize("text", ["このボットって何ができるんですか？", "あなたは誰ですか", "What can you do?",
+                                  "このボットでなにが聞けますか"])
+async def test_a_question_about_the_bot_gets_its_introduction(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    card = reply["attachments"][0]["content"]
+    assert "faq.feedback" not in str(card) and "question.escalate" not in str(card)
+    assert card["body"][0]["text"] in ("DXコミュニティボットです", "This is the DX community bot")
+    await asyncio.sleep(0.2)
+    assert await questions(bot) == []
+
+
+@pytest.mark.parametrize("text", ["ありがとうございました！助かりました", "わかりました、ありがとう",
+                                  "本当にありがとうございます。とても助かりました。", "Thank you very much!"])
+async def test_thanks_in_a_sentence_or_two_are_answered_in_kind(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    assert reply["text"] in ("どういたしまして。ほかにも気になることがあれば、いつでも聞いてください。",
+                             "You're welcome. Ask again any time.")
+    await asyncio.sleep(0.2)
+    assert await questions(bot) == []  # not an unanswered question
