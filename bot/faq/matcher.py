@@ -38,7 +38,7 @@ import numpy as np
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
 from bot.faq.entry import FaqEntry
-from bot.faq.text import strip_pleasantries
+from bot.faq.text import KanaLoanwords, strip_pleasantries
 
 # Weights fitted by `python -m tests.bot.faq_eval --fit` on the development set: bias, then one
 # per feature (see `Similarity.features`). Without an encoder the meaning features are absent.
@@ -201,6 +201,10 @@ class FaqMatcher:
             a_docs.append(analyzer.features(entry.answer))
         self._ids = list(self.entries)
         n = len(self._ids)
+        synonyms = analyzer.synonyms.canonical
+        self._loanwords = KanaLoanwords([*(t for e in self.entries.values()
+                                           for t in (e.question, *e.alternate_questions, e.answer, e.tags or "")),
+                                         *synonyms, *synonyms.values()])
         self._q_owner = q_owner
         self._q_words = _Space([_only(d, "w:") for d in q_docs], q_owner, n)
         self._q_grams = _Space([_only(d, _GRAMS) for d in q_docs], q_owner, n)
@@ -256,7 +260,7 @@ class FaqMatcher:
 
     def similarity(self, question: str, limit: int | None = CANDIDATES + 1) -> Similarity:
         """Features of the entries worth a look, best first (by calibrated probability)."""
-        question = strip_pleasantries(question)
+        question = self._loanwords.apply(strip_pleasantries(question))
         if not question:
             return Similarity((), ())  # only a greeting: nothing was asked
         feats = self.analyzer.features(question)

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 # Marks people type for the katakana long vowel ー: hyphens, dashes, the half-width form.
 _LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in "‐‑‒–—―−－ｰ〜～"})
@@ -123,3 +123,36 @@ def _spelling_table(groups: list[dict], canonical_form: Callable[[str], str]) ->
 def normalise(text: str, synonyms: Synonyms) -> str:
     """The form the matcher compares: folded, long vowels dropped, synonyms canonical."""
     return _SPACES.sub(" ", synonyms.apply(drop_long_vowels(fold(text)))).strip()
+
+
+_KATAKANA_WORD = re.compile(r"[ァ-ヺー]{3,}")
+_SMALL_OR_LONG = re.compile(r"[ァィゥェォッャュョヮヵヶー]")
+
+
+def hiragana(katakana: str) -> str:
+    """パスワード → ぱすわーど (ヴ, ヷ–ヺ have no hiragana and stay)."""
+    return "".join(chr(ord(c) - 0x60) if "ァ" <= c <= "ヶ" else c for c in katakana)
+
+
+class KanaLoanwords:
+    """Loanwords typed in hiragana (ぱすわーど, ぱわーあっぷす) read as the katakana the FAQ writes.
+
+    The morphological analyser cannot split an all-hiragana sentence into words it only knows
+    in katakana ("ぱすわーどをわすれてしまいました" comes out as ぱっ…), so the question is
+    rewritten first, for the words the FAQ and the synonym file spell in katakana. A word of
+    three kana with no long vowel or small kana (リスト) is left alone: its hiragana is too
+    likely to be part of an ordinary word.
+    """
+
+    def __init__(self, texts: Iterable[str]) -> None:
+        found = {w for text in texts for w in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))}
+        words = {hiragana(w): w for w in found
+                 if (len(w) >= 4 or _SMALL_OR_LONG.search(w)) and hiragana(w) != w}
+        ordered = sorted(words, key=len, reverse=True)
+        self._words = words
+        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    def apply(self, text: str) -> str:
+        if self._pattern is None:
+            return text
+        return self._pattern.sub(lambda m: self._words[m.group(0)], unicodedata.normalize("NFKC", text))

@@ -36,3 +36,13 @@ async def test_thanks_in_a_sentence_or_two_are_answered_in_kind(bot: RunningBot,
                              "You're welcome. Ask again any time.")
     await asyncio.sleep(0.2)
     assert await questions(bot) == []  # not an unanswered question
+
+
+@pytest.mark.parametrize(("text", "faq_id"), [("ぱすわーどをわすれてしまいました", "FAQ-0035"),
+                                              ("ぱわーあっぷすで作ったアプリを共有したい", "FAQ-0001")])
+async def test_loanwords_typed_in_hiragana_are_read_as_the_faq_writes_them(
+        bot: RunningBot, text: str, faq_id: str) -> None:
+    from tests.bot.conftest import answered_with
+
+    reply = await reply_to(bot, text)
+    assert answered_with(reply["attachments"][0]["content"]) == faq_id

@@ -54,3 +54,15 @@ def test_a_spelling_with_two_meanings_is_refused(tmp_path: Path) -> None:
 def test_short_japanese_words_are_left_alone(synonyms: Synonyms) -> None:
     assert normalise("パスポートの申請", synonyms) == "パスポトの申請"
     assert normalise("ロボット掃除機", synonyms) == "ロボット掃除機"
+
+
+def test_hiragana_loanwords_become_the_katakana_the_faq_writes() -> None:
+    from bot.faq.text import KanaLoanwords
+
+    words = KanaLoanwords(["パスワードを忘れた", "Power Apps（パワーアップス）", "リストを作る", "チーム"])
+    assert words.apply("ぱすわーどをわすれた") == "パスワードをわすれた"
+    assert words.apply("ぱわーあっぷすのアプリ") == "パワーアップスのアプリ"
+    # Three kana with no long vowel or small kana stay: りすと may be part of an ordinary word.
+    assert words.apply("りすとをつくる") == "りすとをつくる"
+    assert words.apply("ちーむで共有") == "チームで共有"
+    assert KanaLoanwords([]).apply("ぱすわーど") == "ぱすわーど"
