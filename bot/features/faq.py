@@ -15,7 +15,7 @@ from bot.questions import QuestionLog
 from bot.router import Router
 from bot.sent_cards import SentCards
 from bot.turn import CardReply, Turn
-from cards import render
+from cards import inert, render
 
 MAX_CHOICES = 10
 
@@ -31,8 +31,17 @@ class NoneOfThese(FromSentCard):
 
 
 def did_you_mean_data(turn: Turn, entries: list[FaqEntry], card_id: str) -> dict:
-    return {"text": turn.t, "card_id": card_id,
-            "candidates": [{"choice": n, "question": e.question} for n, e in enumerate(entries)]}
+    """One candidate: 「もしかして：…ですか？」 with yes and no. Several: their full questions in
+    the card's body, numbered, and short numbered buttons (Teams and the standard renderer cut
+    a long button title short: 「業務改善…」)."""
+    t = turn.t
+    if len(entries) == 1:
+        return {"text": t, "card_id": card_id, "prompt": t["dym_one"].format(question=inert(entries[0].question)),
+                "listed": [], "candidates": [{"choice": 0, "title": t["dym_yes"]}], "none_title": t["dym_no"]}
+    return {"text": t, "card_id": card_id, "prompt": t["did_you_mean"],
+            "listed": [{"label": f"{n}. {inert(e.question)}"} for n, e in enumerate(entries, 1)],
+            "candidates": [{"choice": n, "title": t["dym_pick"].format(n=n + 1)} for n in range(len(entries))],
+            "none_title": t["none_of_these"]}
 
 
 def register(router: Router, faq: FaqService, questions: QuestionLog, cards: SentCards) -> None:

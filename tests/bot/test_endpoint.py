@@ -140,7 +140,9 @@ async def test_a_change_of_mind_updates_the_one_record_of_that_answer(bot: Runni
 async def test_choosing_from_did_you_mean_replaces_the_card_with_the_answer(bot: RunningBot) -> None:
     card = await ask(bot, "会議")  # one word: a "did you mean", with words or with meaning
     assert answered_with(card) is None
-    offered = [act["title"] for act in card["actions"] if act.get("verb") == "faq.choose"]
+    offered = [b["text"].split(". ", 1)[1] for b in card["body"][1:]]  # the full questions, numbered
+    assert [act["title"] for act in card["actions"] if act.get("verb") == "faq.choose"] == [
+        f"{n} を見る" for n in range(1, len(offered) + 1)]
     choice = len(offered) - 1
     response = await press(bot, action_data(card, "faq.choose", choice))
     assert response.status == 200

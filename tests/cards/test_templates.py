@@ -55,6 +55,7 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
                                              rated=t.t["rated_helpful"])))
         out.append((f"did_you_mean {locale}", "did_you_mean",
                     faq.did_you_mean_data(t, [WITH_ALL, WITH_NONE], CARD_ID)))
+        out.append((f"did_you_mean one {locale}", "did_you_mean", faq.did_you_mean_data(t, [WITH_ALL], CARD_ID)))
         out.append((f"no_answer {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID)))
         out.append((f"not solved {locale}", "no_answer", answer_cards.no_answer_data(t, CARD_ID, not_solved=True)))
         out.append((f"help {locale}", "help", welcome.help_data(t)))
@@ -275,3 +276,16 @@ def test_every_card_renders_in_a_real_browser_to_a_png(tmp_path: Path) -> None:
         width, height = struct.unpack(">II", png[16:24])
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and width == WIDTH + 32 and height >= shot.height, shot.label
     assert (tmp_path / "index.html").read_text("utf-8").count("<section") == len(shots)
+
+
+def test_did_you_mean_asks_yes_or_no_of_one_and_lists_several_with_short_buttons(filled: list) -> None:
+    cards = {label: card for label, card, _ in filled}
+    one = cards["did_you_mean one ja-JP"]
+    assert one["body"] == [{"type": "TextBlock", "text": "もしかして：「Power Apps のアプリを共有するには？」ですか？",
+                            "wrap": True}]
+    assert [a["title"] for a in one["actions"]] == ["はい", "いいえ"]
+    several = cards["did_you_mean ja-JP"]
+    listed = [b["text"] for b in several["body"][1:]]
+    assert listed == ["1. Power Apps のアプリを共有するには？", "2. パスワードを忘れた"]
+    assert [a["title"] for a in several["actions"]] == ["1 を見る", "2 を見る", "どれでもない"]
+    assert [a["title"] for a in cards["did_you_mean en-US"]["actions"]] == ["See 1", "See 2", "None of these"]
