@@ -3,6 +3,8 @@ and the no-answer card with 「担当者に聞く」."""
 
 from __future__ import annotations
 
+import re
+
 from bot.faq.entry import FaqEntry
 from bot.turn import Turn
 from cards import render
@@ -12,10 +14,49 @@ from config.proposals import load_proposal_config
 def answer_data(turn: Turn, entry: FaqEntry, card_id: str, offer_proposal: bool = False,
                 rated: str = "") -> dict:
     """`offer_proposal`: the entry is about proposals, so its card opens the proposal form too;
-    `rated`: what the person said of it, shown on the card (which stays, to change one's mind)."""
-    return {"text": turn.t, "card_id": card_id, "question": entry.question, "answer": entry.answer,
+    `rated`: what the person said of it, shown on the card (which stays, to change one's mind).
+    An answer written as steps reads as a numbered list; a long one shows its first part, and
+    「続きを見る」 the rest."""
+    first, more = split_long(as_steps(entry.answer))
+    return {"text": turn.t, "card_id": card_id, "question": entry.question, "answer": first, "more": more,
             "category": entry.category or "", "source_url": entry.source_url or "",
             "offer_proposal": offer_proposal, "rated": rated}
+
+
+# A step as the division writes it: ① anywhere; (1) / （1） after a line, a sentence or a space;
+# 1. / 1） / 1、 only where a line or a sentence starts (「内線 2100」 is no step).
+_STEP = re.compile(r"(?:([①-⑳])|(?:(?<=^)|(?<=[\n。．\s]))[(（]\s*(\d{1,2})\s*[)）]"
+                   r"|(?:(?<=^)|(?<=[\n。．]))\s*(\d{1,2})\s*[.．)）、](?!\d))\s*")
+SHORT_ANSWER = 320  # characters shown before 「続きを見る」 (a phone screen's worth)
+
+
+def as_steps(answer: str) -> str:
+    """「①…②…」 or lines 「1）…」 as a Markdown numbered list, one step a line, which Teams and
+    the standard renderer show as a list; an answer with fewer than two steps is left as written."""
+    marks = list(_STEP.finditer(answer))
+    if len(marks) < 2:
+        return answer
+    numbers = [ord(m.group(1)) - ord("①") + 1 if m.group(1) else int(m.group(2) or m.group(3)) for m in marks]
+    if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
+        return answer  # not a sequence: numbers in the text, not steps
+    head = answer[:marks[0].start()].strip()
+    steps = [answer[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(answer))].strip()
+             for i, m in enumerate(marks)]
+    # The last step ends with its sentence; what follows it is a paragraph of its own.
+    last, _, tail = steps[-1].partition("。")
+    steps[-1] = last + ("。" if tail.strip() else _)
+    body = "\n".join(f"{n}. {s}" for n, s in zip(numbers, steps))
+    return "\n\n".join(part for part in (head, body, tail.strip()) if part)
+
+
+def split_long(answer: str, limit: int = SHORT_ANSWER) -> tuple[str, str]:
+    """(what the card shows, the rest) — cut after a sentence or a line, never mid-word."""
+    if len(answer) <= limit * 1.25:  # a little over is not worth a button
+        return answer, ""
+    cut = max(answer.rfind(mark, 0, limit) for mark in ("。", "\n", "．"))
+    if cut < limit // 3:
+        cut = limit - 1
+    return answer[:cut + 1].rstrip(), answer[cut + 1:].strip()
 
 
 def answer_card(turn: Turn, entry: FaqEntry, card_id: str, rated: str = "") -> dict:

@@ -34,6 +34,9 @@ WITH_ALL = FaqEntry("FAQ-0001", "Power Apps のアプリを共有するには？
                     "Power Apps", None, "https://learn.microsoft.com/power-apps/maker/canvas-apps/share-app")
 CARD_ID = "Zx9_-a1B2c3D4e5F"
 WITH_NONE = FaqEntry("FAQ-0002", "パスワードを忘れた", (), "ヘルプデスクへ連絡してください。", None, None, None)
+LONG = FaqEntry("FAQ-0003", "ペーパーレス会議のやり方", (),
+                "手順は次のとおりです。①資料を Teams に置く②会議の前に共有する③当日は画面共有で説明する。"
+                + "会議の資料は事前に共有し、印刷を前提にしない作り方にしてください。" * 12, "Teams", None, None)
 
 
 def turn(locale: str = "ja-JP", kind: str = "personal") -> Turn:
@@ -47,7 +50,7 @@ def cases() -> list[tuple[str, str, dict[str, Any]]]:
     out = []
     for locale in ("ja-JP", "en-US"):
         t = turn(locale)
-        for entry in (WITH_ALL, WITH_NONE):
+        for entry in (WITH_ALL, WITH_NONE, LONG):
             out.append((f"answer {entry.faq_id} {locale}", "answer",
                         answer_cards.answer_data(t, entry, CARD_ID)))
         out.append((f"answer offering the proposal card {locale}", "answer",
@@ -289,3 +292,13 @@ def test_did_you_mean_asks_yes_or_no_of_one_and_lists_several_with_short_buttons
     assert listed == ["1. Power Apps のアプリを共有するには？", "2. パスワードを忘れた"]
     assert [a["title"] for a in several["actions"]] == ["1 を見る", "2 を見る", "どれでもない"]
     assert [a["title"] for a in cards["did_you_mean en-US"]["actions"]] == ["See 1", "See 2", "None of these"]
+
+
+def test_a_long_answer_shows_its_first_part_and_the_rest_behind_read_more(filled: list) -> None:
+    cards = {label: card for label, card, _ in filled}
+    card = cards["answer FAQ-0003 ja-JP"]
+    shown, more = card["body"][2], card["body"][3]
+    assert shown["text"].startswith("手順は次のとおりです。\n\n1. 資料を Teams に置く\n2. 会議の前に共有する\n3. ")
+    assert more["id"] == "more" and more["isVisible"] is False and more["text"].endswith("ください。")
+    assert card["actions"][0] == {"type": "Action.ToggleVisibility", "title": "続きを見る", "targetElements": ["more"]}
+    assert "more" not in str(cards["answer FAQ-0002 ja-JP"]["body"])  # a short one is whole
