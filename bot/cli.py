@@ -8,7 +8,7 @@ import json
 import logging
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from aiohttp import web
 
@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
                            epilog=EPILOG, formatter_class=fmt)
     p.add_argument("question", nargs="?", help="the question; without it, read one per line from stdin")
     p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.add_argument("--explain", action="store_true",
+                   help="why: the question as the matcher reads it, and each top candidate's features, "
+                        "weights and probability against the threshold")
     p = faq_sub.add_parser("alternates",
                            help="write the wordings people picked on \"did you mean\" as new alternates, for review",
                            description="reads the Questions list (評価 = 候補から選択) and writes the entries "
@@ -298,7 +301,7 @@ async def _published_entries(store: ListStore) -> list[FaqEntry]:
     return sorted(entries, key=lambda e: e.faq_id)
 
 
-async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> int:
+async def _faq_ask(settings: Settings, question: str | None, as_json: bool, explain: bool = False) -> int:
     from bot.faq.service import FaqService
     from liststore import open_store
 
@@ -306,6 +309,9 @@ async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> i
         faq = await FaqService.from_settings(store, settings)
     questions = [question] if question is not None else (line.rstrip("\r\n") for line in sys.stdin)
     for q in questions:
+        if explain:
+            print(_explained(faq, q, as_json), flush=True)
+            continue
         match = await faq.ask(q)
         if as_json:
             print(json.dumps(match.as_json(), ensure_ascii=False), flush=True)
@@ -317,6 +323,40 @@ async def _faq_ask(settings: Settings, question: str | None, as_json: bool) -> i
             near = ", ".join(f"{c.faq_id} ({c.score:.2f})" for c in match.candidates)
             print(f"回答なし / no answer (score {match.score:.2f}); 候補 / candidates: {near or '-'}")
     return EXIT_OK
+
+
+def _explained(faq: Any, question: str, as_json: bool) -> str:
+    """`faq ask --explain`: what the matcher read, each top candidate's features × weights, the
+    probability, and the decision with its reason."""
+    x = faq.matcher.explain(question)
+    m = x.match
+    if m.answered:
+        decision = f"回答する / answer {m.faq_id}: {m.score:.2f} ≥ {x.threshold:.2f}"
+    elif m.suggestions:
+        runner = m.candidates[1].score if len(m.candidates) > 1 else 0.0
+        why = ("漠然とした質問 / too vague: it names one thing many entries speak of" if x.vague
+               else f"2位 {runner:.2f} が1位の {x.close_ratio:.0%} 以上 / runner-up too close" if m.score >= x.threshold
+               else f"{m.score:.2f} < {x.threshold:.2f}")
+        decision = f"もしかして / did you mean ({why})"
+    else:
+        decision = f"回答なし / no answer ({m.score:.2f} < {x.threshold:.2f})"
+    if as_json:
+        return json.dumps({"question": question, "read_as": x.question, "words": list(x.words),
+                           "features": list(x.feature_names), "weights": list(x.weights),
+                           "candidates": [{"faq_id": f, "features": [round(v, 4) for v in feats],
+                                           "probability": round(p, 4)} for f, feats, p in x.candidates],
+                           "match": m.as_json(), "threshold": x.threshold}, ensure_ascii=False)
+    lines = [f"質問 / question: {question}", f"読み / read as: {x.question}",
+             f"単語 / words: {' '.join(x.words) or '-'}",
+             f"重み / weights: bias {x.weights[0]:+.2f}, " + ", ".join(
+                 f"{n} {w:+.2f}" for n, w in zip(x.feature_names, x.weights[1:]))]
+    for rank, (faq_id, feats, p) in enumerate(x.candidates, 1):
+        entry = faq.entry(faq_id)
+        lines.append(f"{rank}. {faq_id} {entry.question if entry else ''}")
+        lines.append("   " + ", ".join(f"{n} {v:.3f}" for n, v in zip(x.feature_names, feats))
+                     + f" → 確率 / probability {p:.3f}")
+    lines.append(f"判定 / decision: {decision}")
+    return "\n".join(lines)
 
 
 async def _chat(settings: Settings, locale: str) -> int:
@@ -498,7 +538,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         return asyncio.run(_faq_export(settings, args.file))
     if args.faq_command == "alternates":
         return asyncio.run(_faq_alternates(settings, args.file))
-    return asyncio.run(_faq_ask(settings, args.question, args.json))
+    return asyncio.run(_faq_ask(settings, args.question, args.json, args.explain))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -71,6 +71,15 @@ ANSWER_THRESHOLD_WORDS_ONLY = 0.35
 SUGGEST_THRESHOLD = 0.1  # list as "did you mean" at or above this probability
 CLOSE_RATIO = 0.7  # a runner-up this close to the top makes it "did you mean", not an answer
 CANDIDATES = 3
+# A question that names one thing only, which several entries speak of (「共有のやり方」), is too
+# vague to answer outright: "did you mean" instead. (Two such things already narrow it enough:
+# with VAGUE_WORDS = 2 the rich FAQ's dev answered 92.9% outright instead of 95.9%.)
+VAGUE_WORDS = 1
+VAGUE_DF = 3
+# Words that say how or that something is wanted, not what about.
+GENERIC_WORDS = frozenset({"遣り方", "遣る", "方法", "仕方", "手順", "使い方", "使う", "教える", "知る", "分かる",
+                           "出来る", "する", "為る", "ある", "有る", "いい", "良い", "場合", "こと", "事", "何",
+                           "どう", "如何", "見る", "欲しい", "やり方", "知りたい", "したい"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,26 @@ class Match:
         return {"answered": self.answered, "faq_id": self.faq_id, "score": round(self.score, 4),
                 "candidates": [{"faq_id": c.faq_id, "score": round(c.score, 4)}
                                for c in self.candidates]}
+
+
+# What each feature of `Similarity.features` is, for `FaqMatcher.explain` (`dx-bot faq ask --explain`).
+FEATURES = ("単語の近さ similarity", "その差 lead", "カバー率 coverage")
+MEANING_FEATURES = ("意味の近さ closeness", "その差 lead", "意味の際立ち standing", "その差 lead")
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why the matcher decided as it did about one question."""
+
+    question: str  # as the matcher read it (pleasantries dropped, hiragana loanwords in katakana)
+    words: tuple[str, ...]  # the content words it found
+    feature_names: tuple[str, ...]
+    weights: tuple[float, ...]  # bias, then one per feature
+    candidates: tuple[tuple[str, tuple[float, ...], float], ...]  # (FAQ id, features, probability)
+    match: "Match"
+    threshold: float
+    close_ratio: float
+    vague: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +179,7 @@ class _Space:
         for features in per_entry.values():
             df.update(features)
         self._n = n_entries
+        self.df = df  # how many entries mention each feature
         self._idf = {f: self._idf_of(d) * Analyzer.weight(f) for f, d in df.items()}
         self._unknown_idf = self._idf_of(0)
         self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
@@ -298,6 +328,23 @@ class FaqMatcher:
         order = sorted(range(len(rows)), key=lambda i: (-calibrate(rows[i], self._weights), ids[i]))[:limit]
         return Similarity(tuple(ids[i] for i in order), tuple(rows[i] for i in order))
 
+    def vague(self, question: str) -> bool:
+        """Names VAGUE_WORDS things or fewer, each of which several entries speak of."""
+        read = self._loanwords.apply(strip_pleasantries(question))
+        words = {f for f in self.analyzer.features(read) if f.startswith("w:") and f[2:] not in GENERIC_WORDS}
+        return 0 < len(words) <= VAGUE_WORDS and all(self._q_words.df.get(w, 0) >= VAGUE_DF for w in words)
+
+    def explain(self, question: str) -> Explanation:
+        """The features and probability of the top candidates, and the decision they make."""
+        read = self._loanwords.apply(strip_pleasantries(question))
+        sim = self.similarity(question)
+        names = FEATURES + (MEANING_FEATURES if self.encoder is not None else ())
+        rows = tuple((faq_id, sim.features(i), calibrate(sim.features(i), self._weights))
+                     for i, faq_id in enumerate(sim.ids[:CANDIDATES]))
+        words = tuple(f[2:] for f in self.analyzer.features(read) if f.startswith("w:")) if read else ()
+        return Explanation(read, words, names, tuple(self._weights), rows, self.match(question),
+                           self.answer_threshold, CLOSE_RATIO, self.vague(question))
+
     def match(self, question: str) -> Match:
         """The entry to answer with (if any), its probability and the runners-up."""
         sim = self.similarity(question)
@@ -311,7 +358,7 @@ class FaqMatcher:
         candidates = [Candidate(faq_id, p / total) for faq_id, p in zip(sim.ids, scores)]
         top = candidates[0]
         close = len(candidates) > 1 and candidates[1].score >= CLOSE_RATIO * top.score
-        answered = top.score >= self.answer_threshold and not close
+        answered = top.score >= self.answer_threshold and not close and not self.vague(question)
         return Match(answered, top.faq_id if answered else None, top.score, tuple(candidates))
 
 

@@ -245,3 +245,20 @@ def test_a_file_without_an_optional_column_leaves_that_column_alone(data_dir: Pa
     after = data_dir / "after.csv"
     run("faq", "export", str(after))
     assert after.read_bytes() == before.read_bytes()
+
+
+def test_ask_explain_shows_what_the_matcher_read_and_why_it_decided(data_dir: Path) -> None:
+    done = run("faq", "ask", "--explain", "お疲れ様です。ぱすわーどをわすれてしまいました")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[1] == "読み / read as: パスワードをわすれてしまいました"  # greeting dropped, loanword in katakana
+    assert lines[3].startswith("重み / weights: bias ")
+    assert lines[4].startswith("1. FAQ-0035 ")
+    assert "単語の近さ similarity" in lines[5] and "→ 確率 / probability" in lines[5]
+    assert lines[-1].startswith("判定 / decision: 回答する / answer FAQ-0035: ")
+    vague = run("faq", "ask", "--explain", "共有のやり方")
+    assert vague.stdout.splitlines()[-1] == ("判定 / decision: もしかして / did you mean "
+                                             "(漠然とした質問 / too vague: it names one thing many entries speak of)")
+    as_json = json.loads(run("faq", "ask", "--explain", "--json", "共有のやり方").stdout)
+    assert as_json["match"]["answered"] is False and len(as_json["candidates"]) == 3
+    assert len(as_json["candidates"][0]["features"]) == len(as_json["features"]) == len(as_json["weights"]) - 1

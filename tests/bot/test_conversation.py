@@ -46,3 +46,9 @@ async def test_loanwords_typed_in_hiragana_are_read_as_the_faq_writes_them(
 
     reply = await reply_to(bot, text)
     assert answered_with(reply["attachments"][0]["content"]) == faq_id
+
+
+async def test_a_one_word_vague_question_is_asked_back_not_answered(bot: RunningBot) -> None:
+    reply = await reply_to(bot, "共有のやり方")
+    card = reply["attachments"][0]["content"]
+    assert {a.get("verb") for a in card["actions"]} == {"faq.choose", "faq.none"}  # did you mean
