@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
@@ -48,6 +49,12 @@ from bot.faq.text import KanaLoanwords, strip_pleasantries
 CALIBRATION = (-4.68, 4.26, 5.95, 1.36)  # similarity, lead, coverage
 # ..., closeness in meaning, its lead, standing in meaning, its lead
 CALIBRATION_WITH_MEANING = (-5.08, 1.56, 2.48, 1.86, 0.92, 0.99, 1.34, 2.46)
+# A question in English shares no word with a Japanese FAQ: its meaning alone decides, by weights
+# fitted on English questions (`python -m tests.bot.faq_eval --fit-english`; the word features
+# at zero). The multilingual encoder places the right entry first for nearly all of them; the
+# Japanese weights, which expect shared words too, answered half of them outright.
+CALIBRATION_ENGLISH = (-5.3, 0.0, 0.0, 0.0, 1.63, 1.92, 2.73, 4.42)
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 WORD_WEIGHT = 0.55  # share of the word space in the similarity; the rest is character bigrams
 ANSWER_WEIGHT = 0.35  # how much a match in the answer text counts against one in a question
 # e5 cosines of unrelated Japanese sentences sit around 0.75–0.8; the meaning scale starts there.
@@ -325,8 +332,13 @@ class FaqMatcher:
                        else (lexical, covered, float(meaning[entry, 0]), float(meaning[entry, 1])))
         rows = _feature_rows(raw)
         ids = [self._ids[e] for e in shortlist]
-        order = sorted(range(len(rows)), key=lambda i: (-calibrate(rows[i], self._weights), ids[i]))[:limit]
+        calibration = self.weights_for(question)
+        order = sorted(range(len(rows)), key=lambda i: (-calibrate(rows[i], calibration), ids[i]))[:limit]
         return Similarity(tuple(ids[i] for i in order), tuple(rows[i] for i in order))
+
+    def weights_for(self, question: str) -> Sequence[float]:
+        """The calibration a question is scored with: English ones by meaning alone."""
+        return CALIBRATION_ENGLISH if self.encoder is not None and english(question) else self._weights
 
     def vague(self, question: str) -> bool:
         """Names VAGUE_WORDS things or fewer, each of which several entries speak of."""
@@ -339,10 +351,11 @@ class FaqMatcher:
         read = self._loanwords.apply(strip_pleasantries(question))
         sim = self.similarity(question)
         names = FEATURES + (MEANING_FEATURES if self.encoder is not None else ())
-        rows = tuple((faq_id, sim.features(i), calibrate(sim.features(i), self._weights))
+        weights = tuple(self.weights_for(question))
+        rows = tuple((faq_id, sim.features(i), calibrate(sim.features(i), weights))
                      for i, faq_id in enumerate(sim.ids[:CANDIDATES]))
         words = tuple(f[2:] for f in self.analyzer.features(read) if f.startswith("w:")) if read else ()
-        return Explanation(read, words, names, tuple(self._weights), rows, self.match(question),
+        return Explanation(read, words, names, weights, rows, self.match(question),
                            self.answer_threshold, CLOSE_RATIO, self.vague(question))
 
     def match(self, question: str) -> Match:
@@ -352,7 +365,8 @@ class FaqMatcher:
             return Match(False, None, 0.0, ())
         # Each candidate's probability counts its lead over the best other one, so two
         # near-equal entries both come out unsure (and become "did you mean").
-        scores = [calibrate(sim.features(i), self._weights) for i in range(min(CANDIDATES, len(sim.ids)))]
+        weights = self.weights_for(question)
+        scores = [calibrate(sim.features(i), weights) for i in range(min(CANDIDATES, len(sim.ids)))]
         # At most one entry is right, so the probabilities cannot add up to more than 1.
         total = max(1.0, sum(scores))
         candidates = [Candidate(faq_id, p / total) for faq_id, p in zip(sim.ids, scores)]
@@ -378,3 +392,11 @@ def _only(feats: Counter[str], prefix: str | tuple[str, ...]) -> Counter[str]:
 
 def _tags_text(entry: FaqEntry) -> str:
     return " ".join(t.strip() for t in (entry.tags or "").replace("、", ",").split(",") if t.strip())
+
+
+def english(question: str) -> bool:
+    """Mostly English: Latin words make up most of what was typed (a product name in a Japanese
+    question does not make it English)."""
+    letters = sum(len(w) for w in _LATIN_WORD.findall(question))
+    typed = sum(1 for c in question if not c.isspace() and c.isprintable())
+    return len(_LATIN_WORD.findall(question)) >= 2 and letters >= 0.7 * max(1, typed)

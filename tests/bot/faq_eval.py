@@ -230,6 +230,24 @@ def fit(entries: list[FaqEntry], analyzer: Analyzer, cases: list[Case],
     return _newton([(x, y) for _, x, y in training_rows(entries, analyzer, cases, encoder)])
 
 
+ENGLISH = DATA / "english_eval.toml"
+
+
+def english_cases(split: str) -> list[Case]:
+    """English questions against the rich FAQ (english_eval.toml's `dev` or `test`)."""
+    data = tomllib.loads(ENGLISH.read_text("utf-8"))
+    return [Case(q, faq_id) for faq_id, questions in data[split].items() for q in questions]
+
+
+def fit_english(analyzer: Analyzer, encoder: SentenceEncoder, size: int = 45) -> tuple[float, ...]:
+    """Weights for an English question: meaning alone (its words are not the FAQ's), fitted on
+    the English dev questions, each also asked of an FAQ without its entry; as a full weight
+    vector with the word features at zero."""
+    rows = training_rows(load_faq("rich", size), analyzer, english_cases("dev"), encoder, own_wordings=False)
+    meaning = _newton([((x[0], *x[4:]), y) for _, x, y in rows])
+    return (meaning[0], 0.0, 0.0, 0.0, *meaning[1:])
+
+
 def joint_rows(analyzer: Analyzer, encoder: SentenceEncoder | None, faqs: tuple[str, ...] = FAQS,
                size: int = 45) -> list[tuple[str | None, tuple[float, ...], float]]:
     """Training rows of several FAQs together (each with its own dev questions), so that one
@@ -357,6 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leave-one-out", action="store_true",
                         help="ask each FAQ wording of an FAQ without it (weights fitted on dev questions only)")
     parser.add_argument("--show-misses", action="store_true", help="list mistakes (dev only)")
+    parser.add_argument("--fit-english", action="store_true",
+                        help="fit the meaning-only weights for English questions on english_eval.toml's dev")
+    parser.add_argument("--english", action="store_true",
+                        help="score the English questions (english_eval.toml) against the rich FAQ")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
                         help="sentence encoder (default e5, as the bot; none: words only)")
     parser.add_argument("--entries", type=int, default=45,
@@ -392,6 +414,22 @@ def main(argv: list[str] | None = None) -> int:
         print(f"each of the FAQ's own wordings asked of an FAQ without it ({len(matcher)} FAQ entries, "
               f"encoder {args.encoder}; weights fitted on the dev questions)")
         print("\n".join(report.lines()))
+        return 0
+    if args.fit_english:
+        if encoder is None:
+            print("English questions are matched by meaning: use the e5 encoder", file=sys.stderr)
+            return 2
+        print(f"CALIBRATION_ENGLISH = {fit_english(analyzer, encoder, args.entries)}")
+        return 0
+    if args.english:
+        if args.split not in ("dev", "test"):
+            print("the English questions have the dev and test splits", file=sys.stderr)
+            return 2
+        report = evaluate(FaqMatcher(load_faq("rich", args.entries), analyzer, encoder), english_cases(args.split))
+        print(f"English questions, {args.split} split, against the rich FAQ (encoder {args.encoder})")
+        print("\n".join(report.lines()))
+        if args.show_misses and args.split == "dev":
+            print("\n".join(report.misses))
         return 0
     if args.fit and args.faq == "both":
         weights = _newton([(x, y) for _, x, y in joint_rows(analyzer, encoder, size=args.entries)])
