@@ -239,6 +239,7 @@ class FaqMatcher:
         self._ids = list(self.entries)
         n = len(self._ids)
         synonyms = analyzer.synonyms.canonical
+        self._reads = functools.lru_cache(maxsize=64)(self._read_uncached)
         self._loanwords = KanaLoanwords([*(t for e in self.entries.values()
                                            for t in (e.question, *e.alternate_questions, e.answer, e.tags or "")),
                                          *synonyms, *synonyms.values()])
@@ -297,10 +298,9 @@ class FaqMatcher:
 
     def similarity(self, question: str, limit: int | None = CANDIDATES + 1) -> Similarity:
         """Features of the entries worth a look, best first (by calibrated probability)."""
-        question = self._loanwords.apply(strip_pleasantries(question))
+        question, feats = self._read(question)
         if not question:
             return Similarity((), ())  # only a greeting: nothing was asked
-        feats = self.analyzer.features(question)
         word_feats = _only(feats, "w:")
         best: dict[int, float] = defaultdict(float)
         words = self._q_words.scores(word_feats)
@@ -340,21 +340,29 @@ class FaqMatcher:
         """The calibration a question is scored with: English ones by meaning alone."""
         return CALIBRATION_ENGLISH if self.encoder is not None and english(question) else self._weights
 
+    def _read(self, question: str) -> tuple[str, Counter[str]]:
+        """The question as the matcher reads it (pleasantries dropped, hiragana loanwords in
+        katakana) and its features; the last few are remembered, as a turn reads it twice."""
+        return self._reads(question)
+
+    def _read_uncached(self, question: str) -> tuple[str, Counter[str]]:
+        read = self._loanwords.apply(strip_pleasantries(question))
+        return read, (self.analyzer.features(read) if read else Counter())
+
     def vague(self, question: str) -> bool:
         """Names VAGUE_WORDS things or fewer, each of which several entries speak of."""
-        read = self._loanwords.apply(strip_pleasantries(question))
-        words = {f for f in self.analyzer.features(read) if f.startswith("w:") and f[2:] not in GENERIC_WORDS}
+        words = {f for f in self._read(question)[1] if f.startswith("w:") and f[2:] not in GENERIC_WORDS}
         return 0 < len(words) <= VAGUE_WORDS and all(self._q_words.df.get(w, 0) >= VAGUE_DF for w in words)
 
     def explain(self, question: str) -> Explanation:
         """The features and probability of the top candidates, and the decision they make."""
-        read = self._loanwords.apply(strip_pleasantries(question))
+        read, feats = self._read(question)
         sim = self.similarity(question)
         names = FEATURES + (MEANING_FEATURES if self.encoder is not None else ())
         weights = tuple(self.weights_for(question))
         rows = tuple((faq_id, sim.features(i), calibrate(sim.features(i), weights))
                      for i, faq_id in enumerate(sim.ids[:CANDIDATES]))
-        words = tuple(f[2:] for f in self.analyzer.features(read) if f.startswith("w:")) if read else ()
+        words = tuple(f[2:] for f in feats if f.startswith("w:"))
         return Explanation(read, words, names, weights, rows, self.match(question),
                            self.answer_threshold, CLOSE_RATIO, self.vague(question))
 
