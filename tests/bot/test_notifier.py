@@ -26,6 +26,11 @@ def reference(service_url: str, user: str = "user-1", conversation: str | None =
                                  service_url, "msteams", a.BOT_ID, f"29:{user}", "personal", a.TENANT)
 
 
+async def no_token() -> None:
+    """No bearer token: the fake Bot Connector takes unsigned calls."""
+    return None
+
+
 class Kind:
     """One Notifier under test, with the means to look at what it delivered."""
 
@@ -42,9 +47,6 @@ async def kind(request: pytest.FixtureRequest, connector: RunningConnector) -> A
                    memory.gone.add)
         return
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         notifier = BotConnectorNotifier(http, no_token, retry=RetryRule(base=0.01))
         yield Kind(notifier, connector.service_url, connector.fake.texts, connector.fake.gone.add)
 
@@ -66,9 +68,6 @@ async def test_a_conversation_the_bot_was_removed_from_is_skipped(kind: Kind) ->
 
 async def test_a_personal_chat_is_opened_when_only_the_person_is_known(connector: RunningConnector) -> None:
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         notifier = BotConnectorNotifier(http, no_token)
         only_the_person = reference(connector.service_url, "user-5", conversation="")
         sent = await notifier.send(only_the_person, {"text": "はじめまして"})
@@ -83,9 +82,6 @@ async def test_a_429_storm_loses_nothing_and_sends_nothing_twice(connector: Runn
     connector.fake.throttle, connector.fake.retry_after = 40, "0"
     texts = [f"お知らせ {n}" for n in range(20)]
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         notifier = BotConnectorNotifier(http, no_token, retry=RetryRule(attempts=20, base=0.01))
         results = await asyncio.gather(*(
             notifier.send(reference(connector.service_url, f"user-{n % 4}"), {"text": text})
@@ -112,9 +108,6 @@ async def test_a_gone_conversation_is_forgotten_by_the_store(tmp_path: Path, con
     await store.remember(ref)
     connector.fake.gone.add(ref.conversation_id)
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         sent = await BotConnectorNotifier(http, no_token, store).send(ref, {"text": "x"})
     assert sent.outcome is Outcome.GONE and await store.of_user("aad-user-3") == []
     await store.close()
@@ -126,9 +119,6 @@ async def test_a_message_is_updated_in_place_through_a_429_storm(tmp_path: Path,
     ref = reference(connector.service_url, "user-3")
     await store.remember(ref)
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         notifier = BotConnectorNotifier(http, no_token, store, retry=RetryRule(attempts=20, base=0.01))
         sent = await notifier.send(ref, {"text": "受付しました"})
         connector.fake.throttle = 5
@@ -152,9 +142,6 @@ async def test_updating_in_a_conversation_the_bot_left_forgets_it(tmp_path: Path
     ref = reference(connector.service_url, "user-4")
     await store.remember(ref)
     async with aiohttp.ClientSession() as http:
-        async def no_token() -> None:
-            return None
-
         notifier = BotConnectorNotifier(http, no_token, store)
         sent = await notifier.send(ref, {"text": "受付しました"})
         connector.fake.gone.add(ref.conversation_id)
