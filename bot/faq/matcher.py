@@ -54,6 +54,9 @@ CALIBRATION_WITH_MEANING = (-5.08, 1.56, 2.48, 1.86, 0.92, 0.99, 1.34, 2.46)
 # at zero). The multilingual encoder places the right entry first for nearly all of them; the
 # Japanese weights, which expect shared words too, answered half of them outright.
 CALIBRATION_ENGLISH = (-5.3, 0.0, 0.0, 0.0, 1.63, 1.92, 2.73, 4.42)
+# Meaning alone is less sure of itself than words and meaning: English questions about other
+# things (a Teams background, an Outlook mail) reached 0.2–0.4 against the nearest entry.
+ENGLISH_THRESHOLD = 0.45
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
 WORD_WEIGHT = 0.55  # share of the word space in the similarity; the rest is character bigrams
 ANSWER_WEIGHT = 0.35  # how much a match in the answer text counts against one in a question
@@ -83,6 +86,7 @@ CANDIDATES = 3
 # with VAGUE_WORDS = 2 the rich FAQ's dev answered 92.9% outright instead of 95.9%.)
 VAGUE_WORDS = 1
 VAGUE_DF = 3
+VAGUE_CERTAIN = 0.9  # ... unless the best entry is this sure
 # Words that say how or that something is wanted, not what about.
 GENERIC_WORDS = frozenset({"遣り方", "遣る", "方法", "仕方", "手順", "使い方", "使う", "教える", "知る", "分かる",
                            "出来る", "する", "為る", "ある", "有る", "いい", "良い", "場合", "こと", "事", "何",
@@ -337,8 +341,12 @@ class FaqMatcher:
         return Similarity(tuple(ids[i] for i in order), tuple(rows[i] for i in order))
 
     def weights_for(self, question: str) -> Sequence[float]:
-        """The calibration a question is scored with: English ones by meaning alone."""
-        return CALIBRATION_ENGLISH if self.encoder is not None and english(question) else self._weights
+        """The calibration a question is scored with (as read: greetings dropped): English ones
+        by meaning alone."""
+        return CALIBRATION_ENGLISH if self._english(question) else self._weights
+
+    def _english(self, question: str) -> bool:
+        return self.encoder is not None and english(self._read(question)[0])
 
     def _read(self, question: str) -> tuple[str, Counter[str]]:
         """The question as the matcher reads it (pleasantries dropped, hiragana loanwords in
@@ -349,8 +357,12 @@ class FaqMatcher:
         read = self._loanwords.apply(strip_pleasantries(question))
         return read, (self.analyzer.features(read) if read else Counter())
 
-    def vague(self, question: str) -> bool:
-        """Names VAGUE_WORDS things or fewer, each of which several entries speak of."""
+    def vague(self, question: str, score: float = 0.0) -> bool:
+        """Names VAGUE_WORDS things or fewer, each of which several entries speak of, and the
+        best entry is not near certain anyway (「異動したらどうなる？」 is 0.99 for one entry
+        although two others mention 異動 in passing)."""
+        if score >= VAGUE_CERTAIN:
+            return False
         words = {f for f in self._read(question)[1] if f.startswith("w:") and f[2:] not in GENERIC_WORDS}
         return 0 < len(words) <= VAGUE_WORDS and all(self._q_words.df.get(w, 0) >= VAGUE_DF for w in words)
 
@@ -364,7 +376,8 @@ class FaqMatcher:
                      for i, faq_id in enumerate(sim.ids[:CANDIDATES]))
         words = tuple(f[2:] for f in feats if f.startswith("w:"))
         return Explanation(read, words, names, weights, rows, self.match(question),
-                           self.answer_threshold, CLOSE_RATIO, self.vague(question))
+                           ENGLISH_THRESHOLD if self._english(question) else self.answer_threshold, CLOSE_RATIO,
+                           self.vague(question, rows[0][2] if rows else 0.0))
 
     def match(self, question: str) -> Match:
         """The entry to answer with (if any), its probability and the runners-up."""
@@ -380,7 +393,8 @@ class FaqMatcher:
         candidates = [Candidate(faq_id, p / total) for faq_id, p in zip(sim.ids, scores)]
         top = candidates[0]
         close = len(candidates) > 1 and candidates[1].score >= CLOSE_RATIO * top.score
-        answered = top.score >= self.answer_threshold and not close and not self.vague(question)
+        threshold = ENGLISH_THRESHOLD if self._english(question) else self.answer_threshold
+        answered = top.score >= threshold and not close and not self.vague(question, top.score)
         return Match(answered, top.faq_id if answered else None, top.score, tuple(candidates))
 
 
@@ -402,9 +416,22 @@ def _tags_text(entry: FaqEntry) -> str:
     return " ".join(t.strip() for t in (entry.tags or "").replace("、", ",").split(",") if t.strip())
 
 
+# Words that make a run of Latin words a sentence in English rather than a list of product names
+# (「Excel VBA」, 「OneDrive sync error」 are Japanese questions about products).
+_ENGLISH_GRAMMAR = frozenset({"how", "what", "when", "where", "why", "who", "which", "can", "could", "do", "does",
+                              "did", "is", "are", "was", "i", "my", "me", "we", "our", "you", "your", "should",
+                              "to", "the", "a", "an", "of", "for", "with", "it", "there", "please", "have", "has"})
+
+
 def english(question: str) -> bool:
-    """Mostly English: Latin words make up most of what was typed (a product name in a Japanese
-    question does not make it English)."""
-    letters = sum(len(w) for w in _LATIN_WORD.findall(question))
-    typed = sum(1 for c in question if not c.isspace() and c.isprintable())
-    return len(_LATIN_WORD.findall(question)) >= 2 and letters >= 0.7 * max(1, typed)
+    """A sentence in English: three Latin words or more, one of them grammar (how, can, my …),
+    and Latin letters most of what was typed (a product name in a Japanese question does not
+    make it English)."""
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", question)
+    words = _LATIN_WORD.findall(folded) + re.findall(r"\b[Ii]\b", folded)
+    letters = sum(len(w) for w in words)
+    typed = sum(1 for c in folded if not c.isspace() and c.isprintable())
+    return (len(words) >= 3 and any(w.lower() in _ENGLISH_GRAMMAR for w in words)
+            and letters >= 0.7 * max(1, typed))

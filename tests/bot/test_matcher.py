@@ -80,7 +80,7 @@ def test_meaning_finds_paraphrases_that_share_no_word(analyzer: Analyzer, encode
     faq = [entry("A", "間違って削除したファイルを元に戻したい"), entry("B", "Teamsの通知を減らしたい"),
            entry("C", "会議を録画したい"), entry("D", "パスワードを忘れた")]
     words, meaning = FaqMatcher(faq, analyzer), FaqMatcher(faq, analyzer, encoder)
-    for question, expected in [("うっかり捨てた書類を取り返せる？", "A"), ("ミーティングをビデオに撮りたい", "C"),
+    for question, expected in [("うっかり捨てた書類を取り返せる？", "A"), ("オンラインの集まりをビデオに撮って残したい", "C"),
                                ("ログインの暗証番号が思い出せない", "D")]:
         assert words.match(question).candidates == (), question
         found = meaning.match(question)
@@ -241,7 +241,9 @@ def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
 # questions) and for English questions against the Japanese FAQ, with meaning. The sparse FAQ
 # does not reach its targets yet (97 / 90): these hold what it does.
 SPARSE_FLOORS = (0.93, 0.85, 0.02, 0.95, 0.88)
-ENGLISH_FLOORS = (0.91, 0.75, 0.09)  # 12 questions: one is 8 points
+# English: 12 questions, one is 8 points. Meaning alone answers at a stricter threshold, so most
+# of the rest are asked back ("did you mean") with the right entry first.
+ENGLISH_FLOORS = (0.91, 0.5, 0.09)
 
 
 def test_sparse_and_english_held_out_figures_do_not_regress(analyzer: Analyzer, encoder: SentenceEncoder) -> None:
