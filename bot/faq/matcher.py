@@ -244,8 +244,10 @@ class FaqMatcher:
         n = len(self._ids)
         synonyms = analyzer.synonyms.canonical
         self._reads = functools.lru_cache(maxsize=64)(self._read_uncached)
+        # The words staff would ask with: the entries' questions and tags and the synonym file's
+        # spellings (an answer's katakana words are too many and too varied).
         self._loanwords = KanaLoanwords([*(t for e in self.entries.values()
-                                           for t in (e.question, *e.alternate_questions, e.answer, e.tags or "")),
+                                           for t in (e.question, *e.alternate_questions, e.tags or "")),
                                          *synonyms, *synonyms.values()])
         self._q_owner = q_owner
         self._q_words = _Space([_only(d, "w:") for d in q_docs], q_owner, n)

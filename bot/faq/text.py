@@ -126,7 +126,7 @@ def normalise(text: str, synonyms: Synonyms) -> str:
 
 
 _KATAKANA_WORD = re.compile(r"[ァ-ヺー]{3,}")
-_SMALL_OR_LONG = re.compile(r"[ァィゥェォッャュョヮヵヶー]")
+_SMALL = re.compile(r"[ァィゥェォッャュョヮヵヶ]")
 
 
 def hiragana(katakana: str) -> str:
@@ -139,15 +139,16 @@ class KanaLoanwords:
 
     The morphological analyser cannot split an all-hiragana sentence into words it only knows
     in katakana ("ぱすわーどをわすれてしまいました" comes out as ぱっ…), so the question is
-    rewritten first, for the words the FAQ and the synonym file spell in katakana. A word of
-    three kana with no long vowel or small kana (リスト) is left alone: its hiragana is too
-    likely to be part of an ordinary word.
+    rewritten first, for the words the FAQ's questions and the synonym file spell in katakana.
+    Only words with a long vowel (パスワード, チーム), or of four kana or more with a small kana
+    (チャット), are taken: without one, their hiragana is ordinary Japanese too often (アイデア
+    in 「ばあいであれば」, グライド in 「どのぐらいどこで」, キット as きっと).
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
         found = {w for text in texts for w in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))}
         words = {hiragana(w): w for w in found
-                 if (len(w) >= 4 or _SMALL_OR_LONG.search(w)) and hiragana(w) != w}
+                 if ("ー" in w or (len(w) >= 4 and _SMALL.search(w))) and hiragana(w) != w}
         ordered = sorted(words, key=len, reverse=True)
         self._words = words
         self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None

@@ -59,10 +59,13 @@ def test_short_japanese_words_are_left_alone(synonyms: Synonyms) -> None:
 def test_hiragana_loanwords_become_the_katakana_the_faq_writes() -> None:
     from bot.faq.text import KanaLoanwords
 
-    words = KanaLoanwords(["パスワードを忘れた", "Power Apps（パワーアップス）", "リストを作る", "チーム"])
+    words = KanaLoanwords(["パスワードを忘れた", "Power Apps（パワーアップス）", "リストを作る", "チーム",
+                           "アイデア募集", "Glide（グライド）", "キット", "チャットとメール"])
     assert words.apply("ぱすわーどをわすれた") == "パスワードをわすれた"
     assert words.apply("ぱわーあっぷすのアプリ") == "パワーアップスのアプリ"
-    # Three kana with no long vowel or small kana stay: りすと may be part of an ordinary word.
-    assert words.apply("りすとをつくる") == "りすとをつくる"
     assert words.apply("ちーむで共有") == "チームで共有"
+    assert words.apply("ちゃっとのつかいかた") == "チャットのつかいかた"
+    # Words with no long vowel or small kana stay: their hiragana is ordinary Japanese too often.
+    for ordinary in ("りすとをつくる", "参加できないばあいであれば", "どのぐらいどこで", "きっとできる"):
+        assert words.apply(ordinary) == ordinary
     assert KanaLoanwords([]).apply("ぱすわーど") == "ぱすわーど"
