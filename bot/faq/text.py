@@ -32,12 +32,12 @@ def fold(text: str) -> str:
 # Greetings and politeness that frame a chat message but say nothing about what is asked. Left
 # in, they dilute both the words and the meaning of a short question ("お疲れ様です。…"); alone,
 # they are a greeting, not a question (the bot's router greets them back).
-_PLEASANTRY = (
+PLEASANTRY = (
     r"(?:(?:お疲れ|おつかれ)(?:様|さま)(?:です)?|お世話になって(?:おり|い)ます|すみません|すいません|"
     r"失礼(?:します|いたします)|(?:どうぞ)?(?:よろしく|宜しく)お(?:願|ねが)い(?:します|いたします|致します)|"
     r"(?:ちょっと)?質問(?:です|があります|させてください)|教えて(?:ください|下さい|頂けますか|いただけますか))")
-_PLEASANTRIES = re.compile(rf"{_PLEASANTRY}[。、!！?？.\s]*")
-ONLY_PLEASANTRIES = re.compile(rf"(?:{_PLEASANTRY}[。、!！?？.\s]*)+")
+_PLEASANTRIES = re.compile(rf"{PLEASANTRY}[。、!！?？.\s]*")
+ONLY_PLEASANTRIES = re.compile(rf"(?:{PLEASANTRY}[。、!！?？.\s]*)+")
 
 
 def strip_pleasantries(text: str) -> str:

@@ -34,28 +34,49 @@ def as_steps(answer: str) -> str:
     """「①…②…」 or lines 「1）…」 as a Markdown numbered list, one step a line, which Teams and
     the standard renderer show as a list; an answer with fewer than two steps is left as written."""
     marks = list(_STEP.finditer(answer))
-    if len(marks) < 2:
-        return answer
+    if len(marks) < 2 or not _starts_steps(answer, marks[0].start()):
+        return answer  # 「画面の①と②を確認」, 「別紙 (1) と (2)」: references in a sentence, not steps
     numbers = [ord(m.group(1)) - ord("①") + 1 if m.group(1) else int(m.group(2) or m.group(3)) for m in marks]
     if numbers != list(range(numbers[0], numbers[0] + len(numbers))):
         return answer  # not a sequence: numbers in the text, not steps
     head = answer[:marks[0].start()].strip()
     steps = [answer[m.end():(marks[i + 1].start() if i + 1 < len(marks) else len(answer))].strip()
              for i, m in enumerate(marks)]
-    # The last step ends with its sentence; what follows it is a paragraph of its own.
-    last, _, tail = steps[-1].partition("。")
-    steps[-1] = last + ("。" if tail.strip() else _)
+    if any(len(s) < 2 for s in steps):
+        return answer  # 「②③④の順に押す」: numbers named in a row, not steps
+    # The last step ends with its sentence (a 。 outside 「」); what follows is a paragraph of its own.
+    end = _sentence_end(steps[-1])
+    last, tail = (steps[-1][:end + 1], steps[-1][end + 1:]) if end >= 0 else (steps[-1], "")
+    steps[-1] = last
     body = "\n".join(f"{n}. {s}" for n, s in zip(numbers, steps))
     return "\n\n".join(part for part in (head, body, tail.strip()) if part)
 
 
+def _starts_steps(answer: str, at: int) -> bool:
+    """Steps begin an answer, a line, or follow a sentence or a colon (「手順は次のとおり。①…」)."""
+    before = answer[:at].rstrip(" 　")
+    return not before or before[-1] in "\n。．:："
+
+
+def _sentence_end(text: str) -> int:
+    """Where the first sentence of `text` ends (its 。 outside 「」 and （）), or -1."""
+    depth = 0
+    for i, c in enumerate(text):
+        depth += c in "「『（("
+        depth -= c in "」』）)" and depth > 0
+        if c == "。" and depth == 0 and i + 1 < len(text):
+            return i
+    return -1
+
+
 def split_long(answer: str, limit: int = SHORT_ANSWER) -> tuple[str, str]:
-    """(what the card shows, the rest) — cut after a sentence or a line, never mid-word."""
+    """(what the card shows, the rest) — cut after a sentence or a line, never mid-word: an
+    answer with no such place early enough is shown whole."""
     if len(answer) <= limit * 1.25:  # a little over is not worth a button
         return answer, ""
     cut = max(answer.rfind(mark, 0, limit) for mark in ("。", "\n", "．"))
     if cut < limit // 3:
-        cut = limit - 1
+        return answer, ""  # no sentence ends early enough: never cut a word, a URL or a link
     return answer[:cut + 1].rstrip(), answer[cut + 1:].strip()
 
 

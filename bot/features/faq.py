@@ -3,6 +3,8 @@ catch-all route, so it is registered last."""
 
 from __future__ import annotations
 
+import re
+
 from pydantic import Field
 
 from bot.faq.entry import FaqEntry
@@ -18,6 +20,9 @@ from bot.turn import CardReply, Turn
 from cards import inert, render
 
 MAX_CHOICES = 10
+# A reply typed to a "did you mean" card instead of pressing its buttons.
+YES_NO = re.compile(r"\s*(はい|いいえ|うん|ううん|いや|違います|ちがいます|そうです|yes|no|nope)[\s!！。.?？]*",
+                    re.IGNORECASE)
 
 
 class Choice(FromSentCard):
@@ -36,7 +41,8 @@ def did_you_mean_data(turn: Turn, entries: list[FaqEntry], card_id: str) -> dict
     a long button title short: 「業務改善…」)."""
     t = turn.t
     if len(entries) == 1:
-        return {"text": t, "card_id": card_id, "prompt": t["dym_one"].format(question=inert(entries[0].question)),
+        question = inert(entries[0].question.rstrip("？?"))  # 「…ですか？」 asks already
+        return {"text": t, "card_id": card_id, "prompt": t["dym_one"].format(question=question),
                 "listed": [], "candidates": [{"choice": 0, "title": t["dym_yes"]}], "none_title": t["dym_no"]}
     return {"text": t, "card_id": card_id, "prompt": t["did_you_mean"],
             "listed": [{"label": f"{n}. {inert(e.question)}"} for n, e in enumerate(entries, 1)],
@@ -46,6 +52,11 @@ def did_you_mean_data(turn: Turn, entries: list[FaqEntry], card_id: str) -> dict
 
 def register(router: Router, faq: FaqService, questions: QuestionLog, cards: SentCards) -> None:
     """Any message not taken by an earlier route is a question for the FAQ."""
+
+    @router.message(YES_NO)
+    async def typed_yes_or_no(turn: Turn) -> None:
+        # Not a question (nor a gap in the FAQ): the card's buttons say which entry was meant.
+        await turn.send_text(turn.t["yes_no_typed"])
 
     @router.message(None)
     async def answer(turn: Turn) -> None:

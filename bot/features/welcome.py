@@ -6,7 +6,7 @@ import re
 import time
 from typing import Callable
 
-from bot.faq.text import ONLY_PLEASANTRIES
+from bot.faq.text import ONLY_PLEASANTRIES, PLEASANTRY
 from bot.features.cards import CardData
 from bot.router import Router
 from bot.turn import CardReply, Turn
@@ -18,16 +18,22 @@ GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ござい�
                       re.IGNORECASE)
 # About the bot itself, however it is put: 「あなたは誰？」「このボットって何ができるんですか？」
 _BOT = r"(この|その)?\s*(ボット|bot|チャットボット|あなた|君|きみ)\s*(って|は|に|で)?\s*"
-_WHAT_IT_DOES = (r"(何|なに)(が|を)?\s*(でき(る|ます)|してくれ(る|ます)|聞け(る|ます)|頼め(る|ます))"
-                 r"(の|んですか|んでしょうか|のですか|か)?")
-WHO_ARE_YOU = re.compile(rf"\s*(({_BOT})?{_WHAT_IT_DOES}|{_BOT}(誰|だれ|何|なに|何者|なにもの)(です|でしょう)?(か)?"
+_WHAT_IT_DOES = (r"(何|なに)(が|を)?\s*(質問|相談)?\s*(でき(る|ます)|出来(る|ます)|してくれ(る|ます)|聞け(る|ます)|"
+                 r"頼め(る|ます))(の|んですか|んでしょうか|のですか|か)?")
+_ABOUT_THE_BOT = rf"({_BOT})?{_WHAT_IT_DOES}|{_BOT}(誰|だれ|何|なに|何者|なにもの)(です|でしょう)?(か)?"
+WHO_ARE_YOU = re.compile(rf"\s*(?:{PLEASANTRY}[\s、。,]*)?({_ABOUT_THE_BOT}"
                          r"|who\s+are\s+you|what\s+can\s+you\s+do(\s+for\s+me)?|what\s+is\s+this\s+bot)"
                          r"[\s?？!！。.…]*", re.IGNORECASE)
 # Thanks, in one phrase or several: 「ありがとうございました！助かりました」
 _THANK = (r"(本当に|ほんとに|とても)?(ありがとう(ございます|ございました)?|どうも(ありがとう)?|助かりました|助かります|"
-          r"感謝(します|いたします)|了解(です|しました)?|わかりました|分かりました|thanks?(\s+you)?(\s+so\s+much)?|"
+          r"ありがと|サンキュー|感謝(します|いたします)|了解(です|しました)?|承知(です|しました|いたしました)|"
+          r"わかりました|分かりました|thanks?(\s+you)?(\s+so\s+much)?|thx|ty|"
           r"thank\s+you(\s+very\s+much)?|great|got\s+it)")
-THANKS = re.compile(rf"\s*(?:{_THANK}[\s!！。.、,~〜ー]*)+", re.IGNORECASE)
+# What may sit between thanks: punctuation, emoji and the like (😊 ♪ ！).
+_BETWEEN = r"[\s!！。.、,~〜ー♪☆★☺\U0001F300-\U0001FAFF\u2600-\u27BF]*"
+# Thanks, with the workplace pleasantries around them (「お疲れ様です。ありがとうございました」).
+THANKS = re.compile(rf"\s*(?:(?:{PLEASANTRY}){_BETWEEN})*(?:{_THANK}{_BETWEEN})+(?:(?:{PLEASANTRY}){_BETWEEN})*",
+                    re.IGNORECASE)
 
 
 class ShowHelp(CardData):

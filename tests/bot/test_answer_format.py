@@ -24,8 +24,20 @@ def test_steps_written_three_ways_become_one_numbered_list() -> None:
 
 def test_numbers_that_are_not_steps_stay_as_written() -> None:
     for text in ("内線 2100 に連絡してください。", "令和6年度から。3年に1回です。", "①だけの説明",
-                 "2. と 5. を見てください", "バージョン 1.2 と 1.3"):
+                 "2. と 5. を見てください", "バージョン 1.2 と 1.3", "画面の①と②を確認してください。",
+                 "②③④の順に押します。", "詳しくは別紙 (1) と別紙 (2) を参照"):
         assert as_steps(text) == text
+
+
+def test_a_sentence_in_quotes_does_not_end_the_last_step() -> None:
+    assert as_steps("①「保存。」を押す②「閉じる。」を押してから再度開く。") == \
+        "1. 「保存。」を押す\n2. 「閉じる。」を押してから再度開く。"
+
+
+def test_an_answer_with_no_early_sentence_end_is_shown_whole() -> None:
+    link = "[申請の手引き](https://www.city.example.jp/document/index.html)"
+    text = "あ" * 300 + link + "い" * 100
+    assert split_long(text) == (text, "")
 
 
 @given(JAPANESE)

@@ -74,7 +74,7 @@ async def test_english_questions_reach_the_japanese_answer(bot: RunningBot) -> N
     assert answered_with(reply["attachments"][0]["content"]) == "FAQ-0035"
     reply = await reply_to(bot, "How do I submit an improvement proposal?", locale="en-US")
     card = reply["attachments"][0]["content"]
-    assert card["body"][0]["text"] == 'Did you mean: "業務改善提案はどうやって出せばいい？"?'
+    assert card["body"][0]["text"] == 'Did you mean: "業務改善提案はどうやって出せばいい"?'
     assert [a["title"] for a in card["actions"]] == ["Yes", "No"]
     yes = await press(bot, action_data(card, "faq.choose"))
     assert answered_with((await yes.json())["value"]) == "FAQ-0031"
@@ -87,3 +87,24 @@ async def test_casual_endings_are_understood(bot: RunningBot, text: str, faq_id:
 
     reply = await reply_to(bot, text)
     assert answered_with(reply["attachments"][0]["content"]) == faq_id
+
+
+@pytest.mark.parametrize("text", ["お疲れ様です。ありがとうございました", "ありがとうございます😊", "承知しました",
+                                  "ありがと"])
+async def test_thanks_with_pleasantries_or_emoji_are_thanks_too(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    assert reply["text"] == "どういたしまして。ほかにも気になることがあれば、いつでも聞いてください。"
+
+
+@pytest.mark.parametrize("text", ["はい", "いいえ", "違います"])
+async def test_a_yes_or_no_typed_instead_of_pressed_is_pointed_to_the_buttons(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    assert reply["text"].startswith("カードの「はい」「いいえ」などのボタンで選んでください。")
+    await asyncio.sleep(0.2)
+    assert await questions(bot) == []
+
+
+@pytest.mark.parametrize("text", ["わかりました。パスワードを忘れました", "助かります、研修の期限は？"])
+async def test_a_question_after_thanks_is_still_a_question(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    assert reply.get("attachments"), text  # a card from the FAQ, not "you're welcome"

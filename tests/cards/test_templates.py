@@ -284,7 +284,7 @@ def test_every_card_renders_in_a_real_browser_to_a_png(tmp_path: Path) -> None:
 def test_did_you_mean_asks_yes_or_no_of_one_and_lists_several_with_short_buttons(filled: list) -> None:
     cards = {label: card for label, card, _ in filled}
     one = cards["did_you_mean one ja-JP"]
-    assert one["body"] == [{"type": "TextBlock", "text": "もしかして：「Power Apps のアプリを共有するには？」ですか？",
+    assert one["body"] == [{"type": "TextBlock", "text": "もしかして：「Power Apps のアプリを共有するには」ですか？",
                             "wrap": True}]
     assert [a["title"] for a in one["actions"]] == ["はい", "いいえ"]
     several = cards["did_you_mean ja-JP"]
