@@ -112,3 +112,16 @@ def test_the_sparse_faq_and_its_questions_are_what_a_division_starts_from() -> N
         asked = {normalise(q, synonyms) for q in _questions(data)}
         assert not asked & seen  # the held-out file shares no question with the development one
         seen |= asked
+
+
+def test_the_second_sparse_faq_is_written_once_per_entry_and_its_questions_copy_none() -> None:
+    from tests.bot.faq_eval import SPARSE2_DEV, load_faq
+
+    synonyms = Synonyms.load()
+    entries = {e.faq_id: e for e in load_faq("sparse2")}
+    assert len(entries) == 30 and all(not e.alternate_questions for e in entries.values())
+    data = _load(SPARSE2_DEV)
+    assert set(data["in_scope"]) == set(entries) and len(data["out_of_scope"]["questions"]) >= 15
+    for faq_id, questions in data["in_scope"].items():
+        assert len(questions) >= 3
+        assert normalise(entries[faq_id].question, synonyms) not in {normalise(q, synonyms) for q in questions}
