@@ -6,10 +6,16 @@ measures how long something took keeps `time.monotonic`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Callable
 
 Clock = Callable[[], datetime]
+JST = timezone(timedelta(hours=9))  # the city hall's day and fiscal year are Japan's
+
+
+def fiscal_year_of(day: date) -> int:
+    """The Japanese fiscal year (April–March) a day falls in."""
+    return day.year if day.month >= 4 else day.year - 1
 
 
 def utc_now() -> datetime:

@@ -19,23 +19,19 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from typing import Any
 
+from config.clock import JST, fiscal_year_of
 from config.kpi import KpiConfig, load_kpi_config
 from liststore import ListStore, Upsert
 
-JST = timezone(timedelta(hours=9))
 KPI_LIST = "KPI"
 SERVING_ROSTER, SERVING_STAFF = "在籍", "在職"
 LEADER, ADVISOR, PROMOTER, ALL_STAFF = "デジタル行政推進リーダー", "DXアドバイザー", "DX推進リーダー", "一般職員"
 ADOPTED = ("採用", "一部採用", "実施中", "完了")
 ALL_STAFF_PROGRAM = "一般職員研修"
 NO_BUREAU = "（未設定）"
-
-
-def fiscal_year_of(day: date) -> int:
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def _int(value: object) -> int | None:

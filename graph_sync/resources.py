@@ -12,6 +12,7 @@ from typing import Annotated, Any, Callable, Iterator, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, ValidationError
 
+from config.clock import fiscal_year_of
 from config.schema import ListSpec
 from graph_sync.mapping import ResourceMapping
 from graph_sync.wareki import parse_date, parse_fiscal_year
@@ -175,11 +176,6 @@ class TransformError(ValueError):
     def __init__(self, column: str, reason: str) -> None:
         super().__init__(reason)
         self.column = column
-
-
-def fiscal_year_of(day: date) -> int:
-    """The fiscal year (April–March) a date falls in."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def _staff_fields(row: StaffRow, ctx: Context) -> tuple[str, dict[str, Any]]:

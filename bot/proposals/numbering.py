@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
-JST = timezone(timedelta(hours=9))
+from config.clock import JST, fiscal_year_of
+
 _NUMBER = re.compile(r"^(\d{4})-(\d{4,})$")
 
 
 def fiscal_year(moment: datetime) -> int:
     """The Japanese fiscal year (April–March) of a moment, read in Japan time."""
-    local = moment.astimezone(JST)
-    return local.year if local.month >= 4 else local.year - 1
+    return fiscal_year_of(moment.astimezone(JST).date())
 
 
 def number(year: int, n: int) -> str:

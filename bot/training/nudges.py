@@ -25,10 +25,10 @@ from bot.conversations import ConversationStore
 from bot.notify import Notifier, deliver
 from bot.outbox import Handler, Undeliverable
 from bot.periodic import every
-from bot.proposals.numbering import JST
 from bot.proposals.watch import personal_reference
 from bot.state import BotState, Work
-from bot.training.records import COMPLETIONS, DONE, TrainingRecords, fiscal_year_of, staff_of
+from bot.training.records import COMPLETIONS, DONE, TrainingRecords, staff_of
+from config.clock import JST, fiscal_year_of
 from liststore import ListStore
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from datetime import date
 from typing import Callable
 
 from bot.people import StaffRecord
-from bot.proposals.numbering import JST, fiscal_year
-from config.clock import Clock, utc_now
+from bot.proposals.numbering import fiscal_year
+from config.clock import JST, Clock, utc_now
 from config.training import TrainingConfig, load_training_config
 from liststore import Item, ListStore
 
@@ -75,11 +75,6 @@ class TrainingRecord:
         """This year's required courses not completed yet, soonest deadline first."""
         return tuple(sorted((c for c in self.courses if c.deadline and c.status != DONE),
                             key=lambda c: (c.deadline or date.max, c.code)))
-
-
-def fiscal_year_of(day: date) -> int:
-    """The fiscal year (April–March) a day belongs to."""
-    return day.year if day.month >= 4 else day.year - 1
 
 
 def _day(value: object) -> date | None:
