@@ -119,16 +119,13 @@ class TicketPosts:
     async def _keep(self, question_id: str, route: Route) -> None:
         await self._state.commit(values={(POSTS, question_id): route.as_value()}, now=self._clock().timestamp())
 
-    async def is_leader_of(self, question_id: str, user_key: str) -> bool:
+    async def is_leader_of(self, item: Item, user_key: str) -> bool:
         """Was the question routed to this person, who still serves the asker's section as a
         leader? (One who moved or stepped down since has no say in it.)"""
-        number = (await self.route(question_id)).leaders.get(user_key) if user_key else None
-        if not number:
-            return False
-        item = await self._store.get(QUESTIONS_LIST, question_id)
-        f = item.fields if item is not None else {}
-        return bool(f.get("Section") and f.get("Bureau")) and \
-            await still_serves(self._store, number, str(f["Section"]), str(f["Bureau"]))
+        number = (await self.route(item.key)).leaders.get(user_key) if user_key else None
+        f = item.fields
+        return bool(number and f.get("Section") and f.get("Bureau")) and \
+            await still_serves(self._store, str(number), str(f["Section"]), str(f["Bureau"]))
 
     async def changed(self, item: Item) -> None:
         """A question changed (`item` as it is now): every copy of its ticket shows it soon."""

@@ -39,7 +39,7 @@ def allowed_steps(item: Item) -> list[str]:
     return ["answer", "close", "release" if held else "take"]
 
 
-LeaderOf = Callable[[str, str], Awaitable[bool]]
+LeaderOf = Callable[[Item, str], Awaitable[bool]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,15 +55,15 @@ class TicketDesk:
 
     def __init__(self, store: ListStore, experts: GroupCheck, channel: str | None = None,
                  clock: Clock = utc_now, leader_of: LeaderOf | None = None) -> None:
-        """`leader_of(question id, user key)`: was the question routed to that leader?"""
+        """`leader_of(question, user key)`: was the question routed to that leader?"""
         self.channel = channel
         self._store, self._experts, self._clock, self._leader_of = store, experts, clock, leader_of
 
     async def is_expert(self, user_id: str) -> bool:
         return await self._experts.includes(user_id)
 
-    async def is_leader_of(self, question_id: str, user_key: str) -> bool:
-        return self._leader_of is not None and await self._leader_of(question_id, user_key)
+    async def is_leader_of(self, item: Item, user_key: str) -> bool:
+        return self._leader_of is not None and await self._leader_of(item, user_key)
 
     async def question(self, question_id: str) -> Item | None:
         return await self._store.get(QUESTIONS_LIST, question_id)
@@ -71,10 +71,10 @@ class TicketDesk:
     async def act(self, question_id: str, action: str, expert_id: str, expert_name: str,
                   answer: str = "", user_key: str = "") -> Handled:
         """`expert_id`: the person's Entra object id (group checks); `user_key`: their key (leaders)."""
-        if not (await self.is_expert(expert_id) or
-                (action not in FAQ_STEPS and await self.is_leader_of(question_id, user_key))):
-            return Handled(None, "ticket_not_expert")
         item = await self._store.get(QUESTIONS_LIST, question_id)
+        if not (await self.is_expert(expert_id) or
+                (item is not None and action not in FAQ_STEPS and await self.is_leader_of(item, user_key))):
+            return Handled(None, "ticket_not_expert")
         if item is None or action not in ACTIONS:
             return Handled(None, "card_expired")
         if action in FAQ_STEPS:

@@ -215,9 +215,16 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
     """The ticket card's refresh and the experts' (and routed leaders') buttons. `changed`: told
     of each step taken, so every posted copy of the ticket shows it."""
 
-    async def card(turn: Turn, item: Item, notice: str = "") -> dict:
+    async def roles(turn: Turn, item: Item) -> tuple[bool, bool]:
+        """(an expert, a leader the question was routed to): read once a click."""
         expert = await tickets.is_expert(turn.sender.aad_object_id or "")
-        leader = not expert and await tickets.is_leader_of(item.key, turn.sender.key)
+        return expert, not expert and await tickets.is_leader_of(item, turn.sender.key)
+
+    async def card(turn: Turn, item: Item, notice: str = "") -> dict:
+        expert, leader = await roles(turn, item)
+        return await card_for(turn, item, expert, leader, notice)
+
+    async def card_for(turn: Turn, item: Item, expert: bool, leader: bool, notice: str = "") -> dict:
         draft = expert and await tickets.draft_of(item) is not None
         # In a leader's own chat the card keeps saying why it came to them.
         banner = ticket_banner(turn.t, item, "leader", leader_hours) if leader and not turn.is_in(tickets.channel) \
@@ -225,19 +232,16 @@ def register_tickets(router: Router, tickets: TicketDesk, people: Directory, faq
         return render("ticket", ticket_data(turn.t, item, nearest_text(faq, item), expert, notice, draft, banner,
                                             leader))
 
-    async def may_see(turn: Turn, item: Item) -> bool:
-        return (turn.sender.key == item.fields.get("AskedBy") or turn.is_in(tickets.channel)
-                or await tickets.is_expert(turn.sender.aad_object_id or "")
-                or await tickets.is_leader_of(item.key, turn.sender.key))
-
     @router.card_action("ticket.refresh", TicketRef)
     async def refresh(turn: Turn, data: TicketRef) -> CardReply:
         item = await tickets.question(data.question_id)
         if item is None:
             return CardReply(text=turn.t["card_expired"])
-        if not await may_see(turn, item):
+        expert, leader = await roles(turn, item)
+        # The asker, the experts' channel, the experts and the leaders it was routed to.
+        if not (expert or leader or turn.sender.key == item.fields.get("AskedBy") or turn.is_in(tickets.channel)):
             return CardReply(text=turn.t["ticket_not_visible"])
-        return CardReply(card=await card(turn, item))
+        return CardReply(card=await card_for(turn, item, expert, leader))
 
     @router.card_action("ticket.act", TicketStep)
     async def act(turn: Turn, data: TicketStep) -> CardReply:
