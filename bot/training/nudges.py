@@ -57,7 +57,11 @@ class Nudge:
     email: str
     deadline: date
     courses: tuple[str, ...]  # course names
-    reachable: bool = False
+    to: str | None = None  # their key, when they have talked to the bot (else they cannot be reached)
+
+    @property
+    def reachable(self) -> bool:
+        return self.to is not None
 
 
 class TrainingNudges:
@@ -101,10 +105,10 @@ class TrainingNudges:
             for (code, deadline), name in sorted(due.items()):
                 if (staff.staff_number, code) not in done:
                     owed[deadline].append(name)
+            key = await self._key_of(email) if owed else None
             for deadline, names in sorted(owed.items()):
-                key = await self._key_of(email)
                 found.append(Nudge(staff.staff_number, staff.name, staff.section or "", email, deadline,
-                                   tuple(names), key is not None))
+                                   tuple(names), key))
         return sorted(found, key=lambda n: (n.deadline, n.staff_number))
 
     async def run_once(self, today: date | None = None) -> int:
@@ -115,13 +119,12 @@ class TrainingNudges:
         reminded = await self._state.values(NUDGED)
         work, values = [], {SWEPT: today.isoformat()}
         for nudge in await self.due(today):
-            key = await self._key_of(nudge.email)
             marker = f"{nudge.staff_number}:{nudge.deadline.isoformat()}"
-            if key is None or marker in reminded:
+            if nudge.to is None or marker in reminded:
                 continue
             values[(NUDGED, marker)] = today.isoformat()
             work.append(Work(f"nudge:{marker}", NUDGE, {
-                "to": key, "name": nudge.name, "courses": list(nudge.courses),
+                "to": nudge.to, "name": nudge.name, "courses": list(nudge.courses),
                 "deadline": nudge.deadline.isoformat()}))
         # The outbox runs on the wall clock, whatever day the records are read for.
         added = await self._state.commit(work=work, values=values, now=time.time())
