@@ -3,7 +3,7 @@
 A question sent to a person is posted to the experts' channel; with routing by roster it goes
 first to the DX leaders of the asker's own section, in their personal chats, and to the channel
 only when none of them has taken it after DX_EXPERT_LEADER_HOURS (the sweep in
-bot/reminders.py decides that). Each post is outbox work of its own, keyed by the question and
+bot/reminders.py decides that). Each post is an outbox item of its own, keyed by the question and
 where it goes, so a retry never posts twice to the same place.
 
 Every post's conversation and activity id are remembered (bot state, space `ticket-posts`).
