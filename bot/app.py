@@ -105,7 +105,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
             services = build_services(settings, store, faq, state, members, notifier, membership, clock)
             worker = OutboxWorker(state.outbox, services.outbox_handlers(), base=settings.outbox_retry_seconds)
             watches: tuple[ListWatch | TicketSweep | TrainingNudges, ...] = (
-                services.status_watch, services.answers, services.ticket_watch, services.sweep,
+                services.status_watch, services.answers, services.sweep,
                 *((services.nudges,) if settings.training_nudges else ()))
             background = asyncio.create_task(_background(state, worker, stop, watches, settings.watch_seconds))
             yield BotCore(store, faq, Pipeline(build_router(services), state.conversations, services.people), state,
@@ -175,7 +175,7 @@ def build_services(settings: Settings, store: ListStore, faq: FaqService, state:
     records = TrainingRecords(store, load_training_config(settings.training_file), clock)
     nudges = TrainingNudges(store, state, notifier, records, people.key_of, _nudge_text(settings, records))
     return Services(faq, questions, state, people, desk, similar, load_proposal_config(), store, watch, review,
-                    answers, tickets, sweep, posts, TicketWatch(store, state), records,
+                    answers.sharing(TicketWatch(store, state)), tickets, sweep, posts, records,
                     GroupCheck(membership, settings.admin_group_ids), AccessLog(store), nudges,
                     settings.expert_answer_days, leader_hours)
 

@@ -23,7 +23,7 @@ from bot.questions import QuestionLog
 from bot.reminders import TicketSweep
 from bot.router import InvokeResult, Router
 from bot.state import BotState
-from bot.ticket_posts import TicketPosts, TicketWatch
+from bot.ticket_posts import TicketPosts
 from bot.tickets import TicketDesk
 from bot.training.audit import AccessLog
 from bot.training.nudges import TrainingNudges
@@ -53,7 +53,6 @@ class Services:
     tickets: TicketDesk
     sweep: TicketSweep
     ticket_posts: TicketPosts
-    ticket_watch: TicketWatch
     training: TrainingRecords
     admins: GroupCheck
     access_log: AccessLog

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Self
 
 from bot.periodic import every
 from bot.state import BotState, Work
@@ -25,11 +25,19 @@ class ListWatch:
     """The cursor and the loop; subclasses say what is watched and what it means."""
 
     list_name = ""
-    cursor_name = ""  # where the feed's cursor is kept (default: the list's name)
     space = ""  # the bot state space of what was seen, by item key
 
     def __init__(self, store: ListStore, state: BotState, clock: Clock = utc_now) -> None:
         self._store, self._state, self._clock = store, state, clock
+        self._views: list[ListWatch] = [self]
+
+    def sharing(self, *others: "ListWatch") -> Self:
+        """Other watches of the same list, told from this watch's one read of its feed (and only
+        this one is run): the feed is read once a round however many watch it."""
+        if any(o.list_name != self.list_name for o in others):
+            raise ValueError("watches share the feed of one list only")
+        self._views += others
+        return self
 
     def seen(self, item: Item) -> Any:
         """What of the item is watched (None: nothing to watch)."""
@@ -40,21 +48,22 @@ class ListWatch:
         raise NotImplementedError
 
     async def run_once(self) -> int:
-        """One look at the feed; how many notifications it enqueued."""
-        cursor = ("cursor", self.cursor_name or self.list_name)
+        """One read of the feed for every watch of it; how many notifications they enqueued."""
+        cursor = ("cursor", self.list_name)
         token = await self._state.value(*cursor)
         feed = await self._store.changes(self.list_name, token)
-        seen = await self._state.values(self.space)
         values: dict[tuple[str, str], Any] = {cursor: feed.token}
         work: list[Work] = []
-        for item in feed.items:
-            now, before = self.seen(item), seen.get(item.key)
-            if now == before:
-                continue  # another column changed
-            values[(self.space, item.key)] = now
-            work += self.telling(item, before, token is None)
-        for key in feed.deleted:
-            values[(self.space, key)] = None
+        for view in self._views:
+            seen = await self._state.values(view.space)
+            for item in feed.items:
+                now, before = view.seen(item), seen.get(item.key)
+                if now == before:
+                    continue  # another column changed
+                values[(view.space, item.key)] = now
+                work += view.telling(item, before, token is None)
+            for key in feed.deleted:
+                values[(view.space, key)] = None
         await self._state.commit(values=values, work=work, now=self._clock().timestamp())
         if work:
             logger.info("%s: %d change(s) to tell", self.list_name, len(work))

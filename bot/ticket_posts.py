@@ -221,7 +221,6 @@ class TicketWatch(ListWatch):
     (however it was made: in a card, in the list, by the asker's word, by the sweep)."""
 
     list_name = QUESTIONS_LIST
-    cursor_name = f"{QUESTIONS_LIST}:tickets"
     space = "question-shown"
 
     def seen(self, item: Item) -> Any:
