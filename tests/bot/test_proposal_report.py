@@ -16,6 +16,7 @@ import pytest
 from config.settings import load_settings
 from liststore import Upsert, open_store
 from tests.bot.conftest import provision
+from tests.browser import chromium
 
 
 def proposal(n: int, **fields: Any) -> Upsert:
@@ -113,24 +114,15 @@ def test_the_html_report_opens_in_a_real_browser(data_dir: Path) -> None:
     """Chromium (Debian's, installed by `make test`) loads the page from disk, as a manager
     double-clicking the file would: the DOM it builds has every chart and table, and the page
     renders to a screenshot that is not blank."""
-    import shutil
-
-    browser = shutil.which("chromium")
-    assert browser, "Chromium is needed for this test (make test installs it)"
     fonts = subprocess.run(["fc-list", ":lang=ja", "family"], capture_output=True, text=True, timeout=60)
     assert fonts.stdout.strip(), "a Japanese font is needed to render the page (make test installs IPA Gothic)"
     page = data_dir / "提案2026.html"
     assert run("--format", "html", "--fiscal-year", "2026", "--out", str(page)).returncode == 0
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={data_dir / 'chromium'}"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True,
-                         timeout=120)
+    dom = chromium(data_dir / "chromium", "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count("<svg") == 4 and dom.stdout.count("<table") == 4
     assert dom.stdout.count("<rect") == 8 + 2 + 3 + 12  # a bar per status, category, bureau and month
     assert "業務改善提案 2026年度" in dom.stdout and "=HYPERLINK(" in dom.stdout
     shot = data_dir / "report.png"
-    taken = subprocess.run([browser, *flags, "--window-size=1100,1600", f"--screenshot={shot}", page.as_uri()],
-                           capture_output=True, text=True, timeout=120)
+    taken = chromium(data_dir / "chromium", "--window-size=1100,1600", f"--screenshot={shot}", page.as_uri())
     assert taken.returncode == 0 and shot.stat().st_size > 20_000, taken.stderr[-2000:]

@@ -15,7 +15,6 @@ import html
 import json
 import re
 import shutil
-import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,11 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from cards.render import render
+from tests.browser import chromium
 
 RENDERER = Path(__file__).parent / "js" / "node_modules" / "adaptivecards" / "dist" / "adaptivecards.min.js"
 WIDTH = 480  # about a Teams chat column
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 PAGE = """<!doctype html>
 <html lang="ja"><head><meta charset="utf-8"><title>cards</title>
@@ -83,13 +81,6 @@ def _page(cards: list[tuple[str, dict[str, Any]]]) -> str:
     return PAGE.format(renderer=RENDERER.as_uri(), width=WIDTH, sections=sections)
 
 
-def _chromium(*args: str) -> subprocess.CompletedProcess[str]:
-    browser = shutil.which("chromium")
-    if not browser:
-        raise RuntimeError("Chromium is needed to render the cards (make test installs it)")
-    return subprocess.run([browser, *FLAGS, *args], capture_output=True, text=True, timeout=120)
-
-
 def render_all(out: Path) -> list[Snapshot]:
     """Render every card to OUT/NAME.png (and OUT/index.html with all of them)."""
     from tests.cards.test_templates import cases
@@ -100,7 +91,7 @@ def render_all(out: Path) -> list[Snapshot]:
     cards = [(label, render(name, data)) for label, name, data in cases()]
     index = out / "index.html"
     index.write_text(_page(cards), "utf-8")
-    dom = _chromium(f"--user-data-dir={out / '.chromium'}", "--dump-dom", index.as_uri())
+    dom = chromium(out / ".chromium", "--dump-dom", index.as_uri())
     found = re.search(r'<pre id="result" hidden="">(.*?)</pre>', dom.stdout, re.S)
     if dom.returncode != 0 or not found:
         raise RuntimeError(f"Chromium did not render the cards: {dom.stderr[-2000:]}")
@@ -112,7 +103,7 @@ def render_all(out: Path) -> list[Snapshot]:
         page.write_text(_page([(label, card)]), "utf-8")
         size = measured.get(slug, {})
         height = int(size.get("height") or 600) + 32
-        done = _chromium(f"--user-data-dir={out / f'.chromium-{n % 2}'}", f"--window-size={WIDTH + 32},{height}",
+        done = chromium(out / f".chromium-{n % 2}", f"--window-size={WIDTH + 32},{height}",
                          f"--screenshot={png}", page.as_uri())
         page.unlink()
         if done.returncode != 0 or not png.is_file():

@@ -6,7 +6,6 @@ nightly job computing them after the sync."""
 from __future__ import annotations
 
 import os
-import shutil
 import struct
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from graph_sync.mapping import load_sync_config
 from graph_sync.sample.generate import generate
 from liststore import Upsert, open_store
 from tests.bot.conftest import provision
+from tests.browser import chromium
 
 FY = 2026
 
@@ -138,11 +138,7 @@ async def test_the_report_opens_as_a_page_in_chromium_and_as_a_workbook(tmp_path
     page, book = tmp_path / "kpi.html", tmp_path / "kpi.xlsx"
     assert dx_sync(tmp_path, "kpi", "--fiscal-year", str(FY), "--format", "html", "--out", str(page)).returncode == 0
     assert dx_sync(tmp_path, "kpi", "--fiscal-year", str(FY), "--format", "xlsx", "--out", str(book)).returncode == 0
-    browser = shutil.which("chromium")
-    assert browser, "Chromium is needed for this test (make test installs it)"
-    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                          f"--user-data-dir={tmp_path / 'chromium'}", "--dump-dom", page.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    dom = chromium(tmp_path / "chromium", "--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr[-2000:]
     assert dom.stdout.count("<svg") == 1 and dom.stdout.count("<table") == 4
     assert "DX推進 KPI 2026年度" in dom.stdout
