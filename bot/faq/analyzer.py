@@ -12,10 +12,11 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
+from typing import Iterable
 
 from sudachipy import Dictionary, SplitMode
 
-from bot.faq.text import Synonyms, drop_long_vowels, fold
+from bot.faq.text import Synonyms, drop_long_vowels, fold, hiragana
 
 # Grammar and punctuation: particles, auxiliaries, symbols, blanks.
 _GRAMMAR_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
@@ -126,6 +127,20 @@ class Analyzer:
         if len(lemma) == 1 and "\u3041" <= lemma <= "\u3096":
             return None  # a lone hiragana is a particle Sudachi did not tag as one
         return self.synonyms.word(drop_long_vowels(lemma))
+
+    def readings(self, texts: Iterable[str]) -> dict[str, str]:
+        """Hiragana reading → the word as `texts` write it, for their nouns in kanji or katakana
+        and each part of a compound (会議室, 会議): what `KanaWords` reads unconverted kana with.
+        Where two words read alike (期間, 機関), the one the texts use more."""
+        seen: dict[str, Counter[str]] = {}
+        for text in texts:
+            for morpheme in self._tokenizer().tokenize(fold(text)):
+                for part in {morpheme, *morpheme.split(SplitMode.A)}:
+                    surface, reading = part.surface(), part.reading_form()
+                    if (part.part_of_speech()[0] == "名詞" and _KATAKANA.fullmatch(reading)
+                            and not _HIRAGANA_ONLY.fullmatch(surface) and not surface.isascii()):
+                        seen.setdefault(hiragana(reading), Counter())[surface] += 1
+        return {r: words.most_common(1)[0][0] for r, words in seen.items()}
 
     @staticmethod
     def weight(feature: str) -> float:

@@ -39,7 +39,7 @@ import numpy as np
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
 from bot.faq.entry import FaqEntry
-from bot.faq.text import KanaLoanwords, strip_pleasantries
+from bot.faq.text import KanaLoanwords, KanaWords, strip_pleasantries
 
 # Weights fitted by `python -m tests.bot.faq_eval --fit` on the development set: bias, then one
 # per feature (see `Similarity.features`). Without an encoder the meaning features are absent.
@@ -249,6 +249,9 @@ class FaqMatcher:
         self._loanwords = KanaLoanwords([*(t for e in self.entries.values()
                                            for t in (e.question, *e.alternate_questions, e.tags or "")),
                                          *synonyms, *synonyms.values()])
+        # ... and a question typed all in kana, read with the words of the whole FAQ.
+        self._kana_words = KanaWords(analyzer.readings(
+            t for e in self.entries.values() for t in (e.question, *e.alternate_questions, e.tags or "", e.answer)))
         self._q_owner = q_owner
         self._q_words = _Space([_only(d, "w:") for d in q_docs], q_owner, n)
         self._q_grams = _Space([_only(d, _GRAMS) for d in q_docs], q_owner, n)
@@ -352,11 +355,12 @@ class FaqMatcher:
 
     def _read(self, question: str) -> tuple[str, Counter[str]]:
         """The question as the matcher reads it (pleasantries dropped, hiragana loanwords in
-        katakana) and its features; the last few are remembered, as a turn reads it twice."""
+        katakana, a question typed all in kana in the FAQ's words) and its features; the last
+        few are remembered, as a turn reads it twice."""
         return self._reads(question)
 
     def _read_uncached(self, question: str) -> tuple[str, Counter[str]]:
-        read = self._loanwords.apply(strip_pleasantries(question))
+        read = self._kana_words.apply(self._loanwords.apply(strip_pleasantries(question)))
         return read, (self.analyzer.features(read) if read else Counter())
 
     def vague(self, question: str, score: float = 0.0) -> bool:

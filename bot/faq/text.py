@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Mapping
 
 # Marks people type for the katakana long vowel ー: hyphens, dashes, the half-width form.
 _LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in "‐‑‒–—―−－ｰ〜～"})
@@ -33,7 +33,7 @@ def fold(text: str) -> str:
 # in, they dilute both the words and the meaning of a short question ("お疲れ様です。…"); alone,
 # they are a greeting, not a question (the bot's router greets them back).
 PLEASANTRY = (
-    r"(?:(?:お疲れ|おつかれ)(?:様|さま)(?:です)?|お世話になって(?:おり|い)ます|すみません|すいません|"
+    r"(?:(?:お疲れ|おつかれ)(?:様|さま)(?:です)?|こんにち[はわ]|こんばんは|おはよう(?:ございます)?|はじめまして|お世話になって(?:おり|い)ます|すみません|すいません|"
     r"失礼(?:します|いたします)|(?:どうぞ)?(?:よろしく|宜しく)お(?:願|ねが)い(?:します|いたします|致します)|"
     r"(?:ちょっと)?質問(?:です|があります|させてください)|教えて(?:ください|下さい|頂けますか|いただけますか))")
 _PLEASANTRIES = re.compile(rf"{PLEASANTRY}[。、!！?？.\s]*")
@@ -157,3 +157,49 @@ class KanaLoanwords:
         if self._pattern is None:
             return text
         return self._pattern.sub(lambda m: self._words[m.group(0)], unicodedata.normalize("NFKC", text))
+
+
+_KANJI = re.compile(r"[\u4e00-\u9fff々〆]")
+_HIRAGANA_RUN = re.compile(r"[\u3041-\u3096ー]+")
+_PARTICLES = frozenset("のをがはにでともへや")
+KANA_WORD_MIN = 3  # readings shorter than this (かい, きょ) turn up inside ordinary kana too often
+
+
+class KanaWords:
+    """A question typed without converting to kanji (きょうゆうしたい, かいぎしつをよやく) read with
+    the FAQ's own words. The morphological analyser splits such kana by guesswork (きょう/ゆうし →
+    今日/有する), so the question is rewritten first, longest reading first, from the readings of
+    the words the FAQ uses. Only questions with no kanji at all are rewritten: in one that has
+    kanji, hiragana is grammar and okurigana, and the FAQ's readings turn up inside it by chance.
+    """
+
+    def __init__(self, readings: Mapping[str, str]) -> None:
+        """`readings`: hiragana reading → how the FAQ writes the word (きょうゆう → 共有)."""
+        self._words = {r: w for r, w in readings.items() if len(r) >= KANA_WORD_MIN}
+        self._longest = max(map(len, self._words), default=0)
+
+    def apply(self, text: str) -> str:
+        if not self._words or _KANJI.search(text):
+            return text
+        return _HIRAGANA_RUN.sub(lambda m: self._convert(m.group(0)), text)
+
+    def _convert(self, run: str) -> str:
+        # A word starts where the run does, after a particle or right after another word; not
+        # anywhere (ちがい is not in どっちがいい).
+        out, i, boundary = [], 0, True
+        while i < len(run):
+            if boundary:
+                for size in range(min(self._longest, len(run) - i), KANA_WORD_MIN - 1, -1):
+                    word = self._words.get(run[i:i + size])
+                    if word is not None:
+                        out.append(word)
+                        i += size
+                        break
+                else:
+                    word = None
+                if word is not None:
+                    continue
+            boundary = run[i] in _PARTICLES
+            out.append(run[i])
+            i += 1
+        return "".join(out)

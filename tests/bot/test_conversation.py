@@ -49,7 +49,9 @@ async def test_thanks_in_a_sentence_or_two_are_answered_in_kind(bot: RunningBot,
 
 
 @pytest.mark.parametrize(("text", "faq_id"), [("ぱすわーどをわすれてしまいました", "FAQ-0035"),
-                                              ("ぱわーあっぷすで作ったアプリを共有したい", "FAQ-0001")])
+                                              ("ぱわーあっぷすで作ったアプリを共有したい", "FAQ-0001"),
+                                              ("ぱわーあっぷすのあぷりをきょうゆうしたい", "FAQ-0001"),
+                                              ("こんにちは。ていあんがさしもどされた", "FAQ-0034")])
 async def test_loanwords_typed_in_hiragana_are_read_as_the_faq_writes_them(
         bot: RunningBot, text: str, faq_id: str) -> None:
     from tests.bot.conftest import answered_with

@@ -69,3 +69,21 @@ def test_hiragana_loanwords_become_the_katakana_the_faq_writes() -> None:
     for ordinary in ("りすとをつくる", "参加できないばあいであれば", "どのぐらいどこで", "きっとできる"):
         assert words.apply(ordinary) == ordinary
     assert KanaLoanwords([]).apply("ぱすわーど") == "ぱすわーど"
+
+
+def test_a_question_typed_all_in_kana_is_read_with_the_faqs_words(synonyms: Synonyms) -> None:
+    from bot.faq.analyzer import Analyzer
+    from bot.faq.text import KanaWords
+
+    readings = Analyzer(synonyms).readings(["会議室を予約したい", "画面を共有するには", "アプリを配る",
+                                            "受講期限", "違いは何"])
+    assert readings["かいぎしつ"] == "会議室" and readings["かいぎ"] == "会議"  # a compound and its parts
+    words = KanaWords(readings)
+    assert words.apply("かいぎしつをよやくしたい") == "会議室を予約したい"
+    assert words.apply("あぷりをきょうゆうしたい") == "アプリを共有したい"
+    assert words.apply("じゅこうきげんはいつ") == "受講期限はいつ"
+    # A word starts where the kana does, after a particle or after another word, never inside
+    # one (ちがい in どっちがいい); and a question with kanji is left as typed.
+    assert words.apply("どっちがいい") == "どっちがいい"
+    assert words.apply("会議室をよやく") == "会議室をよやく"
+    assert KanaWords({}).apply("きょうゆう") == "きょうゆう"
