@@ -140,23 +140,28 @@ class KanaLoanwords:
     The morphological analyser cannot split an all-hiragana sentence into words it only knows
     in katakana ("ぱすわーどをわすれてしまいました" comes out as ぱっ…), so the question is
     rewritten first, for the words the FAQ's questions and the synonym file spell in katakana.
-    Only words with a long vowel (パスワード, チーム), or of four kana or more with a small kana
-    (チャット), are taken: without one, their hiragana is ordinary Japanese too often (アイデア
-    in 「ばあいであれば」, グライド in 「どのぐらいどこで」, キット as きっと).
+    Only words with a long vowel (パスワード, チーム), of four kana or more with a small kana
+    (チャット), or of six kana or more (the synonym file's パワオトメイト) are taken: shorter
+    ones' hiragana is ordinary Japanese too often (アイデア in 「ばあいであれば」, グライド in
+    「どのぐらいどこで」, キット as きっと).
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
         found = {w for text in texts for w in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))}
-        words = {hiragana(w): w for w in found
-                 if ("ー" in w or (len(w) >= 4 and _SMALL.search(w))) and hiragana(w) != w}
+        # Keyed without long vowels: the synonym file stores its spellings without them
+        # (パワアップス), and staff type them with or without (ぱわーあっぷす, ぱわあっぷす).
+        words = {hiragana(w).replace("ー", ""): w for w in found
+                 if ("ー" in w or (len(w) >= 4 and _SMALL.search(w)) or len(w) >= 6) and hiragana(w) != w}
         ordered = sorted(words, key=len, reverse=True)
         self._words = words
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        self._pattern = (re.compile("|".join("".join(re.escape(c) + "ー?" for c in w) for w in ordered))
+                         if ordered else None)
 
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self._words[m.group(0)], unicodedata.normalize("NFKC", text))
+        return self._pattern.sub(lambda m: self._words[m.group(0).replace("ー", "")],
+                                 unicodedata.normalize("NFKC", text))
 
 
 _KANJI = re.compile(r"[\u4e00-\u9fff々〆]")

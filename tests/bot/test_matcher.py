@@ -101,6 +101,14 @@ def test_kana_typing_and_wrong_kanji_read_the_same(analyzer: Analyzer) -> None:
     assert m.match("しめきりはいつ").nearest_faq_id == "C"
 
 
+def test_a_product_name_typed_in_hiragana_meets_an_faq_that_writes_it_in_latin(analyzer: Analyzer) -> None:
+    """The FAQ writes Power Apps; the synonym file knows パワーアップス, and so ぱわーあっぷす."""
+    m = FaqMatcher([entry("A", "Power Appsのライセンスは必要？"), entry("B", "Power BIのライセンスは必要？"),
+                    entry("C", "Power Automateのライセンスは必要？")], analyzer)
+    assert m.match("ぱわーあっぷすのライセンスいる？").nearest_faq_id == "A"
+    assert m.match("ぱわーおーとめいとのライセンスいる？").nearest_faq_id == "C"
+
+
 class _PlacedVectors:
     """An encoder whose vectors the test places: listed texts get theirs, any other text (the
     off-topic sentences, answers) a random unit vector of its own, nearly orthogonal to the rest."""

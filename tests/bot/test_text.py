@@ -69,6 +69,10 @@ def test_hiragana_loanwords_become_the_katakana_the_faq_writes() -> None:
     for ordinary in ("りすとをつくる", "参加できないばあいであれば", "どのぐらいどこで", "きっとできる"):
         assert words.apply(ordinary) == ordinary
     assert KanaLoanwords([]).apply("ぱすわーど") == "ぱすわーど"
+    # The synonym file keeps its spellings without long vowels; typed with or without, they meet.
+    spelled = KanaLoanwords(["パワアップス", "パワオトメイト"])
+    assert spelled.apply("ぱわーあっぷすの申請") == spelled.apply("ぱわあっぷすの申請") == "パワアップスの申請"
+    assert spelled.apply("ぱわーおーとめいと") == "パワオトメイト"
 
 
 def test_a_question_typed_all_in_kana_is_read_with_the_faqs_words(synonyms: Synonyms) -> None:
