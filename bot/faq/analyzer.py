@@ -131,16 +131,23 @@ class Analyzer:
     def readings(self, texts: Iterable[str]) -> dict[str, str]:
         """Hiragana reading → the word as `texts` write it, for their nouns in kanji or katakana
         and each part of a compound (会議室, 会議): what `KanaWords` reads unconverted kana with.
-        Where two words read alike (期間, 機関), the one the texts use more."""
-        seen: dict[str, Counter[str]] = {}
+        Where two words read alike (期間, 機関), the one the texts use more; a reading the
+        dictionary knows in kana as another word (いどう: 移動, not the FAQ's 異動) is left out."""
+        seen: dict[str, Counter[tuple[str, str]]] = {}
         for text in texts:
             for morpheme in self._tokenizer().tokenize(fold(text)):
                 for part in {morpheme, *morpheme.split(SplitMode.A)}:
                     surface, reading = part.surface(), part.reading_form()
                     if (part.part_of_speech()[0] == "名詞" and _KATAKANA.fullmatch(reading)
                             and not _HIRAGANA_ONLY.fullmatch(surface) and not surface.isascii()):
-                        seen.setdefault(hiragana(reading), Counter())[surface] += 1
-        return {r: words.most_common(1)[0][0] for r, words in seen.items()}
+                        seen.setdefault(hiragana(reading), Counter())[surface, part.normalized_form()] += 1
+        out = {}
+        for kana, words in seen.items():
+            (surface, lemma), _ = words.most_common(1)[0]
+            elsewhere = {m.normalized_form() for m in self._dictionary.lookup(kana)} - {kana}
+            if not elsewhere or lemma in elsewhere:
+                out[kana] = surface
+        return out
 
     @staticmethod
     def weight(feature: str) -> float:

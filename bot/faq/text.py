@@ -32,12 +32,16 @@ def fold(text: str) -> str:
 # Greetings and politeness that frame a chat message but say nothing about what is asked. Left
 # in, they dilute both the words and the meaning of a short question ("お疲れ様です。…"); alone,
 # they are a greeting, not a question (the bot's router greets them back).
+# Greetings as typed, long vowels and all (こんにちはー, おはよーございます, こんばんわ).
+GREETINGS = r"こんにち[はわ]|こんばん[はわ]|おはよ[うー]?(?:ございます)?|はじめまして"
 PLEASANTRY = (
-    r"(?:(?:お疲れ|おつかれ)(?:様|さま)(?:です)?|こんにち[はわ]|こんばんは|おはよう(?:ございます)?|はじめまして|お世話になって(?:おり|い)ます|すみません|すいません|"
-    r"失礼(?:します|いたします)|(?:どうぞ)?(?:よろしく|宜しく)お(?:願|ねが)い(?:します|いたします|致します)|"
+    rf"(?:(?:お疲れ|おつかれ)(?:様|さま)(?:です)?|{GREETINGS}|お世話になって(?:おり|い)ます|すみません|すいません|"
+    r"失礼(?:します|いたします)|(?:どうぞ)?(?:本日も|今日も|今年も|引き続き)?(?:よろしく|宜しく)お(?:願|ねが)い(?:します|いたします|致します)|"
     r"(?:ちょっと)?質問(?:です|があります|させてください)|教えて(?:ください|下さい|頂けますか|いただけますか))")
-_PLEASANTRIES = re.compile(rf"{PLEASANTRY}[。、!！?？.\s]*")
-ONLY_PLEASANTRIES = re.compile(rf"(?:{PLEASANTRY}[。、!！?？.\s]*)+")
+# What may follow a pleasantry or sit between them: punctuation, long marks, emoji (😊 ♪ ！).
+BETWEEN = r"[\s!！?？。.、,~〜ー♪☆★☺\U0001F300-\U0001FAFF\u2600-\u27BF]*"
+_PLEASANTRIES = re.compile(rf"{PLEASANTRY}{BETWEEN}")
+ONLY_PLEASANTRIES = re.compile(rf"(?:{PLEASANTRY}{BETWEEN})+")
 
 
 def strip_pleasantries(text: str) -> str:
@@ -140,47 +144,73 @@ class KanaLoanwords:
     The morphological analyser cannot split an all-hiragana sentence into words it only knows
     in katakana ("ぱすわーどをわすれてしまいました" comes out as ぱっ…), so the question is
     rewritten first, for the words the FAQ's questions and the synonym file spell in katakana.
-    Only words with a long vowel (パスワード, チーム), of four kana or more with a small kana
-    (チャット), or of six kana or more (the synonym file's パワオトメイト) are taken: shorter
-    ones' hiragana is ordinary Japanese too often (アイデア in 「ばあいであれば」, グライド in
-    「どのぐらいどこで」, キット as きっと).
+    Only words with a long vowel (パスワード, チーム) or of four kana or more with a small kana
+    (チャット) are taken, spelled as written: without one, their hiragana is ordinary Japanese
+    too often (アイデア in 「ばあいであれば」, グライド in 「どのぐらいどこで」, キット as きっと), and
+    without its long vowel a short one is too (メール as める in 「決める」). The synonym file
+    keeps its spellings without long vowels (パワアップス): those of six kana or more are taken
+    with or without them (ぱわーあっぷす, ぱわあっぷす).
     """
 
     def __init__(self, texts: Iterable[str]) -> None:
         found = {w for text in texts for w in _KATAKANA_WORD.findall(unicodedata.normalize("NFKC", text))}
-        # Keyed without long vowels: the synonym file stores its spellings without them
-        # (パワアップス), and staff type them with or without (ぱわーあっぷす, ぱわあっぷす).
-        words = {hiragana(w).replace("ー", ""): w for w in found
-                 if ("ー" in w or (len(w) >= 4 and _SMALL.search(w)) or len(w) >= 6) and hiragana(w) != w}
-        ordered = sorted(words, key=len, reverse=True)
-        self._words = words
-        self._pattern = (re.compile("|".join("".join(re.escape(c) + "ー?" for c in w) for w in ordered))
-                         if ordered else None)
+        self._exact: dict[str, str] = {}  # typed as written
+        self._loose: dict[str, str] = {}  # typed with or without long vowels, keyed without
+        for w in found:
+            typed = hiragana(w)
+            if typed == w:
+                continue
+            if "ー" in w:
+                self._exact[typed] = w
+            elif len(w) >= 6:
+                self._loose[typed] = w
+            elif len(w) >= 4 and _SMALL.search(w):
+                self._exact[typed] = w
+        patterns = [(len(k), re.escape(k)) for k in self._exact]
+        patterns += [(len(k), "".join(re.escape(c) + "ー?" for c in k)) for k in self._loose]
+        self._pattern = (re.compile("|".join(p for _, p in sorted(patterns, key=lambda p: -p[0])))
+                         if patterns else None)
 
     def apply(self, text: str) -> str:
         if self._pattern is None:
             return text
-        return self._pattern.sub(lambda m: self._words[m.group(0).replace("ー", "")],
-                                 unicodedata.normalize("NFKC", text))
+        typed = _HIRAGANA_LONG_LOOKALIKE.sub("ー", unicodedata.normalize("NFKC", text))
+        return self._pattern.sub(lambda m: self._exact.get(m.group(0)) or self._loose[m.group(0).replace("ー", "")],
+                                 typed)
+
+
+# A long mark typed as a dash or wave after hiragana (ぱすわ－ど, ぱすわ〜ど).
+_HIRAGANA_LONG_LOOKALIKE = re.compile(r"(?<=[\u3041-\u3096])[‐‑‒–—―−－ｰ〜～~-]")
 
 
 _KANJI = re.compile(r"[\u4e00-\u9fff々〆]")
 _HIRAGANA_RUN = re.compile(r"[\u3041-\u3096ー]+")
 _PARTICLES = frozenset("のをがはにでともへや")
-KANA_WORD_MIN = 3  # readings shorter than this (かい, きょ) turn up inside ordinary kana too often
+# What may follow a word in kana: a particle, する (予約し…), だ, って, か; or another word.
+_FOLLOWERS = _PARTICLES | frozenset("しすさせだっか")
+_SMALL_KANA = frozenset("ぁぃぅぇぉゃゅょゎっー")
+_NOT_A_MORA = frozenset("ぁぃぅぇぉゃゅょゎ")  # きゅ is one sound, not two
+KANA_WORD_MIN = 3  # readings of fewer sounds (かい, きゅう) turn up inside ordinary kana too often
+
+
+def _morae(kana: str) -> int:
+    return sum(c not in _NOT_A_MORA for c in kana)
 
 
 class KanaWords:
     """A question typed without converting to kanji (きょうゆうしたい, かいぎしつをよやく) read with
     the FAQ's own words. The morphological analyser splits such kana by guesswork (きょう/ゆうし →
     今日/有する), so the question is rewritten first, longest reading first, from the readings of
-    the words the FAQ uses. Only questions with no kanji at all are rewritten: in one that has
-    kanji, hiragana is grammar and okurigana, and the FAQ's readings turn up inside it by chance.
+    the words the FAQ's questions use. Only questions with no kanji at all are rewritten: in one
+    that has kanji, hiragana is grammar and okurigana, and the FAQ's readings turn up inside it
+    by chance. A word is taken only where one can start and end: at the start of the kana, after a
+    particle or another word; before a particle, する, だ, って, another word or the end, never
+    before a small kana or a long mark (でんしゃ is not 電子ゃ, きていない holds no 規程).
     """
 
     def __init__(self, readings: Mapping[str, str]) -> None:
         """`readings`: hiragana reading → how the FAQ writes the word (きょうゆう → 共有)."""
-        self._words = {r: w for r, w in readings.items() if len(r) >= KANA_WORD_MIN}
+        self._words = {r: w for r, w in readings.items() if _morae(r) >= KANA_WORD_MIN}
         self._longest = max(map(len, self._words), default=0)
 
     def apply(self, text: str) -> str:
@@ -188,22 +218,30 @@ class KanaWords:
             return text
         return _HIRAGANA_RUN.sub(lambda m: self._convert(m.group(0)), text)
 
+    def _word_at(self, run: str, i: int) -> int:
+        """The length of the longest word that starts at `i` and ends well, or 0."""
+        for size in range(min(self._longest, len(run) - i), KANA_WORD_MIN - 1, -1):
+            if run[i:i + size] in self._words:
+                end = i + size
+                if end == len(run):
+                    return size
+                follows = run[end] in _FOLLOWERS and run[end + 1:end + 2] not in _NOT_A_MORA  # not しゃ
+                if run[end] not in _SMALL_KANA and (follows or self._starts_word(run, end)):
+                    return size
+        return 0
+
+    def _starts_word(self, run: str, i: int) -> bool:
+        return any(run[i:i + size] in self._words
+                   for size in range(KANA_WORD_MIN, min(self._longest, len(run) - i) + 1))
+
     def _convert(self, run: str) -> str:
-        # A word starts where the run does, after a particle or right after another word; not
-        # anywhere (ちがい is not in どっちがいい).
         out, i, boundary = [], 0, True
         while i < len(run):
-            if boundary:
-                for size in range(min(self._longest, len(run) - i), KANA_WORD_MIN - 1, -1):
-                    word = self._words.get(run[i:i + size])
-                    if word is not None:
-                        out.append(word)
-                        i += size
-                        break
-                else:
-                    word = None
-                if word is not None:
-                    continue
+            size = self._word_at(run, i) if boundary else 0
+            if size:
+                out.append(self._words[run[i:i + size]])
+                i += size
+                continue  # another word may follow at once
             boundary = run[i] in _PARTICLES
             out.append(run[i])
             i += 1

@@ -6,7 +6,7 @@ import re
 import time
 from typing import Callable
 
-from bot.faq.text import ONLY_PLEASANTRIES, PLEASANTRY
+from bot.faq.text import BETWEEN, GREETINGS, ONLY_PLEASANTRIES, PLEASANTRY
 from bot.features.cards import CardData
 from bot.router import Router
 from bot.turn import CardReply, Turn
@@ -14,8 +14,7 @@ from cards import render
 
 # The two announcements of one install arrive within seconds of each other.
 WELCOME_WINDOW_SECONDS = 600
-GREETING = re.compile(r"(こんにちは|こんにちわ|おはよう(ございます)?|こんばんは|はじめまして|hello|hi|hey)[!！。.]*",
-                      re.IGNORECASE)
+GREETING = re.compile(rf"(?:{GREETINGS}|hello|hi|hey){BETWEEN}", re.IGNORECASE)
 # About the bot itself, however it is put: 「あなたは誰？」「このボットって何ができるんですか？」
 _BOT = r"(この|その)?\s*(ボット|bot|チャットボット|あなた|君|きみ)\s*(って|は|に|で)?\s*"
 _WHAT_IT_DOES = (r"(何|なに)(が|を)?\s*(質問|相談)?\s*(でき(る|ます)|出来(る|ます)|してくれ(る|ます)|聞け(る|ます)|"
@@ -29,10 +28,8 @@ _THANK = (r"(本当に|ほんとに|とても)?(ありがとう(ございます|
           r"ありがと|サンキュー|感謝(します|いたします)|了解(です|しました)?|承知(です|しました|いたしました)|"
           r"わかりました|分かりました|thanks?(\s+you)?(\s+so\s+much)?|thx|ty|"
           r"thank\s+you(\s+very\s+much)?|great|got\s+it)")
-# What may sit between thanks: punctuation, emoji and the like (😊 ♪ ！).
-_BETWEEN = r"[\s!！。.、,~〜ー♪☆★☺\U0001F300-\U0001FAFF\u2600-\u27BF]*"
 # Thanks, with the workplace pleasantries around them (「お疲れ様です。ありがとうございました」).
-THANKS = re.compile(rf"\s*(?:(?:{PLEASANTRY}){_BETWEEN})*(?:{_THANK}{_BETWEEN})+(?:(?:{PLEASANTRY}){_BETWEEN})*",
+THANKS = re.compile(rf"\s*(?:(?:{PLEASANTRY}){BETWEEN})*(?:{_THANK}{BETWEEN})+(?:(?:{PLEASANTRY}){BETWEEN})*",
                     re.IGNORECASE)
 
 

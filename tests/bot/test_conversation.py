@@ -98,6 +98,15 @@ async def test_thanks_with_pleasantries_or_emoji_are_thanks_too(bot: RunningBot,
     assert reply["text"] == "どういたしまして。ほかにも気になることがあれば、いつでも聞いてください。"
 
 
+@pytest.mark.parametrize("text", ["こんにちはー", "こんにちは😊", "おはよーございます", "こんばんわ",
+                                  "おはようございます。本日もよろしくお願いします"])
+async def test_greetings_as_typed_are_greeted_back(bot: RunningBot, text: str) -> None:
+    reply = await reply_to(bot, text)
+    assert reply["text"].endswith("DX に関する質問をどうぞ。「ヘルプ」と送ると使い方を表示します。"), text
+    await asyncio.sleep(0.2)
+    assert await questions(bot) == []
+
+
 @pytest.mark.parametrize("text", ["はい", "いいえ", "違います"])
 async def test_a_yes_or_no_typed_instead_of_pressed_is_pointed_to_the_buttons(bot: RunningBot, text: str) -> None:
     reply = await reply_to(bot, text)

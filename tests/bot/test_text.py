@@ -70,6 +70,12 @@ def test_hiragana_loanwords_become_the_katakana_the_faq_writes() -> None:
         assert words.apply(ordinary) == ordinary
     assert KanaLoanwords([]).apply("ぱすわーど") == "ぱすわーど"
     # The synonym file keeps its spellings without long vowels; typed with or without, they meet.
+    # A long vowel is what tells a short loanword from ordinary hiragana: メール is not める.
+    faq = KanaLoanwords(["メール", "マーク", "データ", "エラー", "ツール", "フロー", "チーム", "パスワード"])
+    for ordinary in ("決める", "アプリの共有がうまくいかない", "データを集める", "まとめる方法", "おふろ"):
+        assert faq.apply(ordinary) == ordinary
+    assert faq.apply("えらーがでた") == "エラーがでた"
+    assert faq.apply("ぱすわ－ど") == faq.apply("ぱすわ〜ど") == "パスワード"  # a dash typed for ー
     spelled = KanaLoanwords(["パワアップス", "パワオトメイト"])
     assert spelled.apply("ぱわーあっぷすの申請") == spelled.apply("ぱわあっぷすの申請") == "パワアップスの申請"
     assert spelled.apply("ぱわーおーとめいと") == "パワオトメイト"
@@ -91,3 +97,20 @@ def test_a_question_typed_all_in_kana_is_read_with_the_faqs_words(synonyms: Syno
     assert words.apply("どっちがいい") == "どっちがいい"
     assert words.apply("会議室をよやく") == "会議室をよやく"
     assert KanaWords({}).apply("きょうゆう") == "きょうゆう"
+
+
+def test_kana_is_read_as_a_word_only_where_a_word_can_stand(synonyms: Synonyms) -> None:
+    from bot.faq.analyzer import Analyzer
+    from bot.faq.text import KanaWords
+
+    analyzer = Analyzer(synonyms)
+    words = KanaWords(analyzer.readings(["電子決裁", "担当の課", "規程", "自動で登録", "開始日", "異動したら", "急ぎ"]))
+    # Not before a small kana or inside a sound (でんしゃ, たんとうしゃ), not before what cannot
+    # follow a noun (できていない, じどうてあて), and not a reading of fewer than three sounds (きゅう).
+    for ordinary in ("でんしゃ", "たんとうしゃがいない", "できていない", "じどうてあて", "かいしゃ",
+                     "きゅうかのしんせい"):
+        assert words.apply(ordinary) == ordinary, ordinary
+    assert words.apply("でんしけっさいのきてい") == "電子決裁の規程"
+    assert KanaWords(analyzer.readings(["担当者"])).apply("たんとうしゃがいない") == "担当者がいない"
+    # The dictionary reads いどう as 移動: the FAQ's 異動 is not what such kana means.
+    assert "いどう" not in analyzer.readings(["異動したら"])
