@@ -15,8 +15,9 @@ The rich FAQ's three files, written by hand as staff type:
 - `test` (tests/bot/data/faq_eval_test.toml): held out; nothing is tuned on it and its mistakes
   are never printed.
 
-`--fit` refits the calibration on dev and prints the weights to paste into
-bot/faq/matcher.py; `--cv K` scores dev by K-fold cross-validation of that fit;
+`--fit` refits the calibration on every FAQ's dev questions together and prints the weights to
+paste into bot/faq/matcher.py (`--faq rich`: on the rich FAQ's alone); `--cv K` scores each
+FAQ's dev questions by K-fold cross-validation of that fit;
 `--leave-one-out` asks each of the FAQ's own wordings of an FAQ without it (a harder, larger
 development measure of ranking). `--show-misses` lists dev mistakes only.
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder, open_encoder
 from bot.faq.entry import FaqEntry
-from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FaqMatcher, calibrate
+from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FEATURES, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 
 DATA = Path(__file__).parent / "data"
@@ -256,8 +257,9 @@ def fit_english(analyzer: Analyzer, encoder: SentenceEncoder, size: int = 45) ->
     the English dev questions, each also asked of an FAQ without its entry; as a full weight
     vector with the word features at zero."""
     rows = training_rows(load_faq("rich", size), analyzer, english_cases("dev"), encoder, own_wordings=False)
-    meaning = _newton([((x[0], *x[4:]), y) for _, x, y in rows])
-    return (meaning[0], 0.0, 0.0, 0.0, *meaning[1:])
+    words = len(FEATURES)  # the features before meaning's, all at zero
+    meaning = _newton([((x[0], *x[1 + words:]), y) for _, x, y in rows])
+    return (meaning[0], *[0.0] * words, *meaning[1:])
 
 
 def joint_rows(analyzer: Analyzer, encoder: SentenceEncoder | None, faqs: tuple[str, ...] = FAQS,

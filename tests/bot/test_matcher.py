@@ -7,7 +7,7 @@ import pytest
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder
 from bot.faq.entry import FaqEntry, seed_entries
-from bot.faq.matcher import FaqMatcher
+from bot.faq.matcher import FEATURES, FaqMatcher
 from bot.faq.text import Synonyms
 from tests.bot import faq_eval
 
@@ -74,6 +74,20 @@ def test_the_right_entry_wins_among_neighbours(analyzer: Analyzer) -> None:
     result = m.match("チームズでミーティングのレコーディングをしたい")
     assert result.candidates[0].faq_id == "A"
     assert m.match("シェアポイントでリストを作成したい").candidates[0].faq_id == "C"
+
+
+def test_an_entry_written_once_is_also_read_as_a_whole_with_its_answer(analyzer: Analyzer) -> None:
+    """A division that writes one question an entry says most of what it knows in the answer: a
+    question that takes its words from both is told by the whole entry (one of the features)."""
+    faq = [entry("A", "公用パソコン・スマートフォンを紛失した",
+                 answer="すぐにヘルプデスクに連絡してください。端末の遠隔ロックとデータの消去を行います。"),
+           entry("B", "公用スマートフォンの貸与申請",
+                 answer="所属長が庁内ポータルの「モバイル端末貸与申請」から申請してください。")]
+    sim = FaqMatcher(faq, analyzer).similarity("スマホの遠隔ロックをお願いしたい")
+    whole = FEATURES.index("項目全体の単語 whole entry")
+    assert sim.ids[0] == "A"
+    a, b = sim.features(0), sim.features(1)
+    assert a[whole] > b[whole] > 0 and a[whole + 1] == pytest.approx(a[whole] - b[whole])
 
 
 def test_meaning_finds_paraphrases_that_share_no_word(analyzer: Analyzer, encoder: SentenceEncoder) -> None:
