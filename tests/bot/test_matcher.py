@@ -259,24 +259,26 @@ def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
             and figures[4] >= found), figures
 
 
-# The same kind of floors for an FAQ as a division writes it (one wording an entry, its own
-# questions) and for English questions against the Japanese FAQ, with meaning. The sparse FAQ
-# does not reach its targets yet (97 / 90): these hold what it does.
-SPARSE_FLOORS = (0.93, 0.85, 0.02, 0.95, 0.88)
+# The same kind of floors for FAQs as a division writes them (one wording an entry, their own
+# questions) and for English questions against the Japanese FAQ, with meaning. The sparse FAQs
+# do not reach their targets yet (97 / 90 / ≤ 2): these hold what they do, a question or two
+# below. The third was written by another hand than the matcher's, and is the harder.
+SPARSE_FLOORS = {"sparse": (0.93, 0.85, 0.02, 0.95, 0.88), "sparse3": (0.86, 0.63, 0.04, 0.92, 0.84)}
 # English: 12 questions, one is 8 points. Meaning alone answers at a stricter threshold, so most
 # of the rest are asked back ("did you mean") with the right entry first.
 ENGLISH_FLOORS = (0.91, 0.5, 0.09)
 
 
 def test_sparse_and_english_held_out_figures_do_not_regress(analyzer: Analyzer, encoder: SentenceEncoder) -> None:
-    sparse = faq_eval.evaluate(FaqMatcher(faq_eval.load_faq("sparse"), analyzer, encoder),
-                               faq_eval.load_cases("test", "sparse"))
-    assert (sparse.in_scope, sparse.out_of_scope) == (80, 20)
-    figures = tuple(round(x, 3) for x in (sparse.top1, sparse.answered_correct, sparse.answered_wrong,
-                                          sparse.oos_rejected, sparse.answered_or_offered))
-    top1, correct, wrong, rejected, found = SPARSE_FLOORS
-    assert (figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected
-            and figures[4] >= found), figures
+    for faq, size in (("sparse", (80, 20)), ("sparse3", (100, 25))):
+        sparse = faq_eval.evaluate(FaqMatcher(faq_eval.load_faq(faq), analyzer, encoder),
+                                   faq_eval.load_cases("test", faq))
+        assert (sparse.in_scope, sparse.out_of_scope) == size
+        figures = tuple(round(x, 3) for x in (sparse.top1, sparse.answered_correct, sparse.answered_wrong,
+                                              sparse.oos_rejected, sparse.answered_or_offered))
+        top1, correct, wrong, rejected, found = SPARSE_FLOORS[faq]
+        assert (figures[0] >= top1 and figures[1] >= correct and figures[2] <= wrong and figures[3] >= rejected
+                and figures[4] >= found), (faq, figures)
     english = faq_eval.evaluate(FaqMatcher(seed_entries(), analyzer, encoder), faq_eval.english_cases("test"))
     figures = tuple(round(x, 3) for x in (english.top1, english.answered_correct, english.answered_wrong))
     assert figures[0] >= ENGLISH_FLOORS[0] and figures[1] >= ENGLISH_FLOORS[1] and figures[2] <= ENGLISH_FLOORS[2], \
