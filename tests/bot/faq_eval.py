@@ -19,7 +19,9 @@ The rich FAQ's three files, written by hand as staff type:
 paste into bot/faq/matcher.py (`--faq rich`: on the rich FAQ's alone); `--cv K` scores each
 FAQ's dev questions by K-fold cross-validation of that fit;
 `--leave-one-out` asks each of the FAQ's own wordings of an FAQ without it (a harder, larger
-development measure of ranking). `--show-misses` lists dev mistakes only.
+development measure of ranking). `--with-picks` scores an FAQ grown as `dx-bot faq alternates`
+would grow it: each dev question asked back with the right entry among the candidates added to
+that entry as an alternate. `--show-misses` lists dev mistakes only.
 """
 
 from __future__ import annotations
@@ -193,6 +195,20 @@ def evaluate(matcher: FaqMatcher, cases: list[Case]) -> Report:
     n, o = max(1, len(inside)), max(1, len(outside))
     return Report(len(inside), len(outside), top1 / n, correct / n, wrong / n, rejected / o, misses,
                   (correct + offered) / n)
+
+
+def with_picks(matcher: FaqMatcher, entries: list[FaqEntry], cases: list[Case]) -> tuple[list[FaqEntry], int]:
+    """The FAQ as `dx-bot faq alternates` would grow it: each question the matcher asked back with
+    the right entry among the candidates (a person picks it) becomes an alternate of that entry.
+    Also how many did."""
+    picks: dict[str, list[str]] = {}
+    for case in cases:
+        if case.expected:
+            m = matcher.match(case.question)
+            if not m.answered and any(c.faq_id == case.expected for c in m.suggestions):
+                picks.setdefault(case.expected, []).append(case.question)
+    grown = [replace(e, alternate_questions=(*e.alternate_questions, *picks.get(e.faq_id, []))) for e in entries]
+    return grown, sum(map(len, picks.values()))
 
 
 def _leave_one_question_out(entries: list[FaqEntry]) -> list[tuple[list[FaqEntry], Case]]:
@@ -393,6 +409,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="fit the meaning-only weights for English questions on english_eval.toml's dev")
     parser.add_argument("--english", action="store_true",
                         help="score the English questions (english_eval.toml) against the rich FAQ")
+    parser.add_argument("--with-picks", action="store_true",
+                        help="score after the dev questions' \"did you mean\" picks are added as alternates")
     parser.add_argument("--encoder", choices=["e5", "none"], default="e5",
                         help="sentence encoder (default e5, as the bot; none: words only)")
     parser.add_argument("--entries", type=int, default=45,
@@ -461,8 +479,14 @@ def main(argv: list[str] | None = None) -> int:
                   file=sys.stderr)
             return 2
         faqs = ["sparse", "rich"] if args.faq == "both" else [args.faq]
-        scored = [(f"{faq} ({len(es)})", evaluate(FaqMatcher(es, analyzer, encoder), load_cases(args.split, faq)))
-                  for faq in faqs for es in [load_faq(faq, args.entries)]]
+        scored = []
+        for faq in faqs:
+            es = load_faq(faq, args.entries)
+            label = f"{faq} ({len(es)})"
+            if args.with_picks:
+                es, n = with_picks(FaqMatcher(es, analyzer, encoder), es, load_cases("dev", faq))
+                label = f"{faq} +{n} picks"
+            scored.append((label, evaluate(FaqMatcher(es, analyzer, encoder), load_cases(args.split, faq))))
         print(f"FAQ matcher on the {args.split} split (encoder {args.encoder}; entries in brackets)")
         print("\n".join(side_by_side(scored)))
         if args.show_misses and args.split == "dev":

@@ -113,3 +113,21 @@ def test_each_sparse_faq_and_its_questions_are_what_a_division_starts_from(faq: 
         asked = {normalise(q, synonyms) for q in _questions(data)}
         assert not asked & seen  # the held-out file shares no question with the development one
         seen |= asked
+
+
+def test_picks_grow_each_entry_by_the_questions_asked_back_with_it() -> None:
+    """`faq_eval --with-picks`: what `dx-bot faq alternates` would add after people pick."""
+    from bot.faq.analyzer import Analyzer
+    from bot.faq.matcher import FaqMatcher
+    from tests.bot.faq_eval import load_cases, load_faq, with_picks
+
+    entries, cases = load_faq("sparse"), load_cases("dev", "sparse")
+    matcher = FaqMatcher(entries, Analyzer(Synonyms.load()))
+    grown, n = with_picks(matcher, entries, cases)
+    expected = {c.question: c.expected for c in cases}
+    added = [(e.faq_id, w) for before, e in zip(entries, grown)
+             for w in e.alternate_questions[len(before.alternate_questions):]]
+    assert len(added) == n > 0
+    for faq_id, wording in added:
+        m = matcher.match(wording)
+        assert expected[wording] == faq_id and not m.answered and faq_id in {c.faq_id for c in m.suggestions}
