@@ -14,7 +14,15 @@ from cards import render
 
 # The two announcements of one install arrive within seconds of each other.
 WELCOME_WINDOW_SECONDS = 600
-GREETING = re.compile(rf"(?:{GREETINGS}|hello|hi|hey){BETWEEN}", re.IGNORECASE)
+# Who is writing, after a greeting: 「人事課の田中です」「財政局の山田と申します」; a name alone only
+# after はじめまして. A section and a name in kanji or katakana only, so that 「研修はいつです」 and
+# 「eラーニングの期限です」 stay questions.
+_NAME = r"[\u4e00-\u9fff\u30a0-\u30ff々ヶA-Za-z]"
+_IS = r"\s?(?:です|と申します|といいます)"
+_SECTION = rf"(?:{_NAME}|[ 　]){{0,12}}(?:課|部|局|係|室|班|センター)の"  # 財政局 税務課の
+GREETING = re.compile(rf"(?:(?:{GREETINGS}|hello|hi|hey){BETWEEN}(?:{_SECTION}{_NAME}{{1,8}}{_IS}{BETWEEN})?"
+                      rf"|はじめまして{BETWEEN}(?:{_SECTION})?{_NAME}{{1,8}}{_IS}{BETWEEN})(?:{PLEASANTRY}{BETWEEN})*",
+                      re.IGNORECASE)
 # About the bot itself, however it is put: 「あなたは誰？」「このボットって何ができるんですか？」
 _BOT = r"(この|その)?\s*(ボット|bot|チャットボット|あなた|君|きみ)\s*(って|は|に|で)?\s*"
 _WHAT_IT_DOES = (r"(何|なに)(が|を)?\s*(質問|相談)?\s*(でき(る|ます)|出来(る|ます)|してくれ(る|ます)|聞け(る|ます)|"

@@ -99,7 +99,8 @@ async def test_thanks_with_pleasantries_or_emoji_are_thanks_too(bot: RunningBot,
 
 
 @pytest.mark.parametrize("text", ["こんにちはー", "こんにちは😊", "おはよーございます", "こんばんわ",
-                                  "おはようございます。本日もよろしくお願いします"])
+                                  "おはようございます。本日もよろしくお願いします", "はじめまして、人事課の田中です",
+                                  "こんにちは。財政局 税務課の山田と申します"])
 async def test_greetings_as_typed_are_greeted_back(bot: RunningBot, text: str) -> None:
     reply = await reply_to(bot, text)
     assert reply["text"].endswith("DX に関する質問をどうぞ。「ヘルプ」と送ると使い方を表示します。"), text
@@ -115,7 +116,8 @@ async def test_a_yes_or_no_typed_instead_of_pressed_is_pointed_to_the_buttons(bo
     assert await questions(bot) == []
 
 
-@pytest.mark.parametrize("text", ["わかりました。パスワードを忘れました", "助かります、研修の期限は？"])
+@pytest.mark.parametrize("text", ["わかりました。パスワードを忘れました", "助かります、研修の期限は？",
+                                  "こんにちは、eラーニングの期限です", "はじめまして、研修はいつです"])
 async def test_a_question_after_thanks_is_still_a_question(bot: RunningBot, text: str) -> None:
     reply = await reply_to(bot, text)
     assert reply.get("attachments"), text  # a card from the FAQ, not "you're welcome"
