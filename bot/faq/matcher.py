@@ -18,7 +18,7 @@ everything).
 
 Each candidate's features (similarity, lead over the best other candidate, coverage, the whole
 entry's similarity and lead, and with an encoder both meanings and their leads) go through a
-logistic model fitted on the development questions of five FAQs together, one written with 8–9
+logistic model fitted on the development questions of five FAQs together, one written with 7–10
 wordings an entry and four with one (`python -m tests.bot.faq_eval --fit`), which gives the
 probability that the candidate is what was asked; candidates are ranked by it. Because the
 inputs are cosines and margins, not counts, and the fit sees FAQs of both shapes, one threshold
@@ -45,7 +45,8 @@ from bot.faq.text import KanaLoanwords, KanaWords, strip_pleasantries
 # Weights: bias, then one per feature (see `Similarity.features`). Without an encoder the meaning
 # features are absent. The words-only weights predate the fit over every candidate (they model
 # only the top one) and the whole-entry feature (zero: they do without it); refitting them that
-# way answered fewer dev questions (77.7% → 75.0% on both dev files, same wrong rate), so they stay.
+# way answered fewer dev questions when they were fitted (77.7% → 75.0% on both dev files, same
+# wrong rate), so they stay.
 CALIBRATION = (-4.68, 4.26, 5.95, 1.36, 0.0, 0.0)  # similarity, lead, coverage, whole entry, lead
 # ..., closeness in meaning, its lead, standing in meaning, its lead: fitted by
 # `python -m tests.bot.faq_eval --fit` on the dev questions of the rich FAQ, the three sparse ones

@@ -1,7 +1,7 @@
 """Scores the FAQ matcher on the evaluation set: `python -m tests.bot.faq_eval [--split dev]`.
 
 FAQs with development and held-out questions (`--faq`; by default the sparse and the rich side by side):
-- `rich`: the FAQ the product ships with (config/faq_seed.toml), 8–9 wordings an entry;
+- `rich`: the FAQ the product ships with (config/faq_seed.toml), 7–10 wordings an entry;
 - `sparse`: an FAQ as a division writes it (tests/bot/data/sparse_faq.toml), one wording an
   entry, with its own questions (sparse_eval_dev.toml, sparse_eval_test.toml);
 - `seed-sparse`: the shipped FAQ with its alternates dropped, asked the rich FAQ's questions;

@@ -244,7 +244,7 @@ def test_scores_mean_the_same_with_a_thousand_entries(analyzer: Analyzer) -> Non
 # floor at the exact figure one machine measured fails on another. With meaning (the bot's
 # default) the held-out set meets the targets; on words alone (the fallback when the encoder
 # cannot load) it does not reach the first two, and its floors do not pretend it does.
-HELD_OUT_FLOORS = {"words": (0.91, 0.76, 0.02, 0.90, 0.86), "meaning": (0.97, 0.93, 0.02, 0.90, 0.96)}
+HELD_OUT_FLOORS = {"words": (0.91, 0.75, 0.02, 0.90, 0.86), "meaning": (0.97, 0.93, 0.02, 0.90, 0.96)}
 
 
 def test_held_out_figures_do_not_regress(matcher: FaqMatcher) -> None:
