@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
-from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from config.packaged import packaged_toml
 
 
 class LeaderPath(BaseModel):
@@ -41,5 +41,4 @@ class KpiConfig(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_kpi_config() -> KpiConfig:
-    raw = resources.files("config").joinpath("kpi.toml").read_text("utf-8")
-    return KpiConfig.model_validate(tomllib.loads(raw))
+    return KpiConfig.model_validate(packaged_toml("kpi.toml"))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import tomllib
 from functools import lru_cache
-from importlib import resources
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from config.packaged import packaged_toml
 
 
 class ProposalLimits(BaseModel):
@@ -36,5 +36,4 @@ class ProposalConfig(BaseModel):
 
 @lru_cache(maxsize=1)
 def load_proposal_config() -> ProposalConfig:
-    raw = resources.files("config").joinpath("proposals.toml").read_text("utf-8")
-    return ProposalConfig.model_validate(tomllib.loads(raw))
+    return ProposalConfig.model_validate(packaged_toml("proposals.toml"))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from datetime import date
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from config.packaged import packaged_toml
 
 _MONTH_DAY = re.compile(r"^(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$")
 
@@ -70,5 +70,4 @@ class TrainingConfig(BaseModel):
 @lru_cache(maxsize=4)
 def load_training_config(path: Path | None = None) -> TrainingConfig:
     """The packaged config/training.toml, or the division's file (DX_TRAINING_FILE)."""
-    raw = path.read_text("utf-8") if path else resources.files("config").joinpath("training.toml").read_text("utf-8")
-    return TrainingConfig.model_validate(tomllib.loads(raw))
+    return TrainingConfig.model_validate(packaged_toml("training.toml", path))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import builtins
-import tomllib
-from importlib import resources as pkg_resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
 
+from config.packaged import packaged_toml
 from graph_sync.cron import Cron
 from tabular.normalize import fold
 from tabular.reader import ENCODINGS
@@ -135,8 +134,4 @@ class SyncConfig(BaseModel):
 
 def load_sync_config(path: Path | None = None) -> SyncConfig:
     """`config/sync.toml`, or the file at `path`."""
-    if path is None:
-        raw = pkg_resources.files("config").joinpath("sync.toml").read_text("utf-8")
-    else:
-        raw = path.read_text("utf-8")
-    return SyncConfig.model_validate(tomllib.loads(raw))
+    return SyncConfig.model_validate(packaged_toml("sync.toml", path))

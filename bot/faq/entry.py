@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from importlib import resources
+
+from config.packaged import packaged_toml
 
 FAQ_LIST = "FAQ"
 
@@ -36,7 +36,7 @@ class FaqEntry:
 
 def seed_entries() -> list[FaqEntry]:
     """The FAQ the product ships with (config/faq_seed.toml)."""
-    data = tomllib.loads(resources.files("config").joinpath("faq_seed.toml").read_text("utf-8"))
+    data = packaged_toml("faq_seed.toml")
     return [FaqEntry(f["id"], f["question"], tuple(f.get("alternate_questions", [])), f["answer"],
                      f.get("category"), f.get("tags"), f.get("source_url"))
             for f in data["faq"]]

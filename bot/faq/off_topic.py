@@ -8,12 +8,11 @@ it names no DX word: 「休暇申請を Power Apps で作りたい」 is a DX qu
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 
 from bot.faq.text import fold
+from config.packaged import packaged_toml
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +37,7 @@ class OffTopic:
 
 @lru_cache(maxsize=1)
 def load_off_topic() -> OffTopic:
-    raw = tomllib.loads(resources.files("config").joinpath("off_topic.toml").read_text("utf-8"))
+    raw = packaged_toml("off_topic.toml")
     return OffTopic(tuple(fold(w) for w in raw.get("dx_words", [])),
                     tuple(Topic(t["name"], tuple(fold(w) for w in t["words"]), t["where"])
                           for t in raw.get("topics", [])))
