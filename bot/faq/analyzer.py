@@ -16,7 +16,7 @@ from typing import Iterable
 
 from sudachipy import Dictionary, SplitMode
 
-from bot.faq.text import Synonyms, drop_long_vowels, fold, hiragana
+from bot.faq.text import HIRAGANA, Synonyms, drop_long_vowels, fold, hiragana
 
 # Grammar and punctuation: particles, auxiliaries, symbols, blanks.
 _GRAMMAR_POS = frozenset({"助詞", "助動詞", "補助記号", "空白", "記号"})
@@ -42,7 +42,6 @@ _FRAME_LEMMAS = frozenset({
     "何日", "何時間", "使う", "作る", "出す", "教え", "知りたい", "聞く", "訊く",
 })
 FRAME_WEIGHT = 0.3
-_HIRAGANA_ONLY = re.compile(r"[\u3041-\u3096ー]+")
 
 # Character n-grams are taken inside runs of one script: kanji compounds and katakana words
 # carry the topic; hiragana is grammar (the word features already see its content words);
@@ -139,7 +138,7 @@ class Analyzer:
                 for part in {morpheme, *morpheme.split(SplitMode.A)}:
                     surface, reading = part.surface(), part.reading_form()
                     if (part.part_of_speech()[0] == "名詞" and _KATAKANA.fullmatch(reading)
-                            and not _HIRAGANA_ONLY.fullmatch(surface) and not surface.isascii()):
+                            and not HIRAGANA.fullmatch(surface) and not surface.isascii()):
                         seen.setdefault(hiragana(reading), Counter())[surface, part.normalized_form()] += 1
         out = {}
         for kana, words in seen.items():
@@ -156,7 +155,7 @@ class Analyzer:
             return FRAME_WEIGHT if feature[2:] in _FRAME_LEMMAS else 1.0
         if feature.startswith("r:"):
             return READING_WEIGHT
-        return FRAME_WEIGHT if _HIRAGANA_ONLY.fullmatch(feature[2:]) else 1.0
+        return FRAME_WEIGHT if HIRAGANA.fullmatch(feature[2:]) else 1.0
 
     def features(self, text: str) -> Counter[str]:
         """Word features (`w:`), character bigram features (`c:`) and reading trigram features

@@ -30,6 +30,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from importlib import resources
@@ -80,8 +81,7 @@ COVERAGE_WEIGHT = 1.2  # how much "the entry speaks of everything the question m
 # all, the same with the rich FAQ padded to 1,000 entries, and wrong answers within the target on
 # the rich FAQ's own wordings left out one at a time (`faq_eval --leave-one-out`, harder than
 # dev). At 0.25, 1.1% of all dev questions were answered wrongly (2.5% of the rich FAQ stripped of
-# its alternates). Words alone are less sure of
-# themselves, so they need more.
+# its alternates). Words alone are less sure of themselves, so they need more.
 ANSWER_THRESHOLD = 0.3
 ANSWER_THRESHOLD_WORDS_ONLY = 0.35
 SUGGEST_THRESHOLD = 0.1  # list as "did you mean" at or above this probability
@@ -142,7 +142,7 @@ MEANING_FEATURES = ("意味の近さ closeness", "その差 lead", "意味の際
 class Explanation:
     """Why the matcher decided as it did about one question."""
 
-    question: str  # as the matcher read it (pleasantries dropped, hiragana loanwords in katakana)
+    question: str  # as the matcher read it (see `FaqMatcher._read`)
     words: tuple[str, ...]  # the content words it found
     feature_names: tuple[str, ...]
     weights: tuple[float, ...]  # bias, then one per feature
@@ -450,8 +450,6 @@ def english(question: str) -> bool:
     """A sentence in English: three Latin words or more, one of them grammar (how, can, my …),
     and Latin letters most of what was typed (a product name in a Japanese question does not
     make it English)."""
-    import unicodedata
-
     folded = unicodedata.normalize("NFKC", question)
     words = _LATIN_WORD.findall(folded) + re.findall(r"\b[Ii]\b", folded)
     letters = sum(len(w) for w in words)

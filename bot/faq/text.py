@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Callable, Iterable, Mapping
 
 # Marks people type for the katakana long vowel ー: hyphens, dashes, the half-width form.
-_LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in "‐‑‒–—―−－ｰ〜～"})
+_LONG_MARKS = "‐‑‒–—―−－ｰ〜～"
+_LONG_VOWEL_LOOKALIKES = str.maketrans({c: "ー" for c in _LONG_MARKS})
 _KATAKANA_LONG_VOWEL = re.compile(r"(?<=[ァ-ヶ])ー")
 _SPACES = re.compile(r"\s+")
 
@@ -180,11 +181,11 @@ class KanaLoanwords:
 
 
 # A long mark typed as a dash or wave after hiragana (ぱすわ－ど, ぱすわ〜ど).
-_HIRAGANA_LONG_LOOKALIKE = re.compile(r"(?<=[\u3041-\u3096])[‐‑‒–—―−－ｰ〜～~-]")
+_HIRAGANA_LONG_LOOKALIKE = re.compile(rf"(?<=[\u3041-\u3096])[{_LONG_MARKS}~-]")
 
 
 _KANJI = re.compile(r"[\u4e00-\u9fff々〆]")
-_HIRAGANA_RUN = re.compile(r"[\u3041-\u3096ー]+")
+HIRAGANA = re.compile(r"[\u3041-\u3096ー]+")  # a run of hiragana (and long marks)
 _PARTICLES = frozenset("のをがはにでともへや")
 # What may follow a word in kana: a particle, する (予約し…), だ, って, か; or another word.
 _FOLLOWERS = _PARTICLES | frozenset("しすさせだっか")
@@ -216,7 +217,7 @@ class KanaWords:
     def apply(self, text: str) -> str:
         if not self._words or _KANJI.search(text):
             return text
-        return _HIRAGANA_RUN.sub(lambda m: self._convert(m.group(0)), text)
+        return HIRAGANA.sub(lambda m: self._convert(m.group(0)), text)
 
     def _word_at(self, run: str, i: int) -> int:
         """The length of the longest word that starts at `i` and ends well, or 0."""

@@ -17,7 +17,7 @@ WELCOME_WINDOW_SECONDS = 600
 # Who is writing, after a greeting: 「人事課の田中です」「財政局の山田と申します」; a name alone only
 # after はじめまして. A section and a name in kanji or katakana only, so that 「研修はいつです」 and
 # 「eラーニングの期限です」 stay questions.
-_NAME = r"[\u4e00-\u9fff\u30a0-\u30ff々ヶA-Za-z]"
+_NAME = r"[\u4e00-\u9fff\u30a0-\u30ff々A-Za-z]"  # kanji, katakana, Latin
 _IS = r"\s?(?:です|と申します|といいます)"
 _SECTION = rf"(?:{_NAME}|[ 　]){{0,12}}(?:課|部|局|係|室|班|センター)の"  # 財政局 税務課の
 GREETING = re.compile(rf"(?:(?:{GREETINGS}|hello|hi|hey){BETWEEN}(?:{_SECTION}{_NAME}{{1,8}}{_IS}{BETWEEN})?"
