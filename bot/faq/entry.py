@@ -36,7 +36,11 @@ class FaqEntry:
 
 def seed_entries() -> list[FaqEntry]:
     """The FAQ the product ships with (config/faq_seed.toml)."""
-    data = packaged_toml("faq_seed.toml")
+    return entries_from(packaged_toml("faq_seed.toml"))
+
+
+def entries_from(data: dict) -> list[FaqEntry]:
+    """The entries of an FAQ in the seed file's shape (a `[[faq]]` table each)."""
     return [FaqEntry(f["id"], f["question"], tuple(f.get("alternate_questions", [])), f["answer"],
                      f.get("category"), f.get("tags"), f.get("source_url"))
             for f in data["faq"]]

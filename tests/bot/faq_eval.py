@@ -37,7 +37,7 @@ from pathlib import Path
 
 from bot.faq.analyzer import Analyzer
 from bot.faq.encoder import SentenceEncoder, open_encoder
-from bot.faq.entry import FaqEntry
+from bot.faq.entry import FaqEntry, entries_from
 from bot.faq.matcher import CALIBRATION, CALIBRATION_WITH_MEANING, FEATURES, FaqMatcher, calibrate
 from bot.faq.text import Synonyms
 
@@ -88,9 +88,7 @@ def load_faq(faq: str, size: int = 45) -> list[FaqEntry]:
     from benchmarks.faq_corpus import padded_faq
 
     if faq in SPARSE:
-        data = tomllib.loads(SPARSE[faq][0].read_text("utf-8"))
-        return [FaqEntry(f["id"], f["question"], tuple(f.get("alternate_questions", [])), f["answer"],
-                         f.get("category"), f.get("tags"), f.get("source_url")) for f in data["faq"]]
+        return entries_from(tomllib.loads(SPARSE[faq][0].read_text("utf-8")))
     entries = padded_faq(max(45, size))
     if faq == "seed-sparse":  # the same entries, each with its question alone
         return [replace(e, alternate_questions=(), tags=None) for e in entries]
