@@ -35,6 +35,12 @@ tests/teams_app/js/node_modules/.installed: tests/teams_app/js/package.json test
 	npm ci --prefix tests/teams_app/js --no-audit --no-fund --loglevel=error
 	touch $@
 
+# Azurite, Microsoft's Azure Storage emulator (npm, pinned by its package-lock.json): the shared
+# state's tests run against it on 127.0.0.1.
+tests/azurite/node_modules/.installed: tests/azurite/package.json tests/azurite/package-lock.json
+	npm ci --prefix tests/azurite --no-audit --no-fund --loglevel=error
+	touch $@
+
 # A real browser, Debian's Chromium, and a Japanese font for it (IPA Gothic): the HTML report
 # is checked as a manager opens it.
 BROWSER_PACKAGES := chromium fonts-ipafont-gothic
@@ -45,7 +51,7 @@ $(VENV)/.chromium: $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test playground/node_modules/.installed tests/cards/js/node_modules/.installed \
-	tests/teams_app/js/node_modules/.installed $(VENV)/.chromium
+	tests/teams_app/js/node_modules/.installed tests/azurite/node_modules/.installed $(VENV)/.chromium
 
 ## Generate the sample city if missing, provision the lists, sync once, load the sample FAQ into an
 ## empty FAQ list, then serve the bot on :3978.

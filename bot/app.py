@@ -12,7 +12,9 @@ from typing import Any, AsyncIterator, Iterator, Mapping, Sequence
 
 from aiohttp import web
 
+from azurestore import open_storage
 from bot.answers import AnswerWatch
+from bot.azure_state import TableBotState
 from bot.community import Pipeline, Services, build_router
 from bot.edge import MAX_TURNS_IN_FLIGHT, BotEndpoint, Connector, open_connector
 from bot.faq.service import FaqService
@@ -64,7 +66,10 @@ SHUTDOWN_DELIVERY_SECONDS = 5.0
 
 
 def open_state(settings: Settings) -> BotState:
-    """The bot's own state beside the data (memory with the memory store)."""
+    """The bot's own state: in Azure Storage, shared by every instance (DX_STATE_STORE=azure), else
+    beside the data (memory with the memory store)."""
+    if settings.state_store == "azure":
+        return TableBotState(open_storage(settings))
     if settings.store == "memory":
         return MemoryBotState()
     return SqliteBotState(settings.data_dir / "bot-state.sqlite3")

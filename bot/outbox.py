@@ -35,6 +35,9 @@ Handler = Callable[[str, Mapping[str, Any]], Awaitable[None]]
 BATCH = 50  # items a delivery round takes
 # How long a delivered key keeps refusing a second enqueue of the same work.
 KEEP_DELIVERED = 30 * 24 * 3600.0
+# How long a worker holds an item it is delivering before another worker may take it (when the
+# first died mid-delivery); longer than a handler takes, throttling included.
+CLAIM_SECONDS = 300.0
 
 
 class Undeliverable(Exception):
@@ -62,6 +65,12 @@ class Outbox(Protocol):
 
     async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         """Items whose time has come, oldest first."""
+        ...
+
+    async def claim(self, key: str, *, now: float, until: float) -> bool:
+        """Take a due item for delivery until `until`: False when it is no longer due (another
+        worker took or delivered it). Until then no other worker gets it from `due`; if this one
+        dies before saying how it went, the item is due again at `until`."""
         ...
 
     async def delivered(self, key: str, *, now: float = 0.0) -> None:
@@ -114,6 +123,13 @@ class MemoryOutbox:
     async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         ready = [i for i in self._items.values() if i.due <= now]
         return sorted(ready, key=lambda i: (i.due, self._order[i.key]))[:limit]
+
+    async def claim(self, key: str, *, now: float, until: float) -> bool:
+        item = self._items.get(key)
+        if item is None or item.due > now:
+            return False
+        self._items[key] = OutboxItem(key, item.kind, item.payload, item.attempts, until, item.error)
+        return True
 
     async def delivered(self, key: str, *, now: float = 0.0) -> None:
         if self._items.pop(key, None) is not None:
@@ -191,6 +207,10 @@ class SqliteOutbox:
             "AND due <= ? ORDER BY due, seq LIMIT ?", (now, limit)).fetchall())
         return [OutboxItem(k, kind, json.loads(p), a, d, e) for k, kind, p, a, d, e in rows]
 
+    async def claim(self, key: str, *, now: float, until: float) -> bool:
+        return await self._write("UPDATE outbox SET due = ? WHERE key = ? AND state = 'pending' AND due <= ?",
+                                 (until, key, now)) == 1
+
     async def delivered(self, key: str, *, now: float = 0.0) -> None:
         await self._write("UPDATE outbox SET state = 'delivered', due = ?, error = NULL WHERE key = ?",
                           (now, key))
@@ -233,6 +253,8 @@ class OutboxWorker:
         batch = await self._outbox.due(self._clock(), BATCH)
         self._full_batch = len(batch) == BATCH
         for item in batch:
+            if not await self._outbox.claim(item.key, now=self._clock(), until=self._clock() + CLAIM_SECONDS):
+                continue  # another worker (another bot instance) has it
             handler = self._handlers.get(item.kind)
             if handler is None:
                 await self._outbox.set_aside(item.key, f"no handler for {item.kind!r}")

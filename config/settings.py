@@ -145,6 +145,19 @@ class Settings(BaseSettings):
     teams_app_valid_domains: Annotated[list[str], NoDecode] = Field(
         default_factory=list, description="Comma-separated domains the app may open in Teams (validDomains).")
 
+    # Where the bot and the sync keep their own state (conversation references, sent cards, the
+    # outbox, drafts; the sync's mirror, cursors and runs, and its run lock).
+    state_store: Literal["file", "azure"] = Field(
+        "file", description="file: SQLite and lock files under DX_DATA_DIR (one instance); azure: Azure Storage "
+                            "tables and blobs, shared by several bot instances and sync workers.")
+    state_connection_string: SecretStr | None = Field(
+        None, description="Azure Storage connection string for DX_STATE_STORE=azure.")
+    state_connection_string_file: Path | None = Field(
+        None, description="File holding the Azure Storage connection string.")
+    state_prefix: str = Field(
+        "dx", pattern=r"^[a-z][a-z0-9]{1,19}$",
+        description="Prefix of the state's table and container names (several installations in one account).")
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
 
     _split_admin_ids = field_validator("admin_group_ids", "proposal_reviewer_group_ids", "expert_group_ids",
@@ -207,6 +220,15 @@ class Settings(BaseSettings):
             return self.client_secret_file.read_text(encoding="utf-8").strip()
         return None
 
+    def state_connection_string_value(self) -> str | None:
+        """The state's connection string from DX_STATE_CONNECTION_STRING or the file
+        DX_STATE_CONNECTION_STRING_FILE names."""
+        if self.state_connection_string is not None:
+            return self.state_connection_string.get_secret_value()
+        if self.state_connection_string_file is not None:
+            return self.state_connection_string_file.read_text(encoding="utf-8").strip()
+        return None
+
     def check_consistency(self) -> None:
         """Cross-setting rules that a single field cannot express."""
         _check_folder("DX_DATA_DIR", self.data_dir)
@@ -222,6 +244,12 @@ class Settings(BaseSettings):
             )
         if self.ca_bundle is not None and not self.ca_bundle.is_file():
             raise SettingsError(f"DX_CA_BUNDLE: file not found: {self.ca_bundle}")
+        if self.state_connection_string_file is not None and not self.state_connection_string_file.is_file():
+            raise SettingsError(
+                f"DX_STATE_CONNECTION_STRING_FILE: file not found: {self.state_connection_string_file}")
+        if self.state_store == "azure" and not (self.state_connection_string or self.state_connection_string_file):
+            raise SettingsError("DX_STATE_CONNECTION_STRING: required when DX_STATE_STORE=azure "
+                                "(or DX_STATE_CONNECTION_STRING_FILE)")
         if self.bot_app_id and self.bot_app_password is None:
             raise SettingsError("DX_BOT_APP_PASSWORD: required when DX_BOT_APP_ID is set")
         if self.store == "sharepoint":

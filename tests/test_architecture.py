@@ -15,8 +15,9 @@ ALLOWED: dict[str, frozenset[str]] = {
     "tabular": frozenset(),
     "cards": frozenset(),
     "liststore": frozenset({"config"}),
-    "graph_sync": frozenset({"config", "tabular", "liststore"}),
-    "bot": frozenset({"config", "tabular", "liststore", "cards"}),
+    "azurestore": frozenset({"config"}),
+    "graph_sync": frozenset({"config", "tabular", "liststore", "azurestore"}),
+    "bot": frozenset({"config", "tabular", "liststore", "cards", "azurestore"}),
 }
 
 

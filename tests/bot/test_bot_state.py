@@ -1,6 +1,6 @@
-"""The bot state's contract, on memory and SQLite: the cards a turn sends and the work they
-promise are kept together or not at all, a key's work is enqueued once, and (SQLite) all of it
-is still there after a restart."""
+"""The bot state's contract, on memory, SQLite and Azure Table storage (Azurite): the cards a turn
+sends and the work they promise are kept together or not at all, a key's work is enqueued once,
+and (SQLite, Azure) all of it is still there after a restart."""
 
 from __future__ import annotations
 
@@ -9,17 +9,23 @@ from typing import AsyncIterator, Callable
 
 import pytest
 
+from azurestore import StateStorage
+from bot.azure_state import TableBotState
 from bot.sent_cards import SentCard, new_card_id
 from bot.state import BotState, MemoryBotState, SqliteBotState, Work
+from tests.fakes.azurite import unique_prefix
 
 Opener = Callable[[], BotState]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "azure"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     if request.param == "memory":
         twin = MemoryBotState()
         return lambda: twin
+    if request.param == "azure":
+        connection, prefix = request.getfixturevalue("azurite").connection_string, unique_prefix()
+        return lambda: TableBotState(StateStorage(connection, prefix))
     return lambda: SqliteBotState(tmp_path / "bot-state.sqlite3")
 
 

@@ -1,6 +1,6 @@
-"""The conversation store contract, on memory and SQLite: what the Notifier reads back is what
-turns remembered; a changed reference replaces the old one; a forgotten conversation is gone;
-SQLite keeps it all across a restart."""
+"""The conversation store contract, on memory, SQLite and Azure Table storage (Azurite): what the
+Notifier reads back is what turns remembered; a changed reference replaces the old one; a
+forgotten conversation is gone; SQLite keeps it all across a restart."""
 
 from __future__ import annotations
 
@@ -10,12 +10,15 @@ from typing import AsyncIterator
 
 import pytest
 
+from azurestore import StateStorage
+from bot.azure_state import TableConversationStore
 from bot.conversations import (
     ConversationReference,
     ConversationStore,
     MemoryConversationStore,
     SqliteConversationStore,
 )
+from tests.fakes.azurite import unique_prefix
 
 TEAMS_JP = "https://smba.trafficmanager.net/jp/"
 
@@ -25,12 +28,20 @@ def ref(user: str, conversation: str, service_url: str = TEAMS_JP) -> Conversati
                                  "personal", "tenant-1")
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "azure"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ConversationStore]:
-    s: ConversationStore = (MemoryConversationStore() if request.param == "memory"
-                            else SqliteConversationStore(tmp_path / "bot-state.sqlite3"))
+    storage = None
+    s: ConversationStore
+    if request.param == "azure":
+        storage = StateStorage(request.getfixturevalue("azurite").connection_string, unique_prefix())
+        s = TableConversationStore(storage)
+    else:
+        s = (MemoryConversationStore() if request.param == "memory"
+             else SqliteConversationStore(tmp_path / "bot-state.sqlite3"))
     yield s
     await s.close()
+    if storage is not None:
+        await storage.close()
 
 
 async def test_references_are_read_back_per_person(store: ConversationStore) -> None:

@@ -1,6 +1,7 @@
-"""The outbox contract, on the in-memory twin and on SQLite: work enqueued once per key,
-delivered once its handler succeeds, retried with backoff when it fails, set aside when it can
-never succeed, and still there after a restart between enqueue and delivery."""
+"""The outbox contract, on the in-memory twin, SQLite and Azure Table storage (Azurite): work
+enqueued once per key, delivered once its handler succeeds, retried with backoff when it fails,
+set aside when it can never succeed, taken by one worker at a time, and still there after a
+restart between enqueue and delivery."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ from typing import Any, AsyncIterator, Mapping
 
 import pytest
 
-from bot.outbox import MemoryOutbox, Outbox, OutboxWorker, SqliteOutbox, Undeliverable
+from azurestore import StateStorage
+from bot.azure_state import TableOutbox
+from bot.outbox import CLAIM_SECONDS, MemoryOutbox, Outbox, OutboxWorker, SqliteOutbox, Undeliverable
+from tests.fakes.azurite import unique_prefix
 
 
 class Clock:
@@ -21,11 +25,19 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "azure"])
 async def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Outbox]:
-    box: Outbox = MemoryOutbox() if request.param == "memory" else SqliteOutbox(tmp_path / "bot-state.sqlite3")
+    box: Outbox
+    storage = None
+    if request.param == "azure":
+        storage = StateStorage(request.getfixturevalue("azurite").connection_string, unique_prefix())
+        box = TableOutbox(storage)
+    else:
+        box = MemoryOutbox() if request.param == "memory" else SqliteOutbox(tmp_path / "bot-state.sqlite3")
     yield box
     await box.close()
+    if storage is not None:
+        await storage.close()
 
 
 class Effects:
@@ -134,3 +146,20 @@ async def test_a_delivered_key_stays_taken_until_it_is_pruned(outbox: Outbox) ->
     assert await outbox.prune(before=5.0) == 0 and await outbox.due(now=30) == []
     assert await outbox.prune(before=11.0) == 1
     assert await outbox.enqueue("question-1", "file", {"n": 3}, now=40)
+
+
+async def test_an_item_is_taken_by_one_worker_at_a_time(outbox: Outbox) -> None:
+    await outbox.enqueue("k", "file", {}, now=0)
+    [item] = await outbox.due(now=1)
+    assert await outbox.claim(item.key, now=1, until=1 + CLAIM_SECONDS)
+    assert not await outbox.claim(item.key, now=1, until=1 + CLAIM_SECONDS)  # a second worker read it too
+    assert await outbox.due(now=2) == [] and await outbox.pending() == 1
+
+
+async def test_an_item_whose_worker_died_is_delivered_once_its_claim_runs_out(outbox: Outbox) -> None:
+    await outbox.enqueue("k", "file", {"n": 1}, now=0)
+    assert await outbox.claim("k", now=1, until=1 + CLAIM_SECONDS)  # and the worker died
+    effects = Effects()
+    assert await OutboxWorker(outbox, {"file": effects}, clock=lambda: 2.0).run_once() == 0
+    assert await OutboxWorker(outbox, {"file": effects}, clock=lambda: 1.0 + CLAIM_SECONDS).run_once() == 1
+    assert effects.done == {"k": {"n": 1}} and await outbox.pending() == 0

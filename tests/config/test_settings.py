@@ -55,6 +55,10 @@ def test_dotenv_file_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
          "DX_CLIENT_CERTIFICATE_PATH: a credential is required"),
         ({"DX_BOT_APP_ID": "app"}, "DX_BOT_APP_PASSWORD: required when DX_BOT_APP_ID is set"),
         ({"DX_CA_BUNDLE": "/nonexistent/ca.pem"}, "DX_CA_BUNDLE: file not found"),
+        ({"DX_STATE_STORE": "azure"}, "DX_STATE_CONNECTION_STRING: required when DX_STATE_STORE=azure"),
+        ({"DX_STATE_STORE": "blob"}, "DX_STATE_STORE: Input should be 'file' or 'azure'"),
+        ({"DX_STATE_CONNECTION_STRING_FILE": "/nonexistent/cs"}, "DX_STATE_CONNECTION_STRING_FILE: file not found"),
+        ({"DX_STATE_PREFIX": "DX-city"}, "DX_STATE_PREFIX: String should match pattern"),
     ],
 )
 def test_bad_settings_name_the_variable(
@@ -74,10 +78,12 @@ def test_secrets_are_never_echoed(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("DX_CLIENT_SECRET_FILE", str(secret_file))
     monkeypatch.setenv("DX_BOT_APP_ID", "app")
     monkeypatch.setenv("DX_BOT_APP_PASSWORD", "hunter2-password")
+    monkeypatch.setenv("DX_STATE_CONNECTION_STRING", "AccountName=city;AccountKey=k3y-of-the-account")
     s = load_settings()
     assert s.client_secret_value() == "s3cr3t-from-file"
+    assert s.state_connection_string_value() == "AccountName=city;AccountKey=k3y-of-the-account"
     shown = repr(s) + str(redacted(s))
-    assert "hunter2" not in shown and "s3cr3t" not in shown
+    assert "hunter2" not in shown and "s3cr3t" not in shown and "k3y" not in shown
     assert redacted(s)["DX_BOT_APP_PASSWORD"] == "********"
 
 
