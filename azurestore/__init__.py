@@ -6,7 +6,9 @@ as its SQLite twin. Tables keep what a turn or a run commits (an entity group tr
 atomic within one partition); blobs carry the locks (a lease is held by one client at a time).
 """
 
-from azurestore.client import StateStorage, open_storage
+from azurestore.client import StateStorage, connection_string, open_storage
 from azurestore.entities import TooLarge, escape_key, json_from_entity, json_properties
+from azurestore.lease import BlobLeaseLock
 
-__all__ = ["StateStorage", "TooLarge", "escape_key", "json_from_entity", "json_properties", "open_storage"]
+__all__ = ["BlobLeaseLock", "StateStorage", "TooLarge", "connection_string", "escape_key", "json_from_entity",
+           "json_properties", "open_storage"]

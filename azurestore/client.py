@@ -51,10 +51,15 @@ class StateStorage:
         await self._blobs.close()
 
 
-def open_storage(settings: Settings) -> StateStorage:
-    """The account of DX_STATE_CONNECTION_STRING (or the file DX_STATE_CONNECTION_STRING_FILE names)."""
+def connection_string(settings: Settings) -> str:
+    """DX_STATE_CONNECTION_STRING, or what the file DX_STATE_CONNECTION_STRING_FILE names holds."""
     secret = settings.state_connection_string_value()
     if not secret:
         raise SettingsError("DX_STATE_CONNECTION_STRING: required when DX_STATE_STORE=azure "
                             "(or DX_STATE_CONNECTION_STRING_FILE)")
-    return StateStorage(secret, settings.state_prefix)
+    return secret
+
+
+def open_storage(settings: Settings) -> StateStorage:
+    """The state's storage account, as the settings name it."""
+    return StateStorage(connection_string(settings), settings.state_prefix)

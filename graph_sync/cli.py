@@ -110,14 +110,15 @@ def _schema_json(r: SchemaReport) -> dict[str, Any]:
 @asynccontextmanager
 async def exclusive_worker(settings: Settings, resources: Sequence[str] | None = None,
                            *, config: SyncConfig | None = None) -> AsyncIterator[SyncWorker]:
-    """A worker holding the data directory's run lock, or exit 4 naming who holds it."""
+    """A worker holding the sync's run lock, or exit 4 naming who holds it."""
     try:
         async with open_worker(settings, resources, config=config, exclusive=True) as worker:
             yield worker
     except Busy as exc:
+        shared = (f"the state shared in Azure Storage (prefix {settings.state_prefix})"
+                  if settings.state_store == "azure" else str(settings.data_dir))
         fail(f"別の同期（{exc.holder}）が実行中です。終わってからもう一度実行してください / "
-             f"another sync run ({exc.holder}) is using {settings.data_dir}; try again when "
-             f"it has finished", EXIT_BUSY)
+             f"another sync run ({exc.holder}) is using {shared}; try again when it has finished", EXIT_BUSY)
 
 
 def errors_path_or_exit(settings: Settings, given: str | None) -> Path | None:

@@ -8,12 +8,14 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, AsyncIterator, Sequence
 
+from azurestore import BlobLeaseLock, connection_string, open_storage
 from config.schema import ListSpec, load_list_specs
 from config.settings import Settings
 from graph_sync.engine import ResourcePlan, RunReport, prepare, run_once
 from graph_sync.lock import FileRunLock, RunLock, held
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.state import MemorySyncState, SqliteSyncState, SyncState
+from graph_sync.state.azure import TableSyncState
 from liststore import ListStore, SchemaReport, open_store
 
 if TYPE_CHECKING:
@@ -50,15 +52,21 @@ class SyncWorker:
 
 
 def open_state(settings: Settings) -> SyncState:
-    """The sync worker's state: a file next to the data, or memory beside the memory store
+    """The sync worker's state: in Azure Storage, shared by workers on several machines
+    (DX_STATE_STORE=azure), else a file next to the data, or memory beside the memory store
     (whose lists, too, last only as long as the process)."""
+    if settings.state_store == "azure":
+        return TableSyncState(open_storage(settings))
     if settings.store == "memory":
         return MemorySyncState()
     return SqliteSyncState(settings.data_dir / "sync-state.sqlite3")
 
 
 def run_lock(settings: Settings) -> RunLock:
-    """The data directory's run lock (one sync run at a time, across processes)."""
+    """One sync run at a time: across machines by a blob lease (DX_STATE_STORE=azure), else
+    across the processes of this data directory by a lock file."""
+    if settings.state_store == "azure":
+        return BlobLeaseLock(connection_string(settings), settings.state_prefix)
     return FileRunLock(settings.data_dir / "locks")
 
 

@@ -14,8 +14,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "config": frozenset(),
     "tabular": frozenset(),
     "cards": frozenset(),
-    "liststore": frozenset({"config"}),
     "azurestore": frozenset({"config"}),
+    "liststore": frozenset({"config", "azurestore"}),
     "graph_sync": frozenset({"config", "tabular", "liststore", "azurestore"}),
     "bot": frozenset({"config", "tabular", "liststore", "cards", "azurestore"}),
 }

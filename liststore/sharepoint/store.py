@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Sequence
 from urllib.parse import parse_qs, quote, urlsplit
 
+from azurestore import open_storage
 from config.schema import ColumnType, ListSpec, load_list_specs
 from config.settings import Settings
 from liststore.errors import NotProvisionedError, PermanentError, StoreError
@@ -34,6 +35,7 @@ from liststore.sharepoint.columns import column_definition, column_from_graph, f
 from liststore.sharepoint.keyindex import KeyIndex, SqliteKeyIndex
 from liststore.sharepoint.pacing import Pacer
 from liststore.sharepoint.retry import classify, error_message
+from liststore.sharepoint.shared_keyindex import TableKeyIndex
 from liststore.sharepoint.transport import GraphTransport, SubRequest, SubResponse
 
 logger = logging.getLogger(__name__)
@@ -132,7 +134,11 @@ class SharePointListStore:
         except BaseException:
             await connection.close()
             raise
-        index_file = SqliteKeyIndex(settings.data_dir / "graph-index.sqlite3")
+        index_file: KeyIndex
+        if settings.state_store == "azure":  # shared by every instance and worker
+            index_file = TableKeyIndex(open_storage(settings))
+        else:
+            index_file = SqliteKeyIndex(settings.data_dir / "graph-index.sqlite3")
         return cls(connection, transport, site_id, load_list_specs(), index_file)
 
     @staticmethod

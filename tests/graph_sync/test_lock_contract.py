@@ -1,8 +1,10 @@
-"""The run lock's contract, on the file lock and the in-memory twin: one holder at a time, the
-next one in after release, and the holder named while it holds."""
+"""The run lock's contract, on the file lock, the in-memory twin and a blob lease in Azure Storage
+(Azurite): one holder at a time, the next one in after release, and the holder named while it
+holds; a holder that dies frees the lock."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 from pathlib import Path
@@ -10,16 +12,21 @@ from typing import Callable
 
 import pytest
 
+from azurestore.lease import BlobLeaseLock
 from graph_sync.lock import Busy, FileRunLock, MemoryLocks, MemoryRunLock, RunLock, held
+from tests.fakes.azurite import Azurite, unique_prefix
 
 Opener = Callable[[], RunLock]
 
 
-@pytest.fixture(params=["file", "memory"])
+@pytest.fixture(params=["file", "memory", "azure"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     """A fresh handle on the same lock each call, as another process (or machine) would hold."""
     if request.param == "file":
         return lambda: FileRunLock(tmp_path / "locks")
+    if request.param == "azure":
+        connection, prefix = request.getfixturevalue("azurite").connection_string, unique_prefix()
+        return lambda: BlobLeaseLock(connection, prefix)
     shared = MemoryLocks()
     return lambda: MemoryRunLock(shared)
 
@@ -73,3 +80,30 @@ async def test_a_file_lock_is_freed_when_its_process_dies(tmp_path: Path) -> Non
     lock = FileRunLock(folder)
     assert await lock.acquire()
     await lock.release()
+
+
+async def test_a_lease_lasts_while_its_holder_lives_and_ends_with_it(azurite: Azurite) -> None:
+    """Two leases of 15 seconds: one held by this process (renewed in the background), one by a
+    process that dies holding it. The first is still held after 20 seconds; the second frees."""
+    living, dead = unique_prefix(), unique_prefix()
+    holder = BlobLeaseLock(azurite.connection_string, living, seconds=15)
+    assert await holder.acquire()
+    script = ("import asyncio, os; from azurestore.lease import BlobLeaseLock\n"
+              f"lock = BlobLeaseLock({azurite.connection_string!r}, {dead!r}, seconds=15)\n"
+              "assert asyncio.run(lock.acquire())\n"
+              "print('held', flush=True); os._exit(0)  # dies without releasing\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip() == "held", done.stderr
+    orphan = BlobLeaseLock(azurite.connection_string, dead, seconds=15)
+    assert not await orphan.acquire() and (await orphan.holder()).startswith("pid ")
+    for _ in range(40):  # the dead holder's lease runs out within its 15 seconds
+        if await orphan.acquire():
+            break
+        await asyncio.sleep(0.5)
+    else:
+        pytest.fail("the lease of a dead holder was never freed")
+    await asyncio.sleep(5)  # 20 seconds and more since `holder` took its lease
+    assert not await BlobLeaseLock(azurite.connection_string, living, seconds=15).acquire()
+    await holder.release()
+    await orphan.release()

@@ -1,5 +1,5 @@
-"""The sync state's contract, on the in-memory twin and on SQLite: a store shared by several
-machines must pass it too. The clock is injected, so every stamp is known."""
+"""The sync state's contract, on the in-memory twin, SQLite and Azure Table storage (Azurite),
+which several machines share. The clock is injected, so every stamp is known."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import AsyncIterator, Callable
 
 import pytest
 
+from azurestore import StateStorage
 from graph_sync.state import MemorySyncState, SqliteSyncState, SyncState
+from graph_sync.state.azure import TableSyncState
+from tests.fakes.azurite import unique_prefix
 
 
 class Clock:
@@ -28,12 +31,15 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "azure"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path, clock: Clock) -> Opener:
     """Opens the same state again each call, as a new process would (memory: the same object)."""
     if request.param == "memory":
         twin = MemorySyncState(clock)
         return lambda: twin
+    if request.param == "azure":
+        connection, prefix = request.getfixturevalue("azurite").connection_string, unique_prefix()
+        return lambda: TableSyncState(StateStorage(connection, prefix), clock)
     return lambda: SqliteSyncState(tmp_path / "sync-state.sqlite3", clock)
 
 

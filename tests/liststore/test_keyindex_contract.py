@@ -1,6 +1,6 @@
-"""The SharePoint key index's contract, on SQLite and the in-memory twin: what is saved per list
-comes back, a gone item keeps its key (a late deletion is still traced), and a saved token is
-kept when a save carries none."""
+"""The SharePoint key index's contract, on SQLite, the in-memory twin and Azure Table storage
+(Azurite): what is saved per list comes back, a gone item keeps its key (a late deletion is still
+traced), and a saved token is kept when a save carries none."""
 
 from __future__ import annotations
 
@@ -9,16 +9,22 @@ from typing import AsyncIterator, Callable
 
 import pytest
 
+from azurestore import StateStorage
 from liststore.sharepoint.keyindex import KeyIndex, MemoryKeyIndex, SqliteKeyIndex
+from liststore.sharepoint.shared_keyindex import TableKeyIndex
+from tests.fakes.azurite import unique_prefix
 
 Opener = Callable[[], KeyIndex]
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "azure"])
 def opener(request: pytest.FixtureRequest, tmp_path: Path) -> Opener:
     if request.param == "memory":
         twin = MemoryKeyIndex()
         return lambda: twin
+    if request.param == "azure":
+        connection, prefix = request.getfixturevalue("azurite").connection_string, unique_prefix()
+        return lambda: TableKeyIndex(StateStorage(connection, prefix))
     return lambda: SqliteKeyIndex(tmp_path / "graph-index.sqlite3")
 
 

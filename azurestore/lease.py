@@ -1,0 +1,101 @@
+"""An exclusive lock across machines: a lease on a blob (`<prefix>-locks/<name>`).
+
+Azure grants a blob's lease to one client at a time and answers 409 LeaseAlreadyPresent to the
+next (https://learn.microsoft.com/rest/api/storageservices/lease-blob). The lease is taken for
+`seconds` (15–60) and renewed in the background while held, so a holder that dies frees the
+lock within that time without anyone breaking it. The holder writes who it is into the blob's
+metadata under the lease, for `holder()` to name.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+
+from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob.aio import BlobLeaseClient
+
+from azurestore.client import StateStorage
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 60
+
+
+class BlobLeaseLock:
+    """`graph_sync.lock.RunLock` on a blob lease; opens its clients only while it needs them."""
+
+    def __init__(self, connection_string: str, prefix: str, name: str = "sync", *,
+                 seconds: int = LEASE_SECONDS) -> None:
+        if not 15 <= seconds <= 60:
+            raise ValueError("a blob lease lasts 15 to 60 seconds")
+        self._connection, self._prefix, self._name, self._seconds = connection_string, prefix, name, seconds
+        self._storage: StateStorage | None = None
+        self._lease: BlobLeaseClient | None = None
+        self._renewing: asyncio.Task[None] | None = None
+
+    async def acquire(self) -> bool:
+        if self._lease is not None:
+            return False  # held by this very object: a second holder, even here, must wait
+        storage = StateStorage(self._connection, self._prefix)
+        try:
+            blob = (await storage.container("locks")).get_blob_client(self._name)
+            try:
+                await blob.upload_blob(b"", overwrite=False)
+            except (ResourceExistsError, HttpResponseError) as exc:
+                if getattr(exc, "status_code", None) not in (409, 412):
+                    raise  # 409: it exists; 412: it exists and is leased
+            try:
+                lease = await blob.acquire_lease(lease_duration=self._seconds)
+            except HttpResponseError as exc:
+                if exc.status_code == 409:
+                    await storage.close()
+                    return False
+                raise
+            await blob.set_blob_metadata({"holder": f"pid {os.getpid()} on {socket.gethostname()}"}, lease=lease)
+        except BaseException:
+            await storage.close()
+            raise
+        self._storage, self._lease = storage, lease
+        self._renewing = asyncio.create_task(self._renew())
+        return True
+
+    async def _renew(self) -> None:
+        while True:
+            await asyncio.sleep(self._seconds / 3)
+            try:
+                assert self._lease is not None
+                await self._lease.renew()
+            except Exception:  # noqa: BLE001 - keep trying: the lease lasts a while yet
+                logger.warning("lock %s: renewing the lease failed", self._name, exc_info=True)
+
+    async def holder(self) -> str:
+        storage = StateStorage(self._connection, self._prefix)
+        try:
+            blob = (await storage.container("locks")).get_blob_client(self._name)
+            props = await blob.get_blob_properties()
+        except ResourceNotFoundError:
+            return "?"
+        finally:
+            await storage.close()
+        if props.lease.state != "leased":
+            return "?"
+        return (props.metadata or {}).get("holder") or "?"
+
+    async def release(self) -> None:
+        if self._lease is None:
+            return
+        if self._renewing is not None:
+            self._renewing.cancel()
+            self._renewing = None
+        try:
+            await self._lease.release()
+        except HttpResponseError:
+            logger.warning("lock %s: the lease was lost before its release", self._name)
+        finally:
+            self._lease = None
+            if self._storage is not None:
+                await self._storage.close()
+                self._storage = None
