@@ -9,9 +9,13 @@ its handler returned (and its key stays taken for a month after that). Handlers 
 key, so an effect keyed by it (an item written under that key, a message whose id is
 remembered) happens once however often delivery is retried.
 
+A worker claims each item before delivering it, so workers of several bot instances sharing
+one outbox never deliver the same item at once; the claim runs out if the worker dies.
+
 `SqliteOutbox` keeps the items in the bot's state file (where `BotState.commit` enqueues in the
-same transaction as the bookkeeping the work goes with); `MemoryOutbox` is the twin for tests.
-Both pass `tests/bot/test_outbox.py`'s contract suite.
+same transaction as the bookkeeping the work goes with); `TableOutbox` (bot/azure_state.py) in
+Azure Table storage; `MemoryOutbox` is the twin for tests. All pass `tests/bot/test_outbox.py`'s
+contract suite.
 """
 
 from __future__ import annotations

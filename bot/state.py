@@ -7,8 +7,9 @@ message to send) are kept together or not at all: a crash between them cannot le
 whose question is never recorded, nor a question recorded for a card nobody saw.
 
 `SqliteBotState` keeps all of it in one file (DX_DATA_DIR/bot-state.sqlite3);
-`MemoryBotState` is the twin for tests and the memory store. A state shared by several bot
-instances must pass the same contract suite (tests/bot/test_bot_state.py).
+`TableBotState` (bot/azure_state.py) in Azure Table storage, shared by several bot instances;
+`MemoryBotState` is the twin for tests and the memory store. All pass one contract suite
+(tests/bot/test_bot_state.py).
 """
 
 from __future__ import annotations

@@ -7,8 +7,8 @@ a half-written list and rewrite what the first had just written).
 `RunLock` is the interface: a non-blocking try, who holds it, and release. `FileRunLock` is an
 fcntl lock file in the data directory (the OS releases it if the process dies);
 `MemoryRunLock` is the twin for tests, its instances excluding each other through the
-`MemoryLocks` they share. A lock shared by several machines (a blob lease) must pass the same
-contract suite, tests/graph_sync/test_lock_contract.py.
+`MemoryLocks` they share; `azurestore.lease.BlobLeaseLock` is a blob lease, which excludes runs on
+several machines. All pass one contract suite, tests/graph_sync/test_lock_contract.py.
 """
 
 from __future__ import annotations

@@ -10,10 +10,11 @@ plans against it, and records what landed. Checkpoint rules (as dlt's pipelines 
 - a run killed anywhere leaves the mirror behind reality, never ahead of it, so the next run's
   feed read brings it level and planning again writes only what is still missing.
 
-`SyncState` is the interface; `SqliteSyncState` keeps it in a file beside the data and
-`MemorySyncState` is the twin for tests and the demo. Both pass one contract suite
-(tests/graph_sync/test_state_contract.py), which a store shared by several machines must pass
-too. Each method that changes something is one transaction.
+`SyncState` is the interface; `SqliteSyncState` keeps it in a file beside the data (each method
+that changes something is one transaction), `TableSyncState` (`azure.py`) in Azure Table
+storage shared by several machines (the rules hold by the order of its writes), and
+`MemorySyncState` is the twin for tests and the demo. All pass one contract suite
+(tests/graph_sync/test_state_contract.py).
 """
 
 from graph_sync.state.memory import MemorySyncState
