@@ -68,15 +68,21 @@ async def test_held_names_the_holder_when_busy(opener: Opener) -> None:
         pass
 
 
-async def test_a_file_lock_is_freed_when_its_process_dies(tmp_path: Path) -> None:
-    folder = tmp_path / "locks"
-    script = ("import asyncio, os, sys; from pathlib import Path; from graph_sync.lock import FileRunLock\n"
-              f"lock = FileRunLock(Path({str(folder)!r}))\n"
+def die_holding(lock: str) -> None:
+    """Run a process that takes the lock `lock` (Python that builds it) and dies holding it."""
+    script = ("import asyncio, os; from pathlib import Path; from graph_sync.lock import FileRunLock\n"
+              "from azurestore.lease import BlobLeaseLock\n"
+              f"lock = {lock}\n"
               "assert asyncio.run(lock.acquire())\n"
               "print('held', flush=True); os._exit(0)  # dies without releasing\n")
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip() == "held", done.stderr
+
+
+async def test_a_file_lock_is_freed_when_its_process_dies(tmp_path: Path) -> None:
+    folder = tmp_path / "locks"
+    die_holding(f"FileRunLock(Path({str(folder)!r}))")
     lock = FileRunLock(folder)
     assert await lock.acquire()
     await lock.release()
@@ -88,13 +94,7 @@ async def test_a_lease_lasts_while_its_holder_lives_and_ends_with_it(azurite: Az
     living, dead = unique_prefix(), unique_prefix()
     holder = BlobLeaseLock(azurite.connection_string, living, seconds=15)
     assert await holder.acquire()
-    script = ("import asyncio, os; from azurestore.lease import BlobLeaseLock\n"
-              f"lock = BlobLeaseLock({azurite.connection_string!r}, {dead!r}, seconds=15)\n"
-              "assert asyncio.run(lock.acquire())\n"
-              "print('held', flush=True); os._exit(0)  # dies without releasing\n")
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60,
-                          cwd=Path(__file__).resolve().parents[2])
-    assert done.stdout.strip() == "held", done.stderr
+    die_holding(f"BlobLeaseLock({azurite.connection_string!r}, {dead!r}, seconds=15)")
     orphan = BlobLeaseLock(azurite.connection_string, dead, seconds=15)
     assert not await orphan.acquire() and (await orphan.holder()).startswith("pid ")
     for _ in range(40):  # the dead holder's lease runs out within its 15 seconds
