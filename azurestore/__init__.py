@@ -7,8 +7,16 @@ atomic within one partition); blobs carry the locks (a lease is held by one clie
 """
 
 from azurestore.client import StateStorage, connection_string, open_storage
-from azurestore.entities import TooLarge, escape_key, json_from_entity, json_properties
+from azurestore.entities import (
+    TooLarge,
+    escape_key,
+    json_from_entity,
+    json_properties,
+    table_key,
+    transactions,
+    wire_size,
+)
 from azurestore.lease import BlobLeaseLock
 
 __all__ = ["BlobLeaseLock", "StateStorage", "TooLarge", "connection_string", "escape_key", "json_from_entity",
-           "json_properties", "open_storage"]
+           "json_properties", "open_storage", "table_key", "transactions", "wire_size"]

@@ -47,8 +47,10 @@ class StateStorage:
         return client
 
     async def close(self) -> None:
-        await self._tables.close()
-        await self._blobs.close()
+        try:
+            await self._tables.close()
+        finally:
+            await self._blobs.close()
 
 
 def connection_string(settings: Settings) -> str:

@@ -10,6 +10,7 @@ metadata under the lease, for `holder()` to name.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -40,6 +41,7 @@ class BlobLeaseLock:
         if self._lease is not None:
             return False  # held by this very object: a second holder, even here, must wait
         storage = StateStorage(self._connection, self._prefix)
+        lease: BlobLeaseClient | None = None
         try:
             blob = (await storage.container("locks")).get_blob_client(self._name)
             try:
@@ -56,6 +58,9 @@ class BlobLeaseLock:
                 raise
             await blob.set_blob_metadata({"holder": f"pid {os.getpid()} on {socket.gethostname()}"}, lease=lease)
         except BaseException:
+            if lease is not None:  # taken but not named: give it back rather than block for a minute
+                with contextlib.suppress(Exception):
+                    await lease.release()
             await storage.close()
             raise
         self._storage, self._lease = storage, lease
@@ -68,8 +73,15 @@ class BlobLeaseLock:
             try:
                 assert self._lease is not None
                 await self._lease.renew()
-            except Exception:  # noqa: BLE001 - keep trying: the lease lasts a while yet
-                logger.warning("lock %s: renewing the lease failed", self._name, exc_info=True)
+            except HttpResponseError as exc:
+                if exc.status_code in (409, 412):  # expired and taken, or broken: it is not ours any more
+                    logger.error("lock %s: the lease was lost; another run may start beside this one", self._name)
+                    return
+                logger.warning("lock %s: renewing the lease failed (HTTP %s); trying again", self._name,
+                               exc.status_code)
+            except Exception as exc:  # noqa: BLE001 - keep trying: the lease lasts a while yet
+                logger.warning("lock %s: renewing the lease failed (%s); trying again", self._name,
+                               type(exc).__name__)
 
     async def holder(self) -> str:
         storage = StateStorage(self._connection, self._prefix)
@@ -94,6 +106,9 @@ class BlobLeaseLock:
             await self._lease.release()
         except HttpResponseError:
             logger.warning("lock %s: the lease was lost before its release", self._name)
+        except Exception as exc:  # noqa: BLE001 - a lease not released runs out within its seconds
+            logger.warning("lock %s: releasing the lease failed (%s); it runs out by itself", self._name,
+                           type(exc).__name__)
         finally:
             self._lease = None
             if self._storage is not None:

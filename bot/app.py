@@ -27,6 +27,7 @@ from bot.messages import texts
 from bot.notify import MemoryNotifier, Notifier
 from bot.outbox import OutboxWorker
 from bot.people import Directory, MemberLookup
+from bot.periodic import every
 from bot.proposals.desk import ConfirmationCard, ProposalDesk
 from bot.proposals.review import ReviewDesk
 from bot.proposals.similar import SimilarProposals
@@ -118,10 +119,7 @@ async def open_bot(settings: Settings, *, words_first: bool = False, connector: 
         finally:
             stop.set()
             if background is not None:
-                try:
-                    await asyncio.wait_for(background, SHUTDOWN_DELIVERY_SECONDS)
-                except (Exception, asyncio.TimeoutError):  # noqa: BLE001 - what is left waits for the next start
-                    logger.info("stopping with outbox work still pending; it is delivered at the next start")
+                await _stop_background(background)
             if services is not None:
                 await services.similar_proposals.close()
                 await services.people.close()
@@ -242,13 +240,23 @@ async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event
     last delivery round for what the last turns promised (bounded by the caller)."""
 
     async def tidy() -> None:
-        while not stop.is_set():
-            await state.cards.prune(iso_seconds(utc_now() - KEEP_SENT_CARDS))
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(stop.wait(), TIDY_SECONDS)
+        await every(TIDY_SECONDS, stop, lambda: state.cards.prune(iso_seconds(utc_now() - KEEP_SENT_CARDS)),
+                    "forgetting old cards")
 
     await asyncio.gather(worker.run(stop, wake=state.enqueued), tidy(), *(w.run(stop, watch_seconds) for w in watches))
     await worker.run_once()
+
+
+async def _stop_background(background: asyncio.Task[None]) -> None:
+    """Wait a little for the last delivery round, then stop the background work; what is left
+    waits in the state for the next start. However the background ended (even cancelled from
+    inside, by an executor another app on this loop shut down), stopping goes on."""
+    done, _ = await asyncio.wait({background}, timeout=SHUTDOWN_DELIVERY_SECONDS)
+    if not done:
+        background.cancel()
+        await asyncio.wait({background})
+    if background.cancelled() or background.exception() is not None or not done:
+        logger.info("stopping with outbox work still pending; it is delivered at the next start")
 
 
 @contextlib.contextmanager

@@ -3,7 +3,10 @@
 One table, `<prefix>botstate`:
 - partition `state` holds sent cards (`card|…`), kept values (`value|space|key`) and outbox work
   (`work|…`), so that `commit` writes them in one entity group transaction, which Azure applies
-  all or nothing within a partition (at most 100 entities);
+  all or nothing within a partition. A transaction holds at most 100 entities (and 4 MiB): a
+  turn's commit fits; a larger one (a watch's first look at a list) is written in parts, in the
+  order work, cards, values as given, so a caller that keeps a cursor among its values puts it
+  last and a part that never landed is read again;
 - partition `conversations` holds conversation references (`user|conversation`).
 
 Transactions: https://learn.microsoft.com/rest/api/storageservices/performing-entity-group-transactions
@@ -28,7 +31,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from azurestore import StateStorage, TooLarge, escape_key, json_from_entity, json_properties
+from azurestore import StateStorage, json_from_entity, json_properties, table_key, transactions
 from bot.conversations import ConversationReference
 from bot.outbox import OutboxItem
 from bot.sent_cards import SentCard
@@ -36,9 +39,11 @@ from bot.state import Work
 
 STATE = "state"
 CONVERSATIONS = "conversations"
-MAX_TRANSACTION = 100  # entities in one entity group transaction
 _RETRIES = 8  # a commit re-read after another instance changed what it read
 _END = "}"  # sorts right after "|": the end of a key range "prefix|"…
+# A reference is rewritten at least this often although unchanged, so one that another
+# instance forgot (its conversation answered 403) comes back when the person talks again.
+REMEMBER_SECONDS = 300.0
 
 
 def _range(prefix: str) -> tuple[str, dict[str, str]]:
@@ -55,23 +60,33 @@ async def _query(table: TableClient, partition: str, prefix: str, extra: str = "
 
 
 async def _delete_all(table: TableClient, partition: str, row_keys: Sequence[str]) -> int:
-    """Delete entities of one partition, a transaction per hundred; how many."""
-    for start in range(0, len(row_keys), MAX_TRANSACTION):
-        chunk = row_keys[start:start + MAX_TRANSACTION]
-        await table.submit_transaction([("delete", {"PartitionKey": partition, "RowKey": k}) for k in chunk])
-    return len(row_keys)
+    """Delete entities of one partition, a transaction per hundred; how many were there to
+    delete (another instance pruning at the same moment takes some first)."""
+    deleted = 0
+    for part in transactions([("delete", {"PartitionKey": partition, "RowKey": k}) for k in row_keys]):
+        try:
+            await table.submit_transaction(part)
+            deleted += len(part)
+        except TableTransactionError:  # some already gone: the rest one by one
+            for op in part:
+                try:  # a transaction of one says whether it was there (delete_entity does not)
+                    await table.submit_transaction([op])
+                    deleted += 1
+                except TableTransactionError:
+                    pass
+    return deleted
 
 
 def _card_row(card_id: str) -> str:
-    return f"card|{escape_key(card_id)}"
+    return table_key("card", card_id)
 
 
 def _value_row(space: str, key: str) -> str:
-    return f"value|{escape_key(space)}|{escape_key(key)}"
+    return table_key("value", space, key)
 
 
 def _work_row(key: str) -> str:
-    return f"work|{escape_key(key)}"
+    return table_key("work", key)
 
 
 _sequence = itertools.count()
@@ -124,26 +139,27 @@ class TableSentCards:
 class TableConversationStore:
     """References of everyone the bot talks to; a write only when one is new or changed."""
 
-    def __init__(self, storage: StateStorage) -> None:
-        self._storage = storage
-        self._known: dict[tuple[str, str], ConversationReference] = {}
+    def __init__(self, storage: StateStorage, *, refresh_seconds: float = REMEMBER_SECONDS) -> None:
+        self._storage, self._refresh = storage, refresh_seconds
+        self._known: dict[tuple[str, str], tuple[ConversationReference, float]] = {}
 
     async def remember(self, reference: ConversationReference) -> None:
         key = (reference.user_key, reference.conversation_id)
-        if self._known.get(key) == reference:
+        known = self._known.get(key)
+        if known is not None and known[0] == reference and time.monotonic() - known[1] < self._refresh:
             return
         table = await self._storage.table("botstate")
         await table.upsert_entity({
-            "PartitionKey": CONVERSATIONS,
-            "RowKey": f"{escape_key(reference.user_key)}|{escape_key(reference.conversation_id)}",
+            "PartitionKey": CONVERSATIONS, "RowKey": table_key(reference.user_key, reference.conversation_id),
             "conversation_id": reference.conversation_id, **json_properties(asdict(reference))},
             mode=UpdateMode.REPLACE)
-        self._known[key] = reference
+        self._known[key] = (reference, time.monotonic())
 
     async def of_user(self, user_key: str) -> list[ConversationReference]:
         table = await self._storage.table("botstate")
-        return [ConversationReference(**json_from_entity(e))
-                async for e in _query(table, CONVERSATIONS, escape_key(user_key))]
+        found = [ConversationReference(**json_from_entity(e))
+                 async for e in _query(table, CONVERSATIONS, table_key(user_key))]
+        return sorted(found, key=lambda r: r.conversation_id)  # as SQLite orders them
 
     async def forget(self, conversation_id: str) -> None:
         table = await self._storage.table("botstate")
@@ -196,17 +212,31 @@ class TableOutbox:
             return False
         return True
 
-    async def _change(self, key: str, **changes: Any) -> None:
+    async def _change(self, key: str, *, attempt: int = 0, only_pending: bool = True, **changes: Any) -> None:
+        """Read, change and write back the item, unless another instance changed it in between
+        (its ETag decides; then read again). A retry or a hand-back never brings back an item
+        another instance has delivered or set aside in the meantime (`only_pending`)."""
         table = await self._storage.table("botstate")
-        try:
-            entity = await table.get_entity(STATE, _work_row(key))
-        except ResourceNotFoundError:
-            return
-        changes["attempts"] = int(entity["attempts"]) + changes.pop("attempt", 0)
-        await table.update_entity({**entity, **changes}, mode=UpdateMode.REPLACE)
+        for _ in range(_RETRIES):
+            try:
+                entity = await table.get_entity(STATE, _work_row(key))
+            except ResourceNotFoundError:
+                return
+            if only_pending and entity["state"] != "pending":
+                return
+            changed = {**entity, **changes, "attempts": int(entity["attempts"]) + attempt}
+            try:
+                await table.update_entity(changed, mode=UpdateMode.REPLACE, etag=entity.metadata["etag"],
+                                          match_condition=MatchConditions.IfNotModified)
+                return
+            except ResourceModifiedError:
+                continue
+            except ResourceNotFoundError:
+                return
+        raise RuntimeError(f"outbox item {key!r} kept changing under this update")
 
     async def delivered(self, key: str, *, now: float = 0.0) -> None:
-        await self._change(key, state="delivered", due=float(now), error="")
+        await self._change(key, only_pending=False, state="delivered", due=float(now), error="")
 
     async def postpone(self, key: str, until: float, error: str) -> None:
         await self._change(key, attempt=1, due=float(until), error=error)
@@ -249,7 +279,7 @@ class TableBotState:
 
     async def values(self, space: str) -> dict[str, Any]:
         table = await self._storage.table("botstate")
-        found = {e["key"]: json_from_entity(e) async for e in _query(table, STATE, f"value|{escape_key(space)}")}
+        found = {e["key"]: json_from_entity(e) async for e in _query(table, STATE, table_key("value", space))}
         return dict(sorted(found.items()))
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
@@ -257,43 +287,38 @@ class TableBotState:
                      now: float) -> list[bool]:
         # Every entity is built (and every payload serialised) before anything is sent: a value
         # that cannot be stored fails the commit with nothing written.
-        rows: dict[str, dict[str, Any]] = {}
-        for card in cards:
-            rows[_card_row(card.card_id)] = _card_entity(card)
-        dropped: list[str] = []
-        for (space, key), value in (values or {}).items():
-            row = _value_row(space, key)
-            if value is None:
-                dropped.append(row)
-            else:
-                rows[row] = {"PartitionKey": STATE, "RowKey": row, "space": space, "key": key,
-                             "saved_at": float(now), **json_properties(value)}
-        new_work: dict[str, dict[str, Any]] = {}
+        work_rows: dict[str, dict[str, Any]] = {}
         for w in work:
             json.dumps(w.payload)  # the TypeError a payload that is not JSON raises, as SQLite's
-            new_work.setdefault(_work_row(w.key), _work_entity(w, now))
+            work_rows.setdefault(_work_row(w.key), _work_entity(w, now))
+        card_rows = {_card_row(c.card_id): _card_entity(c) for c in cards}
+        value_rows: dict[str, dict[str, Any] | None] = {}  # None: drop it
+        for (space, key), value in (values or {}).items():
+            row = _value_row(space, key)
+            value_rows[row] = None if value is None else {
+                "PartitionKey": STATE, "RowKey": row, "space": space, "key": key, "saved_at": float(now),
+                **json_properties(value)}
         table = await self._storage.table("botstate")
+        created: set[str] = set()  # work this commit enqueued, across parts and retries
         for _ in range(_RETRIES):
-            taken = set()
-            for row in new_work:
-                if await _exists(table, row):
-                    taken.add(row)
-            gone = [row for row in dropped if await _exists(table, row)]
-            ops: list[tuple[str, dict[str, Any]] | tuple[str, dict[str, Any], dict[str, Any]]] = [
-                ("upsert", entity, {"mode": UpdateMode.REPLACE}) for entity in rows.values()]
-            ops += [("delete", {"PartitionKey": STATE, "RowKey": row}) for row in gone if row not in rows]
-            ops += [("create", entity) for row, entity in new_work.items() if row not in taken]
-            if len(ops) > MAX_TRANSACTION:
-                raise TooLarge(f"a commit of {len(ops)} entities (at most {MAX_TRANSACTION} are kept together)")
-            if ops:
-                try:
-                    await table.submit_transaction(ops)
-                except TableTransactionError as exc:
-                    if getattr(exc, "error_code", None) in ("EntityAlreadyExists", "ResourceNotFound"):
-                        continue  # another instance enqueued or dropped the same thing: read again
-                    raise
+            unsure = [r for r in work_rows if r not in created] + [r for r, e in value_rows.items() if e is None]
+            present = await _present(table, unsure)
+            ops: list[tuple[Any, ...]] = [("create", work_rows[r]) for r in work_rows
+                                          if r not in created and r not in present]
+            ops += [("upsert", e, {"mode": UpdateMode.REPLACE}) for e in card_rows.values()]
+            ops += [("upsert", e, {"mode": UpdateMode.REPLACE}) if e is not None
+                    else ("delete", {"PartitionKey": STATE, "RowKey": r})
+                    for r, e in value_rows.items() if e is not None or r in present]
+            try:
+                for part in transactions(ops):
+                    await table.submit_transaction(part)
+                    created.update(op[1]["RowKey"] for op in part if op[0] == "create")
+            except TableTransactionError as exc:
+                if getattr(exc, "error_code", None) in ("EntityAlreadyExists", "ResourceNotFound"):
+                    continue  # another instance enqueued or dropped the same thing: read again
+                raise
             added = [False] * len(work)
-            fresh = {row for row in new_work if row not in taken}
+            fresh = set(created)
             for i, w in enumerate(work):
                 row = _work_row(w.key)
                 if row in fresh:
@@ -310,9 +335,16 @@ class TableBotState:
         self._closed = True
 
 
-async def _exists(table: TableClient, row: str) -> bool:
-    try:
-        await table.get_entity(STATE, row, select=["RowKey"])
-    except ResourceNotFoundError:
-        return False
-    return True
+async def _present(table: TableClient, rows: Sequence[str]) -> set[str]:
+    """Which of `rows` (of partition `state`) exist now."""
+    gate = asyncio.Semaphore(16)
+
+    async def one(row: str) -> str | None:
+        async with gate:
+            try:
+                await table.get_entity(STATE, row, select=["RowKey"])
+            except ResourceNotFoundError:
+                return None
+            return row
+
+    return {r for r in await asyncio.gather(*map(one, rows)) if r is not None}

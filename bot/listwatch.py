@@ -52,7 +52,7 @@ class ListWatch:
         cursor = ("cursor", self.list_name)
         token = await self._state.value(*cursor)
         feed = await self._store.changes(self.list_name, token)
-        values: dict[tuple[str, str], Any] = {cursor: feed.token}
+        values: dict[tuple[str, str], Any] = {}
         work: list[Work] = []
         for view in self._views:
             seen = await self._state.values(view.space)
@@ -64,6 +64,7 @@ class ListWatch:
                 work += view.telling(item, before, token is None)
             for key in feed.deleted:
                 values[(view.space, key)] = None
+        values[cursor] = feed.token  # last: a commit too large for one transaction lands in order
         await self._state.commit(values=values, work=work, now=self._clock().timestamp())
         if work:
             logger.info("%s: %d change(s) to tell", self.list_name, len(work))

@@ -65,7 +65,9 @@ class BotState(Protocol):
                      now: float) -> list[bool]:
         """Remember `cards`, set `values` ((space, key) → any JSON value, None to drop) and
         enqueue `work`, all or nothing; for each piece of work, whether it was new (False: its
-        key was enqueued before, and nothing about it changed)."""
+        key was enqueued before, and nothing about it changed). A store that cannot keep a
+        commit this large together (Azure: over 100 entities) writes it in order, work, cards,
+        then values as given: a caller that saves a cursor among its values puts it last."""
         ...
 
     async def close(self) -> None:

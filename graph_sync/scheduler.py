@@ -108,7 +108,12 @@ class Scheduler:
         """Run `job` now (under its lock) and schedule its next run."""
         st = self.status[job.name]
         lock = self.lock()
-        if not await lock.acquire():
+        try:
+            acquired: bool | None = await lock.acquire()
+        except Exception:  # noqa: BLE001 - a lock that cannot be reached now (shared storage down) fails this run only
+            logger.exception("job %s: the run lock cannot be taken now", job.name)
+            acquired = None
+        if acquired is False:
             # Another run (a manual `dx-sync run`, another job) has the data directory: try
             # again shortly rather than a whole cron period later.
             logger.info("job %s: another sync run holds the lock; trying again shortly", job.name)
@@ -116,15 +121,19 @@ class Scheduler:
             now = self.clock()
             st.next_run = min(self._next(job, now), now + timedelta(seconds=self.busy_retry))
             return
-        st.running, st.last_started = True, self.clock()
-        try:
-            ok = await self.run_job(job.name, job.resources)
-        except Exception:  # noqa: BLE001 - a job failing must never stop the scheduler
-            logger.exception("job %s: run raised", job.name)
-            ok = False
-        finally:
-            await lock.release()
-            st.running, st.last_finished = False, self.clock()
+        ok = False
+        if acquired:
+            st.running, st.last_started = True, self.clock()
+            try:
+                ok = await self.run_job(job.name, job.resources)
+            except Exception:  # noqa: BLE001 - a job failing must never stop the scheduler
+                logger.exception("job %s: run raised", job.name)
+            finally:
+                try:
+                    await lock.release()
+                except Exception:  # noqa: BLE001 - a lease not released runs out by itself
+                    logger.exception("job %s: releasing the run lock failed", job.name)
+                st.running, st.last_finished = False, self.clock()
         now = self.clock()
         regular = self._next(job, now)
         if ok:

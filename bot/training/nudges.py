@@ -117,7 +117,8 @@ class TrainingNudges:
         outbox's keys), so a long reminder window never reminds twice."""
         today = today or self._records.today()
         reminded = await self._state.values(NUDGED)
-        work, values = [], {SWEPT: today.isoformat()}
+        work: list[Work] = []
+        values: dict[tuple[str, str], str] = {}
         for nudge in await self.due(today):
             marker = f"{nudge.staff_number}:{nudge.deadline.isoformat()}"
             if nudge.to is None or marker in reminded:
@@ -126,6 +127,7 @@ class TrainingNudges:
             work.append(Work(f"nudge:{marker}", NUDGE, {
                 "to": nudge.to, "name": nudge.name, "courses": list(nudge.courses),
                 "deadline": nudge.deadline.isoformat()}))
+        values[SWEPT] = today.isoformat()  # last: a commit too large for one transaction lands in order
         # The outbox runs on the wall clock, whatever day the records are read for.
         added = await self._state.commit(work=work, values=values, now=time.time())
         sent = sum(added)

@@ -17,27 +17,25 @@ from typing import Any, Iterable, Mapping, Sequence
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableEntity, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from azurestore import StateStorage, escape_key, json_from_entity, json_properties
+from azurestore import StateStorage, json_from_entity, json_properties, table_key, transactions
 from config.clock import Clock, iso_seconds, utc_now
 from graph_sync.state.protocol import RunRecord
 
 TABLE = "syncstate"
-BATCH = 100  # entities in one entity group transaction
-BATCH_CHARS = 2_000_000  # JSON characters in one (a transaction carries at most 4 MiB)
 PARALLEL = 4  # transactions in flight at once
 POINT_READS = 100  # up to this many keys are read one by one; more, by reading the partition
 _RUN_IDS = 10**10  # run rows sort newest first: RowKey run|(_RUN_IDS - id)
 
 
 def _mirror(list_name: str) -> str:
-    return f"mirror|{escape_key(list_name)}"
+    return table_key("mirror", list_name)
 
 
 def _members(resource: str) -> str:
-    return f"members|{escape_key(resource)}"
+    return table_key("members", resource)
 
 
 def _run_row(run_id: int) -> str:
@@ -76,25 +74,12 @@ class TableSyncState:
     async def _write(self, partition: str, entities: Sequence[dict[str, Any]], gone: Iterable[str] = ()) -> None:
         """Delete the rows `gone` (that exist), then upsert `entities`, in transactions."""
         table = await self._table()
-        batches: list[list[Any]] = []
-        gone = list(gone)
-        for start in range(0, len(gone), BATCH):
-            batches.append([("delete", {"PartitionKey": partition, "RowKey": k}) for k in gone[start:start + BATCH]])
-        await _submit(table, batches)
-        batches = [[]]
-        size = 0
-        for entity in entities:
-            chars = sum(len(v) for k, v in entity.items() if k.startswith("json"))
-            if len(batches[-1]) == BATCH or (batches[-1] and size + chars > BATCH_CHARS):
-                batches.append([])
-                size = 0
-            batches[-1].append(("upsert", entity, {"mode": UpdateMode.REPLACE}))
-            size += chars
-        await _submit(table, [b for b in batches if b])
+        await _submit(table, transactions([("delete", {"PartitionKey": partition, "RowKey": k}) for k in gone]))
+        await _submit(table, transactions([("upsert", e, {"mode": UpdateMode.REPLACE}) for e in entities]))
 
     async def _set_cursor(self, name: str, token: str) -> None:
         table = await self._table()
-        await table.upsert_entity({"PartitionKey": "cursors", "RowKey": escape_key(name), "token": token,
+        await table.upsert_entity({"PartitionKey": "cursors", "RowKey": table_key(name), "token": token,
                                    "updated_at": self._now()}, mode=UpdateMode.REPLACE)
 
     # ---- mirror and cursor ----------------------------------------------------------------
@@ -102,7 +87,7 @@ class TableSyncState:
     async def cursor(self, list_name: str) -> str | None:
         table = await self._table()
         try:
-            return str((await table.get_entity("cursors", escape_key(list_name)))["token"])
+            return str((await table.get_entity("cursors", table_key(list_name)))["token"])
         except ResourceNotFoundError:
             return None
 
@@ -120,7 +105,7 @@ class TableSyncState:
         async def read(key: str) -> tuple[str, dict[str, Any] | None]:
             async with gate:
                 try:
-                    return key, json_from_entity(await table.get_entity(partition, escape_key(key)))
+                    return key, json_from_entity(await table.get_entity(partition, table_key(key)))
                 except ResourceNotFoundError:
                     return key, None
 
@@ -130,14 +115,14 @@ class TableSyncState:
                             token: str, *, full: bool) -> None:
         partition = _mirror(list_name)
         dropped = set(deleted)  # a key both changed and deleted in one feed ends deleted
-        rows = [{"PartitionKey": partition, "RowKey": escape_key(k), "key": k, **json_properties(v)}
+        rows = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k, **json_properties(v)}
                 for k, v in changed.items() if k not in dropped]
         keep = {r["RowKey"] for r in rows}
         present = [e["RowKey"] for e in await self._rows(partition, ["RowKey"])]
         if full:
             gone = [k for k in present if k not in keep]
         else:
-            escaped = {escape_key(k) for k in dropped}
+            escaped = {table_key(k) for k in dropped}
             gone = [k for k in present if k in escaped]
         await self._write(partition, rows, gone)
         await self._set_cursor(list_name, token)
@@ -149,12 +134,12 @@ class TableSyncState:
             json_properties(fields)  # a value that cannot be stored fails before anything is written
         dropped = set(removed)
         before = await self.mirror_values(list_name, written)
-        rows = [{"PartitionKey": partition, "RowKey": escape_key(k), "key": k,
+        rows = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k,
                  **json_properties({**before.get(k, {}), **fields})}
                 for k, fields in written.items() if k not in dropped]
         gone: list[str] = []
         if dropped:
-            escaped = {escape_key(k) for k in dropped}
+            escaped = {table_key(k) for k in dropped}
             gone = [e["RowKey"] for e in await self._rows(partition, ["RowKey"]) if e["RowKey"] in escaped]
         await self._write(partition, rows, gone)
 
@@ -169,7 +154,7 @@ class TableSyncState:
     async def save_group_members(self, resource: str, members: Mapping[str, Mapping[str, str]],
                                  token: str) -> None:
         partition = _members(resource)
-        rows = [{"PartitionKey": partition, "RowKey": f"{escape_key(g)}|{escape_key(u)}", "group_id": g,
+        rows = [{"PartitionKey": partition, "RowKey": table_key(g, u), "group_id": g,
                  "user_id": u, "staff_number": n} for g, users in members.items() for u, n in users.items()]
         keep = {r["RowKey"] for r in rows}
         gone = [e["RowKey"] for e in await self._rows(partition, ["RowKey"]) if e["RowKey"] not in keep]
@@ -200,9 +185,16 @@ class TableSyncState:
     async def start_run(self, job: str) -> tuple[int, list[RunRecord]]:
         table = await self._table()
         latest = await self._latest(table, 50)
-        unfinished = [e for e in latest if e["status"] == "running"]
-        for e in unfinished:
-            await table.update_entity({**e, "status": "interrupted"}, mode=UpdateMode.REPLACE)
+        unfinished = []
+        for e in latest:
+            if e["status"] != "running":
+                continue
+            try:  # unless it finished meanwhile (the lease keeps runs apart; this keeps its word)
+                await table.update_entity({**e, "status": "interrupted"}, mode=UpdateMode.REPLACE,
+                                          etag=e.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+            except ResourceModifiedError:
+                continue
+            unfinished.append(e)
         run_id = await self._next_run_id(table)
         await table.create_entity({"PartitionKey": "runs", "RowKey": _run_row(run_id), "id": run_id, "job": job,
                                    "started_at": self._now(), "finished_at": "", "status": "running"})
@@ -218,8 +210,8 @@ class TableSyncState:
     async def runs(self, limit: int = 10) -> list[RunRecord]:
         return [_run_of(e) for e in await self._latest(await self._table(), limit)]
 
-    async def _latest(self, table: TableClient, limit: int) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
+    async def _latest(self, table: TableClient, limit: int) -> list[TableEntity]:
+        out: list[TableEntity] = []
         async for e in table.query_entities("PartitionKey eq 'runs' and RowKey ge 'run|' and RowKey lt 'run}'",
                                             results_per_page=limit):
             out.append(e)

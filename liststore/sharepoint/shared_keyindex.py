@@ -16,16 +16,15 @@ from typing import Any, Iterable
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
-from azurestore import StateStorage, escape_key
+from azurestore import StateStorage, table_key, transactions
 from liststore.sharepoint.keyindex import Entry, SavedIndex
 
 TABLE = "keyindex"
-BATCH = 100
 PARALLEL = 4
 
 
 def _partition(site_id: str, list_id: str) -> str:
-    return f"entries|{escape_key(site_id)}|{escape_key(list_id)}"
+    return table_key("entries", site_id, list_id)
 
 
 class TableKeyIndex:
@@ -39,7 +38,7 @@ class TableKeyIndex:
         table = await self._storage.table(TABLE)
         saved = SavedIndex()
         try:
-            row = await table.get_entity("tokens", f"{escape_key(site_id)}|{escape_key(list_id)}")
+            row = await table.get_entity("tokens", table_key(site_id, list_id))
         except ResourceNotFoundError:
             return saved
         saved.token = row.get("token") or None
@@ -59,17 +58,17 @@ class TableKeyIndex:
                 if e["live"]:
                     rows[e["RowKey"]] = {**e, "live": False}
         for item_id, key, etag, live in entries:
-            rows[escape_key(item_id)] = {"PartitionKey": partition, "RowKey": escape_key(item_id),
+            rows[table_key(item_id)] = {"PartitionKey": partition, "RowKey": table_key(item_id),
                                          "item_id": item_id, "key": key, "etag": etag, "live": bool(live)}
         gate = asyncio.Semaphore(PARALLEL)
-        ordered = list(rows.values())
 
-        async def one(batch: list[dict[str, Any]]) -> None:
+        async def one(part: list[tuple[Any, ...]]) -> None:
             async with gate:
-                await table.submit_transaction([("upsert", e, {"mode": UpdateMode.REPLACE}) for e in batch])
+                await table.submit_transaction(part)
 
-        await asyncio.gather(*(one(ordered[i:i + BATCH]) for i in range(0, len(ordered), BATCH)))
-        token_row = {"PartitionKey": "tokens", "RowKey": f"{escape_key(site_id)}|{escape_key(list_id)}"}
+        await asyncio.gather(*map(one, transactions([("upsert", e, {"mode": UpdateMode.REPLACE})
+                                                     for e in rows.values()])))
+        token_row = {"PartitionKey": "tokens", "RowKey": table_key(site_id, list_id)}
         if token is not None:
             await table.upsert_entity({**token_row, "token": token}, mode=UpdateMode.REPLACE)
         else:  # keep the saved token; a list saved for the first time has none yet

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from azurestore import StateStorage, TooLarge, escape_key
 from azurestore.entities import unescape_key
-from bot.azure_state import TableBotState
+from bot.azure_state import TableBotState, TableConversationStore
+from bot.conversations import ConversationReference
 from bot.outbox import OutboxWorker
 from bot.sent_cards import SentCard, new_card_id
 from bot.state import Work
@@ -81,9 +82,70 @@ async def test_what_a_table_cannot_hold_fails_the_commit_with_nothing_written(
     one, _ = pair
     with pytest.raises(TooLarge):
         await one.commit(values={("draft", "x"): "あ" * 2_000_000}, work=[Work("k", "file", {})], now=0)
-    with pytest.raises(TooLarge):
-        await one.commit(work=[Work(f"k{n}", "file", {}) for n in range(101)], now=0)
+    with pytest.raises(TooLarge):  # 300,000 characters, but 3.6 MB as the SDK sends them
+        await one.commit(values={("draft", "x"): "🙂" * 300_000}, work=[Work("k", "file", {})], now=0)
+    with pytest.raises(TooLarge):  # a key beyond what a table key holds, once escaped
+        await one.commit(values={("draft", "人" * 200): 1}, work=[Work("k", "file", {})], now=0)
     assert await one.outbox.pending() == 0 and await one.value("draft", "x") is None
+
+
+async def test_a_commit_larger_than_a_transaction_lands_whole(pair: tuple[TableBotState, TableBotState]) -> None:
+    """A watch's first look at a list of 250 proposals: more than one transaction holds."""
+    one, two = pair
+    values: dict[tuple[str, str], object] = {("proposal-status", f"P-{n:04}"): "受付" for n in range(250)}
+    values[("proposal-status", "P-0001")] = None  # dropped, among the rest
+    values[("cursor", "Proposals")] = "token-1"  # last, as a watch keeps its cursor
+    work = [Work(f"tell:P-{n:04}", "proposals.tell", {"n": n}) for n in range(120)]
+    added = await one.commit(values=values, work=[*work, work[0]], now=0)
+    assert added == [True] * 120 + [False]
+    kept = await two.values("proposal-status")
+    assert len(kept) == 249 and "P-0001" not in kept and await two.value("cursor", "Proposals") == "token-1"
+    assert await two.outbox.pending() == 120
+    assert await two.commit(work=work[:3], now=1) == [False, False, False]  # each key once
+
+
+async def test_two_instances_prune_at_once(pair: tuple[TableBotState, TableBotState]) -> None:
+    one, two = pair
+    old = [SentCard(new_card_id(), "no_answer", "aad-user-1", f"質問{n}", f"Q-{n}", "2026-01-01T00:00:00Z")
+           for n in range(150)]
+    await one.commit(cards=old, work=[Work(f"k{n}", "file", {}) for n in range(150)], now=0)
+    for n in range(150):
+        await one.outbox.delivered(f"k{n}", now=1)
+    cards = await asyncio.gather(one.cards.prune("2026-06-01T00:00:00Z"), two.cards.prune("2026-06-01T00:00:00Z"))
+    work = await asyncio.gather(one.outbox.prune(before=5), two.outbox.prune(before=5))
+    assert sum(cards) == 150 and sum(work) == 150
+    assert await two.cards.get(old[0].card_id) is None and await one.commit(work=[Work("k0", "file", {})], now=9) \
+        == [True]  # a pruned key is free again
+
+
+async def test_a_late_retry_never_brings_back_what_another_instance_delivered(
+        pair: tuple[TableBotState, TableBotState]) -> None:
+    """Both instances hold the item (the first one's claim ran out while it was slow): the one
+    that delivers wins over the other's retry or hand-back."""
+    one, two = pair
+    await one.commit(work=[Work("k", "file", {}), Work("j", "file", {})], now=0)
+    assert await one.outbox.claim("k", now=1, until=2) and await two.outbox.claim("k", now=3, until=400)
+    await two.outbox.delivered("k", now=5)
+    await one.outbox.postpone("k", until=10, error="timeout")
+    await one.outbox.delivered("j", now=5)
+    await two.outbox.set_aside("j", "the list refuses it")
+    assert await one.outbox.pending() == 0 and await two.outbox.due(now=10**9) == []
+    assert await one.outbox.prune(before=6) == 2  # both delivered, neither set aside
+
+
+async def test_a_person_another_instance_forgot_is_remembered_again(azurite: Azurite) -> None:
+    prefix = unique_prefix()
+    one = TableConversationStore(StateStorage(azurite.connection_string, prefix), refresh_seconds=0.0)
+    two = TableConversationStore(StateStorage(azurite.connection_string, prefix))
+    ref = ConversationReference("aad-user-1", "a:1", "https://smba.trafficmanager.net/jp/", "msteams", "28:bot",
+                                "29:user-1", "personal", "tenant-1")
+    await one.remember(ref)
+    await two.forget("a:1")  # its message there answered 403
+    await one.remember(ref)  # the person writes to the bot again, through the other instance
+    assert await two.of_user("aad-user-1") == [ref]
+    for store in (one, two):
+        await store.close()
+        await store._storage.close()
 
 
 async def test_keys_a_table_refuses_are_kept_as_given(pair: tuple[TableBotState, TableBotState]) -> None:

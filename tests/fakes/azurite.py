@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import subprocess
+import threading
 import time
 import uuid
 from dataclasses import dataclass
@@ -61,6 +62,9 @@ class AzuriteProcess:
             if found:
                 ports[found.group(1)] = int(found.group(2))
         self.azurite = Azurite(ports["Blob"], ports["Table"])
+        # Whatever it prints from now on is read and dropped, so a full pipe never stalls it.
+        self._drain = threading.Thread(target=self._proc.stdout.read, daemon=True)
+        self._drain.start()
 
     def stop(self) -> None:
         self._proc.terminate()
@@ -69,5 +73,8 @@ class AzuriteProcess:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
+        drain = getattr(self, "_drain", None)
+        if drain is not None:
+            drain.join(timeout=10)  # the pipe is at its end once the process is gone
         if self._proc.stdout is not None:
             self._proc.stdout.close()

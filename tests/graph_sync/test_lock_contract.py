@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from azure.storage.blob.aio import BlobLeaseClient
 
+from azurestore import StateStorage
 from azurestore.lease import BlobLeaseLock
 from graph_sync.lock import Busy, FileRunLock, MemoryLocks, MemoryRunLock, RunLock, held
 from tests.fakes.azurite import Azurite, unique_prefix
@@ -107,3 +109,24 @@ async def test_a_lease_lasts_while_its_holder_lives_and_ends_with_it(azurite: Az
     assert not await BlobLeaseLock(azurite.connection_string, living, seconds=15).acquire()
     await holder.release()
     await orphan.release()
+
+
+async def test_a_lease_taken_from_its_holder_is_reported_lost(azurite: Azurite,
+                                                             caplog: pytest.LogCaptureFixture) -> None:
+    prefix = unique_prefix()
+    holder = BlobLeaseLock(azurite.connection_string, prefix, seconds=15)
+    assert await holder.acquire()
+    storage = StateStorage(azurite.connection_string, prefix)
+    blob = (await storage.container("locks")).get_blob_client("sync")
+    await BlobLeaseClient(blob).break_lease(lease_break_period=0)  # an operator broke it by hand
+    thief = BlobLeaseLock(azurite.connection_string, prefix, seconds=15)
+    assert await thief.acquire()
+    for _ in range(40):  # the holder's next renewal (every 5 seconds) finds the lease gone
+        if "the lease was lost" in caplog.text:
+            break
+        await asyncio.sleep(0.25)
+    assert [r.levelname for r in caplog.records if "the lease was lost" in r.getMessage()] == ["ERROR"]
+    await holder.release()  # harmless: not ours any more
+    assert (await thief.holder()).startswith("pid ")
+    await thief.release()
+    await storage.close()

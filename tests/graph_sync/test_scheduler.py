@@ -42,7 +42,7 @@ def make(tmp_path: Path, t: FakeTime, outcomes: list[bool], calls: list[tuple[st
 async def run_until(s: Scheduler, t: FakeTime, until: datetime) -> None:
     stop = asyncio.Event()
     task = asyncio.create_task(s.run(stop))
-    while t.now < until:
+    while t.now < until and not task.done():  # a scheduler that died says why below
         await asyncio.sleep(0)
     stop.set()
     await asyncio.wait_for(task, 5)
@@ -96,3 +96,31 @@ async def test_a_job_never_overlaps_another_run_across_processes(tmp_path: Path)
     await held.release()
     await s.fire(s.jobs[0])
     assert len(calls) == 1
+
+
+class UnreachableLock:
+    """A run lock in shared storage that cannot be reached for now (the network is down)."""
+
+    async def acquire(self) -> bool:
+        raise ConnectionError("Cannot connect to host 127.0.0.1:10000")
+
+    async def holder(self) -> str:
+        return "?"
+
+    async def release(self) -> None:
+        raise ConnectionError("Cannot connect to host 127.0.0.1:10000")
+
+
+async def test_a_lock_that_cannot_be_reached_fails_the_run_not_the_scheduler(tmp_path: Path) -> None:
+    t = FakeTime(datetime(2026, 11, 23, 2, 29, tzinfo=JST))
+    calls: list[tuple[str, datetime]] = []
+    down = [True]
+    s = Scheduler([Job("nightly", Cron.parse("30 2 * * *"), ("staff",))],
+                  make(tmp_path, t, [], calls).run_job,
+                  lambda: UnreachableLock() if down[0] else FileRunLock(tmp_path / "locks"),
+                  clock=t.clock, sleep=t.sleep, jitter=0, rng=random.Random(1))
+    await run_until(s, t, datetime(2026, 11, 23, 2, 31, tzinfo=JST))
+    assert calls == [] and s.status["nightly"].last_result == "failed" and not s.healthy()
+    down[0] = False  # storage is back: the retry runs the job
+    await run_until(s, t, datetime(2026, 11, 23, 2, 40, tzinfo=JST))
+    assert len(calls) == 1 and s.healthy()
