@@ -36,10 +36,12 @@ class BlobLeaseLock:
         self._storage: StateStorage | None = None
         self._lease: BlobLeaseClient | None = None
         self._renewing: asyncio.Task[None] | None = None
+        self.lost = asyncio.Event()  # set when a renewal finds the lease gone
 
     async def acquire(self) -> bool:
         if self._lease is not None:
             return False  # held by this very object: a second holder, even here, must wait
+        self.lost.clear()
         storage = StateStorage(self._connection, self._prefix)
         lease: BlobLeaseClient | None = None
         try:
@@ -75,7 +77,8 @@ class BlobLeaseLock:
                 await self._lease.renew()
             except HttpResponseError as exc:
                 if exc.status_code in (409, 412):  # expired and taken, or broken: it is not ours any more
-                    logger.error("lock %s: the lease was lost; another run may start beside this one", self._name)
+                    logger.error("lock %s: the lease was lost; the run holding it stops", self._name)
+                    self.lost.set()
                     return
                 logger.warning("lock %s: renewing the lease failed (HTTP %s); trying again", self._name,
                                exc.status_code)
@@ -103,9 +106,10 @@ class BlobLeaseLock:
             self._renewing.cancel()
             self._renewing = None
         try:
-            await self._lease.release()
+            await self._lease.release()  # refused (409) when the lease is someone else's now
         except HttpResponseError:
-            logger.warning("lock %s: the lease was lost before its release", self._name)
+            if not self.lost.is_set():  # lost: said already
+                logger.warning("lock %s: the lease was lost before its release", self._name)
         except Exception as exc:  # noqa: BLE001 - a lease not released runs out within its seconds
             logger.warning("lock %s: releasing the lease failed (%s); it runs out by itself", self._name,
                            type(exc).__name__)

@@ -23,7 +23,7 @@ from config.runtime import (
 )
 from config.settings import Settings, SettingsError
 from graph_sync.engine import RunReport
-from graph_sync.lock import Busy
+from graph_sync.lock import Busy, LockLost
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.sample.generate import (
     DEFAULT_SEED,
@@ -114,6 +114,9 @@ async def exclusive_worker(settings: Settings, resources: Sequence[str] | None =
     try:
         async with open_worker(settings, resources, config=config, exclusive=True) as worker:
             yield worker
+    except LockLost as exc:
+        fail(f"同期の実行ロックが失われたため、途中で停止しました。次の実行で続きから完了します / {exc}; "
+             "the next run completes its work", EXIT_BUSY)
     except Busy as exc:
         shared = (f"the state shared in Azure Storage (prefix {settings.state_prefix})"
                   if settings.state_store == "azure" else str(settings.data_dir))

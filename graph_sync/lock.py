@@ -19,7 +19,9 @@ import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Protocol
+from typing import Any, AsyncIterator, Awaitable, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class RunLock(Protocol):
@@ -37,6 +39,12 @@ class RunLock(Protocol):
         """Let the next run in; harmless when not held."""
         ...
 
+    @property
+    def lost(self) -> asyncio.Event:
+        """Set when the lock was taken away while held (a lease that could not be renewed in
+        time); a file lock is never lost while its process lives."""
+        ...
+
 
 class Busy(Exception):
     """Another run holds the lock."""
@@ -46,15 +54,53 @@ class Busy(Exception):
         self.holder = holder
 
 
+class LockLost(Exception):
+    """The run lock was taken away mid-run: the run stopped, as if killed, so that two never write
+    at once; the next run completes its work."""
+
+    def __init__(self) -> None:
+        super().__init__("the sync run lock was lost (its lease could not be renewed); the run stopped")
+
+
 @asynccontextmanager
 async def held(lock: RunLock) -> AsyncIterator[None]:
-    """Hold `lock` for the block, or raise Busy naming the holder."""
+    """Hold `lock` for the block, or raise Busy naming the holder; the block is stopped with
+    LockLost if the lock is lost meanwhile."""
     if not await lock.acquire():
         raise Busy(await lock.holder())
+    task = asyncio.current_task()
+    watcher = asyncio.create_task(_stop_when_lost(lock, task)) if task is not None else None
     try:
         yield
+    except asyncio.CancelledError:
+        if not lock.lost.is_set() or task is None:
+            raise
+        task.uncancel()
+        raise LockLost() from None
     finally:
+        if watcher is not None:
+            watcher.cancel()
         await lock.release()
+
+
+async def guarded(lock: RunLock, work: Awaitable[T]) -> T:
+    """`work` under `lock`, already held: stopped with LockLost if the lock is lost meanwhile."""
+    running = asyncio.ensure_future(work)
+    lost = asyncio.ensure_future(lock.lost.wait())
+    try:
+        await asyncio.wait({running, lost}, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        lost.cancel()
+    if not running.done():
+        running.cancel()
+        await asyncio.wait({running})
+        raise LockLost()
+    return running.result()
+
+
+async def _stop_when_lost(lock: RunLock, task: asyncio.Task[Any]) -> None:
+    await lock.lost.wait()
+    task.cancel()
 
 
 class FileRunLock:
@@ -64,6 +110,7 @@ class FileRunLock:
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / f"{name}.lock"
         self._fd: int | None = None
+        self.lost = asyncio.Event()  # never set: the OS keeps the lock as long as the process lives
 
     async def acquire(self) -> bool:
         if self._fd is not None:
@@ -107,6 +154,7 @@ class MemoryRunLock:
     def __init__(self, locks: MemoryLocks, name: str = "sync", who: str = "memory") -> None:
         self._locks, self._name, self._who = locks, name, who
         self._held = False
+        self.lost = asyncio.Event()  # set by a test that takes the lock away
 
     async def acquire(self) -> bool:
         async with self._locks.guard:

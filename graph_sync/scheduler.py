@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable, Sequence
 
 from graph_sync.cron import Cron
-from graph_sync.lock import RunLock
+from graph_sync.lock import RunLock, guarded
 
 logger = logging.getLogger(__name__)
 
@@ -125,7 +125,7 @@ class Scheduler:
         if acquired:
             st.running, st.last_started = True, self.clock()
             try:
-                ok = await self.run_job(job.name, job.resources)
+                ok = await guarded(lock, self.run_job(job.name, job.resources))
             except Exception:  # noqa: BLE001 - a job failing must never stop the scheduler
                 logger.exception("job %s: run raised", job.name)
             finally:

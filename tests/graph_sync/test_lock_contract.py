@@ -15,7 +15,7 @@ from azure.storage.blob.aio import BlobLeaseClient
 
 from azurestore import StateStorage
 from azurestore.lease import BlobLeaseLock
-from graph_sync.lock import Busy, FileRunLock, MemoryLocks, MemoryRunLock, RunLock, held
+from graph_sync.lock import Busy, FileRunLock, LockLost, MemoryLocks, MemoryRunLock, RunLock, guarded, held
 from tests.fakes.azurite import Azurite, unique_prefix
 
 Opener = Callable[[], RunLock]
@@ -111,22 +111,43 @@ async def test_a_lease_lasts_while_its_holder_lives_and_ends_with_it(azurite: Az
     await orphan.release()
 
 
-async def test_a_lease_taken_from_its_holder_is_reported_lost(azurite: Azurite,
-                                                             caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_run_whose_lock_is_lost_stops_at_once(opener: Opener) -> None:
+    for under_lock in ("held", "guarded"):
+        lock, wrote = opener(), []
+
+        async def run() -> None:
+            lock.lost.set()  # as a renewal that finds the lease gone would
+            await asyncio.sleep(30)
+            wrote.append("kept writing")  # pragma: no cover - never reached
+
+        with pytest.raises(LockLost):
+            if under_lock == "held":
+                async with held(lock):
+                    await run()
+            else:
+                assert await lock.acquire()
+                try:
+                    await guarded(lock, run())
+                finally:
+                    await lock.release()
+        assert wrote == []
+        other = opener()
+        assert await other.acquire()  # released on the way out
+        await other.release()
+
+
+async def test_a_lease_taken_from_its_holder_stops_its_run(azurite: Azurite, caplog: pytest.LogCaptureFixture) -> None:
     prefix = unique_prefix()
     holder = BlobLeaseLock(azurite.connection_string, prefix, seconds=15)
-    assert await holder.acquire()
     storage = StateStorage(azurite.connection_string, prefix)
-    blob = (await storage.container("locks")).get_blob_client("sync")
-    await BlobLeaseClient(blob).break_lease(lease_break_period=0)  # an operator broke it by hand
     thief = BlobLeaseLock(azurite.connection_string, prefix, seconds=15)
-    assert await thief.acquire()
-    for _ in range(40):  # the holder's next renewal (every 5 seconds) finds the lease gone
-        if "the lease was lost" in caplog.text:
-            break
-        await asyncio.sleep(0.25)
+    with pytest.raises(LockLost):
+        async with held(holder):
+            blob = (await storage.container("locks")).get_blob_client("sync")
+            await BlobLeaseClient(blob).break_lease(lease_break_period=0)  # an operator broke it by hand
+            assert await thief.acquire()
+            await asyncio.sleep(30)  # the run goes on until the next renewal (every 5 s) finds the lease gone
     assert [r.levelname for r in caplog.records if "the lease was lost" in r.getMessage()] == ["ERROR"]
-    await holder.release()  # harmless: not ours any more
-    assert (await thief.holder()).startswith("pid ")
+    assert (await thief.holder()).startswith("pid ")  # the holder's release took nothing from the thief
     await thief.release()
     await storage.close()
