@@ -4,9 +4,10 @@ Limits (https://learn.microsoft.com/rest/api/storageservices/understanding-the-t
 - PartitionKey and RowKey are strings of up to 1 KiB and may not contain /, \\, #, ? or control
   characters (Azurite, the emulator, takes 512 characters at most: keys here stay within that);
 - a string property holds at most 64 KiB of UTF-16 (32,768 code units);
-- an entity holds at most 1 MiB and 255 properties, and a transaction at most 4 MiB. The SDK
-  sends JSON with every non-ASCII character escaped (six bytes for one of Japanese, twelve for
-  an emoji), and the emulator counts those bytes: sizes here are counted the same way.
+- an entity holds at most 1 MiB and 255 properties, and a transaction at most 4 MiB. Azure counts
+  a string as two bytes a UTF-16 unit; the SDK sends JSON with every non-ASCII character escaped
+  (six bytes for one of Japanese, twelve for an emoji), and the emulator counts those bytes. A
+  value is held to the larger of the two.
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def json_properties(value: Any) -> dict[str, str]:
     """`value` as JSON in as many string properties as it needs (json0, json1, …)."""
     text = json.dumps(value, ensure_ascii=False)
     parts = [text[i:i + _CHUNK] for i in range(0, len(text), _CHUNK)] or [""]
-    if len(parts) > MAX_CHUNKS or sum(len(json.dumps(p)) for p in parts) > MAX_VALUE_BYTES:
+    size = sum(max(len(json.dumps(p)), len(p.encode("utf-16-le", "surrogatepass"))) for p in parts)
+    if len(parts) > MAX_CHUNKS or size > MAX_VALUE_BYTES:
         raise TooLarge(f"value too large for a table entity ({len(text):,} characters of JSON)")
     return {_PART.format(i): part for i, part in enumerate(parts)}
 

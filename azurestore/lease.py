@@ -3,7 +3,8 @@
 Azure grants a blob's lease to one client at a time and answers 409 LeaseAlreadyPresent to the
 next (https://learn.microsoft.com/rest/api/storageservices/lease-blob). The lease is taken for
 `seconds` (15–60) and renewed in the background while held, so a holder that dies frees the
-lock within that time without anyone breaking it. The holder writes who it is into the blob's
+lock within that time without anyone breaking it; a holder that cannot renew for two thirds
+of it sets `lost` and stops its run before the lease can pass to another. The holder writes who it is into the blob's
 metadata under the lease, for `holder()` to name.
 """
 
@@ -14,6 +15,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob.aio import BlobLeaseClient
@@ -70,21 +72,32 @@ class BlobLeaseLock:
         return True
 
     async def _renew(self) -> None:
+        """Renew every sixth of the lease. The lease counts as lost when the service says it is
+        someone else's (409, 412) or gone (404), and also when no renewal has succeeded for two
+        thirds of it: storage out of reach, the run must stop before the lease can run out."""
+        every, last_ok = self._seconds / 6, time.monotonic()
         while True:
-            await asyncio.sleep(self._seconds / 3)
+            await asyncio.sleep(every)
             try:
                 assert self._lease is not None
-                await self._lease.renew()
+                await asyncio.wait_for(self._lease.renew(), every)
+                last_ok = time.monotonic()
+                continue
             except HttpResponseError as exc:
-                if exc.status_code in (409, 412):  # expired and taken, or broken: it is not ours any more
-                    logger.error("lock %s: the lease was lost; the run holding it stops", self._name)
-                    self.lost.set()
+                if exc.status_code in (404, 409, 412):  # taken, broken or deleted: not ours any more
+                    self._lose("the service says it is not ours any more")
                     return
-                logger.warning("lock %s: renewing the lease failed (HTTP %s); trying again", self._name,
-                               exc.status_code)
-            except Exception as exc:  # noqa: BLE001 - keep trying: the lease lasts a while yet
-                logger.warning("lock %s: renewing the lease failed (%s); trying again", self._name,
-                               type(exc).__name__)
+                failure = f"HTTP {exc.status_code}"
+            except Exception as exc:  # noqa: BLE001 - keep trying while the lease lasts
+                failure = type(exc).__name__
+            if time.monotonic() - last_ok >= self._seconds * 2 / 3:
+                self._lose(f"no renewal for {time.monotonic() - last_ok:.0f} seconds ({failure})")
+                return
+            logger.warning("lock %s: renewing the lease failed (%s); trying again", self._name, failure)
+
+    def _lose(self, why: str) -> None:
+        logger.error("lock %s: the lease was lost (%s); the run holding it stops", self._name, why)
+        self.lost.set()
 
     async def holder(self) -> str:
         storage = StateStorage(self._connection, self._prefix)
@@ -106,7 +119,9 @@ class BlobLeaseLock:
             self._renewing.cancel()
             self._renewing = None
         try:
-            await self._lease.release()  # refused (409) when the lease is someone else's now
+            # Refused (409) when the lease is someone else's now; bounded, as the SDK would retry an
+            # unreachable account for minutes and the lease runs out by itself anyway.
+            await asyncio.wait_for(self._lease.release(), self._seconds / 6)
         except HttpResponseError:
             if not self.lost.is_set():  # lost: said already
                 logger.warning("lock %s: the lease was lost before its release", self._name)

@@ -251,7 +251,12 @@ async def _stop_background(background: asyncio.Task[None]) -> None:
     """Wait a little for the last delivery round, then stop the background work; what is left
     waits in the state for the next start. However the background ended (even cancelled from
     inside, by an executor another app on this loop shut down), stopping goes on."""
-    done, _ = await asyncio.wait({background}, timeout=SHUTDOWN_DELIVERY_SECONDS)
+    try:
+        done, _ = await asyncio.wait({background}, timeout=SHUTDOWN_DELIVERY_SECONDS)
+    except asyncio.CancelledError:  # stopping is itself cut short: the background stops too
+        background.cancel()
+        await asyncio.wait({background})
+        raise
     if not done:
         background.cancel()
         await asyncio.wait({background})

@@ -31,7 +31,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
-from azurestore import StateStorage, json_from_entity, json_properties, table_key, transactions
+from azurestore import StateStorage, TooLarge, json_from_entity, json_properties, table_key, transactions
 from bot.conversations import ConversationReference
 from bot.outbox import OutboxItem
 from bot.sent_cards import SentCard
@@ -67,13 +67,16 @@ async def _delete_all(table: TableClient, partition: str, row_keys: Sequence[str
         try:
             await table.submit_transaction(part)
             deleted += len(part)
-        except TableTransactionError:  # some already gone: the rest one by one
+        except TableTransactionError as exc:  # some already gone: the rest one by one
+            if getattr(exc, "error_code", None) != "ResourceNotFound":
+                raise
             for op in part:
                 try:  # a transaction of one says whether it was there (delete_entity does not)
                     await table.submit_transaction([op])
                     deleted += 1
-                except TableTransactionError:
-                    pass
+                except TableTransactionError as one:
+                    if getattr(one, "error_code", None) != "ResourceNotFound":
+                        raise
     return deleted
 
 
@@ -157,8 +160,11 @@ class TableConversationStore:
 
     async def of_user(self, user_key: str) -> list[ConversationReference]:
         table = await self._storage.table("botstate")
-        found = [ConversationReference(**json_from_entity(e))
-                 async for e in _query(table, CONVERSATIONS, table_key(user_key))]
+        try:
+            prefix = table_key(user_key)
+        except TooLarge:
+            return []  # a key no table holds was never remembered
+        found = [ConversationReference(**json_from_entity(e)) async for e in _query(table, CONVERSATIONS, prefix)]
         return sorted(found, key=lambda r: r.conversation_id)  # as SQLite orders them
 
     async def forget(self, conversation_id: str) -> None:
@@ -274,12 +280,16 @@ class TableBotState:
         table = await self._storage.table("botstate")
         try:
             return json_from_entity(await table.get_entity(STATE, _value_row(space, key)))
-        except ResourceNotFoundError:
+        except (ResourceNotFoundError, TooLarge):  # TooLarge: a key no table holds was never kept
             return None
 
     async def values(self, space: str) -> dict[str, Any]:
         table = await self._storage.table("botstate")
-        found = {e["key"]: json_from_entity(e) async for e in _query(table, STATE, table_key("value", space))}
+        try:
+            prefix = table_key("value", space)
+        except TooLarge:
+            return {}
+        found = {e["key"]: json_from_entity(e) async for e in _query(table, STATE, prefix)}
         return dict(sorted(found.items()))
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),

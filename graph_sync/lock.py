@@ -19,7 +19,7 @@ import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, AsyncIterator, Awaitable, Protocol, TypeVar
+from typing import AsyncIterator, Awaitable, Protocol, TypeVar
 
 T = TypeVar("T")
 
@@ -64,23 +64,39 @@ class LockLost(Exception):
 
 @asynccontextmanager
 async def held(lock: RunLock) -> AsyncIterator[None]:
-    """Hold `lock` for the block, or raise Busy naming the holder; the block is stopped with
-    LockLost if the lock is lost meanwhile."""
+    """Hold `lock` for the block, or raise Busy naming the holder."""
     if not await lock.acquire():
         raise Busy(await lock.holder())
+    try:
+        yield
+    finally:
+        await lock.release()
+
+
+@asynccontextmanager
+async def watching(lock: RunLock | None) -> AsyncIterator[None]:
+    """Stop the block with LockLost if `lock` (held) is lost meanwhile: its task is cancelled at
+    once, as a kill would stop it. A cancel from elsewhere stays a cancel."""
     task = asyncio.current_task()
-    watcher = asyncio.create_task(_stop_when_lost(lock, task)) if task is not None else None
+    if lock is None or task is None:
+        yield
+        return
+    fired = asyncio.Event()
+
+    async def stop_when_lost() -> None:
+        await lock.lost.wait()
+        fired.set()
+        task.cancel()
+
+    watcher = asyncio.create_task(stop_when_lost())
     try:
         yield
     except asyncio.CancelledError:
-        if not lock.lost.is_set() or task is None:
-            raise
-        task.uncancel()
-        raise LockLost() from None
+        if fired.is_set() and task.uncancel() == 0:
+            raise LockLost() from None
+        raise  # cancelled from elsewhere too (Ctrl-C): that wins
     finally:
-        if watcher is not None:
-            watcher.cancel()
-        await lock.release()
+        watcher.cancel()
 
 
 async def guarded(lock: RunLock, work: Awaitable[T]) -> T:
@@ -89,18 +105,19 @@ async def guarded(lock: RunLock, work: Awaitable[T]) -> T:
     lost = asyncio.ensure_future(lock.lost.wait())
     try:
         await asyncio.wait({running, lost}, return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the caller is stopping: so does the work, before the lock goes
+        running.cancel()
+        await asyncio.wait({running})
+        raise
     finally:
         lost.cancel()
     if not running.done():
         running.cancel()
         await asyncio.wait({running})
+        if not running.cancelled():
+            running.exception()  # retrieved: LockLost says what happened
         raise LockLost()
     return running.result()
-
-
-async def _stop_when_lost(lock: RunLock, task: asyncio.Task[Any]) -> None:
-    await lock.lost.wait()
-    task.cancel()
 
 
 class FileRunLock:
@@ -115,6 +132,7 @@ class FileRunLock:
     async def acquire(self) -> bool:
         if self._fd is not None:
             return False  # held by this very object: a second holder, even here, must wait
+        self.lost.clear()
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -160,6 +178,7 @@ class MemoryRunLock:
         async with self._locks.guard:
             if self._name in self._locks.holders:
                 return False
+            self.lost.clear()
             self._locks.holders[self._name] = self._who
             self._held = True
             return True

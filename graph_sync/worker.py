@@ -12,7 +12,7 @@ from azurestore import BlobLeaseLock, connection_string, open_storage
 from config.schema import ListSpec, load_list_specs
 from config.settings import Settings
 from graph_sync.engine import ResourcePlan, RunReport, prepare, run_once
-from graph_sync.lock import FileRunLock, RunLock, held
+from graph_sync.lock import FileRunLock, RunLock, held, watching
 from graph_sync.mapping import SyncConfig, load_sync_config
 from graph_sync.state import MemorySyncState, SqliteSyncState, SyncState
 from graph_sync.state.azure import TableSyncState
@@ -80,13 +80,15 @@ async def open_worker(settings: Settings, resources: Sequence[str] | None = None
     """
     config = config or load_sync_config()
     async with AsyncExitStack() as stack:
-        if exclusive:
-            await stack.enter_async_context(held(run_lock(settings)))
+        lock = run_lock(settings) if exclusive else None
+        if lock is not None:
+            await stack.enter_async_context(held(lock))
         state = open_state(settings)
         stack.push_async_callback(state.close)
         store = await stack.enter_async_context(open_store(settings))
         entra = await stack.enter_async_context(_entra(settings, config, resources, state))
-        yield SyncWorker(settings, load_list_specs(), config, store, state, resources, entra)
+        async with watching(lock):  # the run itself stops if the lock is lost; closing does not
+            yield SyncWorker(settings, load_list_specs(), config, store, state, resources, entra)
 
 
 @asynccontextmanager

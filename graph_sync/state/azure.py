@@ -204,8 +204,15 @@ class TableSyncState:
         table = await self._table()
         stored = json_properties(report)
         entity = await table.get_entity("runs", _run_row(run_id))
-        await table.update_entity({**{k: v for k, v in entity.items() if not k.startswith("json")},
-                                   "finished_at": self._now(), "status": status, **stored}, mode=UpdateMode.REPLACE)
+        if entity["status"] != "running":
+            return
+        try:  # only if no other run marked it interrupted meanwhile
+            await table.update_entity({**{k: v for k, v in entity.items() if not k.startswith("json")},
+                                       "finished_at": self._now(), "status": status, **stored},
+                                      mode=UpdateMode.REPLACE, etag=entity.metadata["etag"],
+                                      match_condition=MatchConditions.IfNotModified)
+        except ResourceModifiedError:
+            return
 
     async def runs(self, limit: int = 10) -> list[RunRecord]:
         return [_run_of(e) for e in await self._latest(await self._table(), limit)]

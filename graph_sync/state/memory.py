@@ -77,7 +77,8 @@ class MemorySyncState:
 
     async def finish_run(self, run_id: int, status: str, report: Mapping[str, Any]) -> None:
         self._runs = [RunRecord(r.id, r.job, r.started_at, iso_seconds(self._clock()), status,
-                                _copied(report)) if r.id == run_id else r for r in self._runs]
+                                _copied(report)) if r.id == run_id and r.status == "running" else r
+                      for r in self._runs]
 
     async def runs(self, limit: int = 10) -> list[RunRecord]:
         return list(reversed(self._runs))[:limit]

@@ -60,6 +60,8 @@ class SyncState(Protocol):
         ...
 
     async def finish_run(self, run_id: int, status: str, report: Mapping[str, Any]) -> None:
+        """Record how a running run ended; a run another one has marked interrupted (its lock
+        was lost, and the next run took over) stays interrupted."""
         ...
 
     async def runs(self, limit: int = 10) -> list[RunRecord]:

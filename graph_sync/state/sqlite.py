@@ -165,7 +165,7 @@ class SqliteSyncState:
     async def finish_run(self, run_id: int, status: str, report: Mapping[str, Any]) -> None:
         args = (self._now(), status, json.dumps(report, ensure_ascii=False), run_id)
         await self._db.run(lambda db: db.execute(
-            "UPDATE runs SET finished_at = ?, status = ?, report = ? WHERE id = ?", args))
+            "UPDATE runs SET finished_at = ?, status = ?, report = ? WHERE id = ? AND status = 'running'", args))
 
     async def runs(self, limit: int = 10) -> list[RunRecord]:
         return await self._db.run(lambda db: _runs(db, limit))

@@ -84,9 +84,13 @@ async def test_what_a_table_cannot_hold_fails_the_commit_with_nothing_written(
         await one.commit(values={("draft", "x"): "あ" * 2_000_000}, work=[Work("k", "file", {})], now=0)
     with pytest.raises(TooLarge):  # 300,000 characters, but 3.6 MB as the SDK sends them
         await one.commit(values={("draft", "x"): "🙂" * 300_000}, work=[Work("k", "file", {})], now=0)
+    with pytest.raises(TooLarge):  # 895,000 ASCII characters: few bytes sent, 1.8 MB as Azure counts them
+        await one.commit(values={("draft", "x"): "a" * 895_000}, work=[Work("k", "file", {})], now=0)
     with pytest.raises(TooLarge):  # a key beyond what a table key holds, once escaped
         await one.commit(values={("draft", "人" * 200): 1}, work=[Work("k", "file", {})], now=0)
     assert await one.outbox.pending() == 0 and await one.value("draft", "x") is None
+    assert await one.value("draft", "人" * 200) is None and await one.values("人" * 200) == {}
+    assert await one.conversations.of_user("人" * 200) == []  # never kept, so not there, as SQLite says
 
 
 async def test_a_commit_larger_than_a_transaction_lands_whole(pair: tuple[TableBotState, TableBotState]) -> None:

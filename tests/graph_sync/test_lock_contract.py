@@ -15,8 +15,18 @@ from azure.storage.blob.aio import BlobLeaseClient
 
 from azurestore import StateStorage
 from azurestore.lease import BlobLeaseLock
-from graph_sync.lock import Busy, FileRunLock, LockLost, MemoryLocks, MemoryRunLock, RunLock, guarded, held
-from tests.fakes.azurite import Azurite, unique_prefix
+from graph_sync.lock import (
+    Busy,
+    FileRunLock,
+    LockLost,
+    MemoryLocks,
+    MemoryRunLock,
+    RunLock,
+    guarded,
+    held,
+    watching,
+)
+from tests.fakes.azurite import Azurite, AzuriteProcess, unique_prefix
 
 Opener = Callable[[], RunLock]
 
@@ -122,7 +132,7 @@ async def test_a_run_whose_lock_is_lost_stops_at_once(opener: Opener) -> None:
 
         with pytest.raises(LockLost):
             if under_lock == "held":
-                async with held(lock):
+                async with held(lock), watching(lock):
                     await run()
             else:
                 assert await lock.acquire()
@@ -142,12 +152,27 @@ async def test_a_lease_taken_from_its_holder_stops_its_run(azurite: Azurite, cap
     storage = StateStorage(azurite.connection_string, prefix)
     thief = BlobLeaseLock(azurite.connection_string, prefix, seconds=15)
     with pytest.raises(LockLost):
-        async with held(holder):
+        async with held(holder), watching(holder):
             blob = (await storage.container("locks")).get_blob_client("sync")
             await BlobLeaseClient(blob).break_lease(lease_break_period=0)  # an operator broke it by hand
             assert await thief.acquire()
-            await asyncio.sleep(30)  # the run goes on until the next renewal (every 5 s) finds the lease gone
+            await asyncio.sleep(30)  # the run goes on until the next renewal finds the lease gone
     assert [r.levelname for r in caplog.records if "the lease was lost" in r.getMessage()] == ["ERROR"]
     assert (await thief.holder()).startswith("pid ")  # the holder's release took nothing from the thief
     await thief.release()
     await storage.close()
+
+
+async def test_a_holder_that_cannot_reach_storage_stops_before_its_lease_runs_out() -> None:
+    """Storage out of reach (here: its emulator stopped): no renewal succeeds, and the run stops
+    within two thirds of the lease, before another worker could take it."""
+    own = AzuriteProcess()
+    holder = BlobLeaseLock(own.azurite.connection_string, unique_prefix(), seconds=15)
+    assert await holder.acquire()
+    started = asyncio.get_running_loop().time()
+    with pytest.raises(LockLost):
+        async with watching(holder):
+            own.stop()
+            await asyncio.sleep(30)
+    assert asyncio.get_running_loop().time() - started < 15
+    await holder.release()  # nothing to reach: said, not raised

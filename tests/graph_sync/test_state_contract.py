@@ -132,6 +132,16 @@ async def test_a_run_that_never_finished_is_reported_once_and_marked_interrupted
     await state.close()
 
 
+async def test_a_run_taken_over_stays_interrupted_when_it_finishes_late(opener: Opener) -> None:
+    state = opener()
+    lost, _ = await state.start_run("nightly")  # its lock was lost; it goes on for a moment
+    _, unfinished = await state.start_run("nightly")  # the next holder marks it interrupted
+    await state.finish_run(lost, "ok", {"totals": {"created": 3}})
+    assert [r.id for r in unfinished] == [lost]
+    assert {r.id: (r.status, r.report) for r in await state.runs()}[lost] == ("interrupted", None)
+    await state.close()
+
+
 async def test_what_was_saved_is_there_after_reopening(opener: Opener) -> None:
     first = opener()
     await first.apply_changes("Staff", {"a": {"Name": "山田"}}, [], "t1", full=True)
