@@ -79,7 +79,7 @@ async def main(argv: list[str] | None = None) -> None:
     print(f"bot state, {args.turns} turns (milliseconds, but the outbox rate)")
     print(f"{'':18}{'SQLite':>10}{'Azure (Azurite)':>18}{'ratio':>8}")
     for name in sqlite:
-        print(f"{name:18}{sqlite[name]:10.2f}{azure[name]:18.2f}{azure[name] / sqlite[name]:8.1f}")
+        print(f"{name:18}{sqlite[name]:10.2f}{azure[name]:18.2f}{azure[name] / sqlite[name]:8.2f}")
 
 
 if __name__ == "__main__":
