@@ -7,7 +7,7 @@ the same run, through the same `BotState` interface:
 
 Azure is Azurite, Microsoft's emulator, on loopback: the figures show what the state's own
 round trips cost beside SQLite's, not Azure's network latency (add the region's round trip per
-request, about 3 requests a commit, 1 a read and 3 an outbox item).
+request: about 2 requests a commit, 1 a read and 4 an outbox item).
 
     python -m benchmarks.state_bench [--turns 300]
 """
