@@ -32,6 +32,7 @@ from azure.data.tables import TableTransactionError, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from azurestore import StateStorage, TooLarge, json_from_entity, json_properties, table_key, transactions
+from azurestore.retry import when_busy
 from bot.conversations import ConversationReference
 from bot.outbox import OutboxItem
 from bot.sent_cards import SentCard
@@ -65,14 +66,14 @@ async def _delete_all(table: TableClient, partition: str, row_keys: Sequence[str
     deleted = 0
     for part in transactions([("delete", {"PartitionKey": partition, "RowKey": k}) for k in row_keys]):
         try:
-            await table.submit_transaction(part)
+            await when_busy(lambda: table.submit_transaction(part))
             deleted += len(part)
         except TableTransactionError as exc:  # some already gone: the rest one by one
             if getattr(exc, "error_code", None) != "ResourceNotFound":
                 raise
             for op in part:
                 try:  # a transaction of one says whether it was there (delete_entity does not)
-                    await table.submit_transaction([op])
+                    await when_busy(lambda: table.submit_transaction([op]))
                     deleted += 1
                 except TableTransactionError as one:
                     if getattr(one, "error_code", None) != "ResourceNotFound":
@@ -192,7 +193,7 @@ class TableOutbox:
         entity = _work_entity(Work(key, kind, payload), now)
         table = await self._storage.table("botstate")
         try:
-            await table.create_entity(entity)
+            await when_busy(lambda: table.create_entity(entity))
         except ResourceExistsError:
             return False
         return True
@@ -321,7 +322,7 @@ class TableBotState:
                     for r, e in value_rows.items() if e is not None or r in present]
             try:
                 for part in transactions(ops):
-                    await table.submit_transaction(part)
+                    await when_busy(lambda: table.submit_transaction(part))
                     created.update(op[1]["RowKey"] for op in part if op[0] == "create")
             except TableTransactionError as exc:
                 if getattr(exc, "error_code", None) in ("EntityAlreadyExists", "ResourceNotFound"):

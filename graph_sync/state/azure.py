@@ -21,6 +21,7 @@ from azure.data.tables import TableEntity, UpdateMode
 from azure.data.tables.aio import TableClient
 
 from azurestore import StateStorage, json_from_entity, json_properties, table_key, transactions
+from azurestore.retry import when_busy
 from config.clock import Clock, iso_seconds, utc_now
 from graph_sync.state.protocol import RunRecord
 
@@ -170,7 +171,8 @@ class TableSyncState:
                 counter = await table.get_entity("runs", "counter")
             except ResourceNotFoundError:
                 try:
-                    await table.create_entity({"PartitionKey": "runs", "RowKey": "counter", "last": 1})
+                    await when_busy(lambda: table.create_entity({"PartitionKey": "runs", "RowKey": "counter",
+                                                                 "last": 1}))
                     return 1
                 except ResourceExistsError:
                     continue
@@ -196,8 +198,9 @@ class TableSyncState:
                 continue
             unfinished.append(e)
         run_id = await self._next_run_id(table)
-        await table.create_entity({"PartitionKey": "runs", "RowKey": _run_row(run_id), "id": run_id, "job": job,
-                                   "started_at": self._now(), "finished_at": "", "status": "running"})
+        row = {"PartitionKey": "runs", "RowKey": _run_row(run_id), "id": run_id, "job": job,
+               "started_at": self._now(), "finished_at": "", "status": "running"}
+        await when_busy(lambda: table.create_entity(row))
         return run_id, [_run_of(e) for e in unfinished]
 
     async def finish_run(self, run_id: int, status: str, report: Mapping[str, Any]) -> None:
@@ -232,6 +235,6 @@ async def _submit(table: TableClient, batches: Sequence[list[Any]]) -> None:
 
     async def one(batch: list[Any]) -> None:
         async with gate:
-            await table.submit_transaction(batch)
+            await when_busy(lambda: table.submit_transaction(batch))
 
     await asyncio.gather(*map(one, batches))

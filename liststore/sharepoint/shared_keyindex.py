@@ -17,6 +17,7 @@ from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from azurestore import StateStorage, table_key, transactions
+from azurestore.retry import when_busy
 from liststore.sharepoint.keyindex import Entry, SavedIndex
 
 TABLE = "keyindex"
@@ -64,7 +65,7 @@ class TableKeyIndex:
 
         async def one(part: list[tuple[Any, ...]]) -> None:
             async with gate:
-                await table.submit_transaction(part)
+                await when_busy(lambda: table.submit_transaction(part))
 
         await asyncio.gather(*map(one, transactions([("upsert", e, {"mode": UpdateMode.REPLACE})
                                                      for e in rows.values()])))

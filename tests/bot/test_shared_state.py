@@ -21,6 +21,7 @@ from bot.outbox import OutboxWorker
 from bot.sent_cards import SentCard, new_card_id
 from bot.state import Work
 from tests.fakes.azurite import Azurite, unique_prefix
+from tests.fakes.storage_storm import storm_front
 
 
 @pytest.fixture
@@ -166,3 +167,28 @@ def test_escaped_keys_are_valid_and_one_to_one(key: str) -> None:
     escaped = escape_key(key)
     assert unescape_key(escaped) == key
     assert set(escaped) <= set(string.ascii_letters + string.digits + "-_.:@~")
+
+
+async def test_a_storm_of_server_busy_answers_loses_and_repeats_nothing(azurite: Azurite) -> None:
+    """Every fourth request to the account is refused with 503 Server Busy (Retry-After: 1), as a
+    throttled account answers: two instances commit the same turns' work at once and deliver it."""
+    async with storm_front(azurite, every=4) as front:
+        prefix = unique_prefix()
+        pair = [TableBotState(StateStorage(front.connection_string, prefix)) for _ in range(2)]
+        turns = [(SentCard(new_card_id(), "no_answer", "aad-user-1", f"質問{n}", f"Q-{n}", "2026-11-30T09:00:00Z"),
+                  Work(f"Q-{n}:asked", "questions.write", {"n": n})) for n in range(6)]
+        added = await asyncio.gather(*(state.commit(cards=[card], work=[work], now=0)
+                                       for card, work in turns for state in pair))
+        assert sorted(a[0] for a in added) == [False] * 6 + [True] * 6
+        calls: list[str] = []
+
+        async def handler(key: str, payload: Mapping[str, Any]) -> None:
+            calls.append(key)
+
+        workers = [OutboxWorker(state.outbox, {"questions.write": handler}, clock=lambda: 1.0) for state in pair]
+        delivered = sum(await asyncio.gather(*(w.run_once() for w in workers)))
+        assert delivered == 6 and sorted(calls) == sorted(w.key for _, w in turns)
+        assert all([await pair[1].cards.get(card.card_id) == card for card, _ in turns])
+        assert front.refused >= 5  # the storm was real
+        for state in pair:
+            await state.close()
