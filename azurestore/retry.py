@@ -1,8 +1,8 @@
-"""Retrying what the SDK does not retry when the account is busy.
+"""Going on sending a transaction or an insert while the account is busy.
 
-The SDK's retry policy retries idempotent methods (GET, PUT, DELETE) on 503 and 429, but not a
-POST: an entity group transaction (`$batch`) and `create_entity` fail at the first 503 Server
-Busy a throttled account answers. That answer means the request was not applied
+The SDK's retry policy gives up on a POST (an entity group transaction, `create_entity`) after
+three retries of 503, and does not retry a 429 without Retry-After; a throttled account can
+answer 503 Server Busy for longer. That answer means the request was not applied
 (https://learn.microsoft.com/rest/api/storageservices/common-rest-api-error-codes), so sending
 it again is safe; the wait is the answer's Retry-After, or a backoff with jitter.
 """

@@ -13,7 +13,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1  # some rows or items failed, or a source file could not be read
 EXIT_USAGE = 2  # bad arguments or settings
 EXIT_STOPPED = 3  # the safety stop refused to remove too much of a list
-EXIT_BUSY = 4  # another sync run holds the data directory's lock
+EXIT_BUSY = 4  # another sync run holds the run lock (or this run lost it)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> NoReturn:

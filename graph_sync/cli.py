@@ -45,7 +45,8 @@ exit codes:
   2  bad arguments or settings (one line names the setting)
   3  safety stop: a run would have removed too much of a list, or emptied or rewritten one
      column on too much of it (check the export; --force if intended)
-  4  another sync run is using the same data directory (nothing was done)
+  4  another sync run is using the same data directory or shared state (nothing was done),
+     or this run's shared lock was lost and it stopped
 
 settings come from DX_* environment variables or .env; see README.
 """

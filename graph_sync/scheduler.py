@@ -2,9 +2,10 @@
 
 Each job fires on its cron (JST) plus a little jitter, so several cities' workers do not all
 hit Graph at 02:30:00. A job never overlaps another sync run, in this process or any other
-(the data directory's run lock, which `dx-sync run` takes too). A failing job is retried with
-a growing backoff instead of waiting a whole day, and the log speaks only on edges: when a job
-starts failing and when it recovers, not on every failed attempt in between.
+(the data directory's run lock, or the shared state's lease, which `dx-sync run` takes too).
+A failing job is retried with a growing backoff instead of waiting a whole day, and the log
+speaks only on edges: when a job starts failing and when it recovers, not on every failed
+attempt in between.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Imports run one way (docs/architecture.md): config → tabular, liststore → graph_sync and bot
-side by side. An import against that direction fails here, wherever it stands in a module (in a
+"""Imports run one way (docs/architecture.md): config → tabular and azurestore → liststore →
+graph_sync and bot side by side. An import against that direction fails here, wherever it stands in a module (in a
 function or behind TYPE_CHECKING too)."""
 
 from __future__ import annotations
