@@ -248,9 +248,9 @@ async def _background(state: BotState, worker: OutboxWorker, stop: asyncio.Event
 
 
 async def _stop_background(background: asyncio.Task[None]) -> None:
-    """Wait a little for the last delivery round, then stop the background work; what is left
-    waits in the state for the next start. However the background ended (even cancelled from
-    inside, by an executor another app on this loop shut down), stopping goes on."""
+    """Wait a little for the last delivery round, then stop the background work; undelivered
+    outbox items wait in the state for the next start. However the background ended (even
+    cancelled from inside, by an executor another app on this loop shut down), stopping goes on."""
     try:
         done, _ = await asyncio.wait({background}, timeout=SHUTDOWN_DELIVERY_SECONDS)
     except asyncio.CancelledError:  # stopping is itself cut short: the background stops too

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import time
 from dataclasses import asdict
-from typing import Any, AsyncIterator, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
@@ -33,6 +32,7 @@ from azure.data.tables.aio import TableClient
 
 from azurestore import StateStorage, TooLarge, json_from_entity, json_properties, table_key, transactions
 from azurestore.retry import when_busy
+from azurestore.tables import bounded, rows
 from bot.conversations import ConversationReference
 from bot.outbox import OutboxItem
 from bot.sent_cards import SentCard
@@ -41,23 +41,9 @@ from bot.state import Work
 STATE = "state"
 CONVERSATIONS = "conversations"
 _RETRIES = 8  # a commit re-read after another instance changed what it read
-_END = "}"  # sorts right after "|": the end of a key range "prefix|"…
 # A reference is rewritten at least this often although unchanged, so one that another
 # instance forgot (its conversation answered 403) comes back when the person talks again.
 REMEMBER_SECONDS = 300.0
-
-
-def _range(prefix: str) -> tuple[str, dict[str, str]]:
-    return ("PartitionKey eq @pk and RowKey ge @lo and RowKey lt @hi",
-            {"lo": f"{prefix}|", "hi": f"{prefix}{_END}"})
-
-
-async def _query(table: TableClient, partition: str, prefix: str, extra: str = "",
-                 **params: Any) -> AsyncIterator[dict[str, Any]]:
-    where, bounds = _range(prefix)
-    async for entity in table.query_entities(where + (f" and {extra}" if extra else ""),
-                                             parameters={"pk": partition, **bounds, **params}):
-        yield entity
 
 
 async def _delete_all(table: TableClient, partition: str, row_keys: Sequence[str]) -> int:
@@ -136,7 +122,7 @@ class TableSentCards:
 
     async def prune(self, sent_before: str) -> int:
         table = await self._storage.table("botstate")
-        old = [e["RowKey"] async for e in _query(table, STATE, "card", "sent_at lt @before", before=sent_before)]
+        old = [e["RowKey"] async for e in rows(table, STATE, "card", "sent_at lt @before", before=sent_before)]
         return await _delete_all(table, STATE, old)
 
 
@@ -165,14 +151,14 @@ class TableConversationStore:
             prefix = table_key(user_key)
         except TooLarge:
             return []  # a key no table holds was never remembered
-        found = [ConversationReference(**json_from_entity(e)) async for e in _query(table, CONVERSATIONS, prefix)]
+        found = [ConversationReference(**json_from_entity(e)) async for e in rows(table, CONVERSATIONS, prefix)]
         return sorted(found, key=lambda r: r.conversation_id)  # as SQLite orders them
 
     async def forget(self, conversation_id: str) -> None:
         table = await self._storage.table("botstate")
-        rows = [e["RowKey"] async for e in table.query_entities(
-            "PartitionKey eq @pk and conversation_id eq @c", parameters={"pk": CONVERSATIONS, "c": conversation_id})]
-        for row in rows:  # one person's reference each: a partition of its own is not needed
+        found = [e["RowKey"] async for e in rows(table, CONVERSATIONS, where="conversation_id eq @c",
+                                                 c=conversation_id)]
+        for row in found:  # one person's reference each: a partition of its own is not needed
             try:
                 await table.delete_entity(CONVERSATIONS, row)
             except ResourceNotFoundError:
@@ -200,7 +186,7 @@ class TableOutbox:
 
     async def due(self, now: float, limit: int = 50) -> list[OutboxItem]:
         table = await self._storage.table("botstate")
-        ready = [e async for e in _query(table, STATE, "work", "state eq 'pending' and due le @now", now=float(now))]
+        ready = [e async for e in rows(table, STATE, "work", "state eq 'pending' and due le @now", now=float(now))]
         ready.sort(key=lambda e: (e["due"], e["seq"]))
         return [_item_of(e) for e in ready[:limit]]
 
@@ -253,11 +239,11 @@ class TableOutbox:
 
     async def pending(self) -> int:
         table = await self._storage.table("botstate")
-        return len([e async for e in _query(table, STATE, "work", "state eq 'pending'")])
+        return len([e async for e in rows(table, STATE, "work", "state eq 'pending'")])
 
     async def prune(self, before: float) -> int:
         table = await self._storage.table("botstate")
-        old = [e["RowKey"] async for e in _query(table, STATE, "work", "state eq 'delivered' and due lt @before",
+        old = [e["RowKey"] async for e in rows(table, STATE, "work", "state eq 'delivered' and due lt @before",
                                                  before=float(before))]
         return await _delete_all(table, STATE, old)
 
@@ -268,9 +254,8 @@ class TableOutbox:
 class TableBotState:
     """`BotState` over one Azure Storage account, shared by every instance that opens it."""
 
-    def __init__(self, storage: StateStorage, *, owns_storage: bool = True) -> None:
+    def __init__(self, storage: StateStorage) -> None:
         self._storage = storage
-        self._owns = owns_storage
         self._closed = False
         self.conversations = TableConversationStore(storage)
         self.cards = TableSentCards(storage)
@@ -290,7 +275,7 @@ class TableBotState:
             prefix = table_key("value", space)
         except TooLarge:
             return {}
-        found = {e["key"]: json_from_entity(e) async for e in _query(table, STATE, prefix)}
+        found = {e["key"]: json_from_entity(e) async for e in rows(table, STATE, prefix)}
         return dict(sorted(found.items()))
 
     async def commit(self, *, cards: Sequence[SentCard] = (), work: Sequence[Work] = (),
@@ -299,8 +284,7 @@ class TableBotState:
         # Every entity is built (and every payload serialised) before anything is sent: a value
         # that cannot be stored fails the commit with nothing written.
         work_rows: dict[str, dict[str, Any]] = {}
-        for w in work:
-            json.dumps(w.payload)  # the TypeError a payload that is not JSON raises, as SQLite's
+        for w in work:  # a payload that is not JSON raises TypeError here, as SQLite's would
             work_rows.setdefault(_work_row(w.key), _work_entity(w, now))
         card_rows = {_card_row(c.card_id): _card_entity(c) for c in cards}
         value_rows: dict[str, dict[str, Any] | None] = {}  # None: drop it
@@ -341,21 +325,19 @@ class TableBotState:
         raise RuntimeError("the bot state kept changing under this commit")
 
     async def close(self) -> None:
-        if not self._closed and self._owns:
+        if not self._closed:
             await self._storage.close()
         self._closed = True
 
 
-async def _present(table: TableClient, rows: Sequence[str]) -> set[str]:
-    """Which of `rows` (of partition `state`) exist now."""
-    gate = asyncio.Semaphore(16)
+async def _present(table: TableClient, row_keys: Sequence[str]) -> set[str]:
+    """Which of `row_keys` (of partition `state`) exist now."""
 
-    async def one(row: str) -> str | None:
-        async with gate:
-            try:
-                await table.get_entity(STATE, row, select=["RowKey"])
-            except ResourceNotFoundError:
-                return None
-            return row
+    async def exists(row: str) -> str | None:
+        try:
+            await table.get_entity(STATE, row, select=["RowKey"])
+        except ResourceNotFoundError:
+            return None
+        return row
 
-    return {r for r in await asyncio.gather(*map(one, rows)) if r is not None}
+    return {r for r in await bounded(exists, row_keys) if r is not None}

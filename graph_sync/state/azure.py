@@ -12,7 +12,6 @@ it writes the same rows again; the mirror is never level with a cursor it did no
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Iterable, Mapping, Sequence
 
 from azure.core import MatchConditions
@@ -22,11 +21,11 @@ from azure.data.tables.aio import TableClient
 
 from azurestore import StateStorage, json_from_entity, json_properties, table_key, transactions
 from azurestore.retry import when_busy
+from azurestore.tables import bounded, rows, submit_all
 from config.clock import Clock, iso_seconds, utc_now
 from graph_sync.state.protocol import RunRecord
 
 TABLE = "syncstate"
-PARALLEL = 4  # transactions in flight at once
 POINT_READS = 100  # up to this many keys are read one by one; more, by reading the partition
 _RUN_IDS = 10**10  # run rows sort newest first: RowKey run|(_RUN_IDS - id)
 
@@ -52,12 +51,12 @@ def _run_of(entity: Mapping[str, Any]) -> RunRecord:
 class TableSyncState:
     """`SyncState` over one Azure Storage account; `clock` stamps cursors and runs."""
 
-    def __init__(self, storage: StateStorage, clock: Clock = utc_now, *, owns_storage: bool = True) -> None:
-        self._storage, self._clock, self._owns = storage, clock, owns_storage
+    def __init__(self, storage: StateStorage, clock: Clock = utc_now) -> None:
+        self._storage, self._clock = storage, clock
         self._closed = False
 
     async def close(self) -> None:
-        if not self._closed and self._owns:
+        if not self._closed:
             await self._storage.close()
         self._closed = True
 
@@ -67,16 +66,14 @@ class TableSyncState:
     async def _table(self) -> TableClient:
         return await self._storage.table(TABLE)
 
-    async def _rows(self, partition: str, select: Sequence[str] | None = None) -> list[dict[str, Any]]:
-        table = await self._table()
-        return [e async for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": partition},
-                                                      select=list(select) if select else None)]
+    async def _rows(self, partition: str, select: Sequence[str] | None = None) -> list[TableEntity]:
+        return [e async for e in rows(await self._table(), partition, select=select)]
 
     async def _write(self, partition: str, entities: Sequence[dict[str, Any]], gone: Iterable[str] = ()) -> None:
         """Delete the rows `gone` (that exist), then upsert `entities`, in transactions."""
         table = await self._table()
-        await _submit(table, transactions([("delete", {"PartitionKey": partition, "RowKey": k}) for k in gone]))
-        await _submit(table, transactions([("upsert", e, {"mode": UpdateMode.REPLACE}) for e in entities]))
+        await submit_all(table, transactions([("delete", {"PartitionKey": partition, "RowKey": k}) for k in gone]))
+        await submit_all(table, transactions([("upsert", e, {"mode": UpdateMode.REPLACE}) for e in entities]))
 
     async def _set_cursor(self, name: str, token: str) -> None:
         table = await self._table()
@@ -101,48 +98,45 @@ class TableSyncState:
             every = await self.mirror(list_name)
             return {k: dict(every[k]) for k in wanted if k in every}
         table, partition = await self._table(), _mirror(list_name)
-        gate = asyncio.Semaphore(16)
 
         async def read(key: str) -> tuple[str, dict[str, Any] | None]:
-            async with gate:
-                try:
-                    return key, json_from_entity(await table.get_entity(partition, table_key(key)))
-                except ResourceNotFoundError:
-                    return key, None
+            try:
+                return key, json_from_entity(await table.get_entity(partition, table_key(key)))
+            except ResourceNotFoundError:
+                return key, None
 
-        return {k: v for k, v in await asyncio.gather(*map(read, wanted)) if v is not None}
+        return {k: v for k, v in await bounded(read, wanted) if v is not None}
 
     async def apply_changes(self, list_name: str, changed: Mapping[str, Mapping[str, Any]], deleted: Iterable[str],
                             token: str, *, full: bool) -> None:
         partition = _mirror(list_name)
         dropped = set(deleted)  # a key both changed and deleted in one feed ends deleted
-        rows = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k, **json_properties(v)}
+        kept = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k, **json_properties(v)}
                 for k, v in changed.items() if k not in dropped]
-        keep = {r["RowKey"] for r in rows}
+        keep = {r["RowKey"] for r in kept}
         present = [e["RowKey"] for e in await self._rows(partition, ["RowKey"])]
         if full:
             gone = [k for k in present if k not in keep]
         else:
             escaped = {table_key(k) for k in dropped}
             gone = [k for k in present if k in escaped]
-        await self._write(partition, rows, gone)
+        await self._write(partition, kept, gone)
         await self._set_cursor(list_name, token)
 
     async def record_writes(self, list_name: str, written: Mapping[str, Mapping[str, Any]],
                             removed: Iterable[str]) -> None:
         partition = _mirror(list_name)
-        for fields in written.values():
-            json_properties(fields)  # a value that cannot be stored fails before anything is written
         dropped = set(removed)
         before = await self.mirror_values(list_name, written)
-        rows = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k,
-                 **json_properties({**before.get(k, {}), **fields})}
-                for k, fields in written.items() if k not in dropped]
+        # Built before anything is written: a value that cannot be stored fails the call whole.
+        merged = [{"PartitionKey": partition, "RowKey": table_key(k), "key": k,
+                   **json_properties({**before.get(k, {}), **fields})}
+                  for k, fields in written.items() if k not in dropped]
         gone: list[str] = []
         if dropped:
             escaped = {table_key(k) for k in dropped}
             gone = [e["RowKey"] for e in await self._rows(partition, ["RowKey"]) if e["RowKey"] in escaped]
-        await self._write(partition, rows, gone)
+        await self._write(partition, merged, gone)
 
     # ---- Entra ID group membership -----------------------------------------------------------
 
@@ -155,11 +149,11 @@ class TableSyncState:
     async def save_group_members(self, resource: str, members: Mapping[str, Mapping[str, str]],
                                  token: str) -> None:
         partition = _members(resource)
-        rows = [{"PartitionKey": partition, "RowKey": table_key(g, u), "group_id": g,
-                 "user_id": u, "staff_number": n} for g, users in members.items() for u, n in users.items()]
-        keep = {r["RowKey"] for r in rows}
+        users = [{"PartitionKey": partition, "RowKey": table_key(g, u), "group_id": g,
+                  "user_id": u, "staff_number": n} for g, ids in members.items() for u, n in ids.items()]
+        keep = {r["RowKey"] for r in users}
         gone = [e["RowKey"] for e in await self._rows(partition, ["RowKey"]) if e["RowKey"] not in keep]
-        await self._write(partition, rows, gone)
+        await self._write(partition, users, gone)
         await self._set_cursor(f"entra:{resource}", token)
 
     # ---- runs --------------------------------------------------------------------------------
@@ -222,19 +216,9 @@ class TableSyncState:
 
     async def _latest(self, table: TableClient, limit: int) -> list[TableEntity]:
         out: list[TableEntity] = []
-        async for e in table.query_entities("PartitionKey eq 'runs' and RowKey ge 'run|' and RowKey lt 'run}'",
-                                            results_per_page=limit):
+        async for e in rows(table, "runs", "run", per_page=limit):
             out.append(e)
             if len(out) == limit:
                 break
         return out
 
-
-async def _submit(table: TableClient, batches: Sequence[list[Any]]) -> None:
-    gate = asyncio.Semaphore(PARALLEL)
-
-    async def one(batch: list[Any]) -> None:
-        async with gate:
-            await when_busy(lambda: table.submit_transaction(batch))
-
-    await asyncio.gather(*map(one, batches))

@@ -10,18 +10,16 @@ read from it brings the same entries again.
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any, Iterable
 
 from azure.core.exceptions import ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from azurestore import StateStorage, table_key, transactions
-from azurestore.retry import when_busy
+from azurestore.tables import rows, submit_all
 from liststore.sharepoint.keyindex import Entry, SavedIndex
 
 TABLE = "keyindex"
-PARALLEL = 4
 
 
 def _partition(site_id: str, list_id: str) -> str:
@@ -31,8 +29,8 @@ def _partition(site_id: str, list_id: str) -> str:
 class TableKeyIndex:
     """`KeyIndex` over one Azure Storage account."""
 
-    def __init__(self, storage: StateStorage, *, owns_storage: bool = True) -> None:
-        self._storage, self._owns = storage, owns_storage
+    def __init__(self, storage: StateStorage) -> None:
+        self._storage = storage
         self._closed = False
 
     async def load(self, site_id: str, list_id: str) -> SavedIndex:
@@ -43,7 +41,7 @@ class TableKeyIndex:
         except ResourceNotFoundError:
             return saved
         saved.token = row.get("token") or None
-        async for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": _partition(site_id, list_id)}):
+        async for e in rows(table, _partition(site_id, list_id)):
             saved.by_id[e["item_id"]] = e["key"]
             if e["live"]:
                 saved.live[e["key"]] = (e["item_id"], e["etag"])
@@ -53,22 +51,15 @@ class TableKeyIndex:
                    *, replace: bool = False) -> None:
         table = await self._storage.table(TABLE)
         partition = _partition(site_id, list_id)
-        rows: dict[str, dict[str, Any]] = {}
+        changed: dict[str, dict[str, Any]] = {}
         if replace:  # every entry of the list is gone unless this save says otherwise
-            async for e in table.query_entities("PartitionKey eq @pk", parameters={"pk": partition}):
+            async for e in rows(table, partition):
                 if e["live"]:
-                    rows[e["RowKey"]] = {**e, "live": False}
+                    changed[e["RowKey"]] = {**e, "live": False}
         for item_id, key, etag, live in entries:
-            rows[table_key(item_id)] = {"PartitionKey": partition, "RowKey": table_key(item_id),
-                                         "item_id": item_id, "key": key, "etag": etag, "live": bool(live)}
-        gate = asyncio.Semaphore(PARALLEL)
-
-        async def one(part: list[tuple[Any, ...]]) -> None:
-            async with gate:
-                await when_busy(lambda: table.submit_transaction(part))
-
-        await asyncio.gather(*map(one, transactions([("upsert", e, {"mode": UpdateMode.REPLACE})
-                                                     for e in rows.values()])))
+            changed[table_key(item_id)] = {"PartitionKey": partition, "RowKey": table_key(item_id),
+                                           "item_id": item_id, "key": key, "etag": etag, "live": bool(live)}
+        await submit_all(table, transactions([("upsert", e, {"mode": UpdateMode.REPLACE}) for e in changed.values()]))
         token_row = {"PartitionKey": "tokens", "RowKey": table_key(site_id, list_id)}
         if token is not None:
             await table.upsert_entity({**token_row, "token": token}, mode=UpdateMode.REPLACE)
@@ -79,6 +70,6 @@ class TableKeyIndex:
                 await table.upsert_entity({**token_row, "token": ""}, mode=UpdateMode.REPLACE)
 
     async def close(self) -> None:
-        if not self._closed and self._owns:
+        if not self._closed:
             await self._storage.close()
         self._closed = True
