@@ -19,9 +19,7 @@ import os
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator, Awaitable, Protocol, TypeVar
-
-T = TypeVar("T")
+from typing import AsyncIterator, Protocol
 
 
 class RunLock(Protocol):
@@ -97,27 +95,6 @@ async def watching(lock: RunLock | None) -> AsyncIterator[None]:
         raise  # cancelled from elsewhere too (Ctrl-C): that wins
     finally:
         watcher.cancel()
-
-
-async def guarded(lock: RunLock, work: Awaitable[T]) -> T:
-    """`work` under `lock`, already held: stopped with LockLost if the lock is lost meanwhile."""
-    running = asyncio.ensure_future(work)
-    lost = asyncio.ensure_future(lock.lost.wait())
-    try:
-        await asyncio.wait({running, lost}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:  # the caller is stopping: so does the work, before the lock goes
-        running.cancel()
-        await asyncio.wait({running})
-        raise
-    finally:
-        lost.cancel()
-    if not running.done():
-        running.cancel()
-        await asyncio.wait({running})
-        if not running.cancelled():
-            running.exception()  # retrieved: LockLost says what happened
-        raise LockLost()
-    return running.result()
 
 
 class FileRunLock:

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Awaitable, Callable, Sequence
 
 from graph_sync.cron import Cron
-from graph_sync.lock import RunLock, guarded
+from graph_sync.lock import RunLock, watching
 
 logger = logging.getLogger(__name__)
 
@@ -126,7 +126,8 @@ class Scheduler:
         if acquired:
             st.running, st.last_started = True, self.clock()
             try:
-                ok = await guarded(lock, self.run_job(job.name, job.resources))
+                async with watching(lock):  # a lost lock stops the job (LockLost), not the scheduler
+                    ok = await self.run_job(job.name, job.resources)
             except Exception:  # noqa: BLE001 - a job failing must never stop the scheduler
                 logger.exception("job %s: run raised", job.name)
             finally:

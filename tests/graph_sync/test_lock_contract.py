@@ -22,7 +22,6 @@ from graph_sync.lock import (
     MemoryLocks,
     MemoryRunLock,
     RunLock,
-    guarded,
     held,
     watching,
 )
@@ -122,7 +121,7 @@ async def test_a_lease_lasts_while_its_holder_lives_and_ends_with_it(azurite: Az
 
 
 async def test_a_run_whose_lock_is_lost_stops_at_once(opener: Opener) -> None:
-    for under_lock in ("held", "guarded"):
+    for taken in ("held", "by hand, as the scheduler takes it"):
         lock, wrote = opener(), []
 
         async def run() -> None:
@@ -131,13 +130,14 @@ async def test_a_run_whose_lock_is_lost_stops_at_once(opener: Opener) -> None:
             wrote.append("kept writing")  # pragma: no cover - never reached
 
         with pytest.raises(LockLost):
-            if under_lock == "held":
+            if taken == "held":
                 async with held(lock), watching(lock):
                     await run()
             else:
                 assert await lock.acquire()
                 try:
-                    await guarded(lock, run())
+                    async with watching(lock):
+                        await run()
                 finally:
                     await lock.release()
         assert wrote == []

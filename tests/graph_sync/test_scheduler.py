@@ -12,7 +12,7 @@ from typing import Sequence
 import pytest
 
 from graph_sync.cron import JST, Cron
-from graph_sync.lock import FileRunLock
+from graph_sync.lock import FileRunLock, MemoryLocks, MemoryRunLock
 from graph_sync.scheduler import Job, Scheduler
 
 
@@ -124,3 +124,21 @@ async def test_a_lock_that_cannot_be_reached_fails_the_run_not_the_scheduler(tmp
     down[0] = False  # storage is back: the retry runs the job
     await run_until(s, t, datetime(2026, 11, 23, 2, 40, tzinfo=JST))
     assert len(calls) == 1 and s.healthy()
+
+
+async def test_a_job_whose_lock_is_lost_stops_and_fails_not_the_scheduler() -> None:
+    t = FakeTime(datetime(2026, 11, 23, 2, 29, tzinfo=JST))
+    locks, kept_writing = MemoryLocks(), []
+    lock = MemoryRunLock(locks)
+
+    async def run_job(name: str, resources: Sequence[str]) -> bool:
+        lock.lost.set()  # as a renewal that finds the lease gone would
+        await asyncio.sleep(30)
+        kept_writing.append(name)  # pragma: no cover - never reached
+        return True
+
+    s = Scheduler([Job("nightly", Cron.parse("30 2 * * *"), ("staff",))], run_job, lambda: lock,
+                  clock=t.clock, sleep=t.sleep, jitter=0, rng=random.Random(1))
+    await s.fire(s.jobs[0])
+    assert kept_writing == [] and s.status["nightly"].last_result == "failed"
+    assert locks.holders == {}  # released on the way out
